@@ -1,0 +1,62 @@
+# Two commands: `make run` serves the app on the embedded defaults, `make test` checks it.
+# Both create .venv and install what they need from the package registry.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test smoke lint format sandbox messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.run-deps
+
+run: $(VENV)/.run-deps
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_catalogs
+	$(BIN)/python manage.py create_demo_staff
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The zero-setup path on a throwaway SQLite file: migrate, load catalogs, render pages.
+smoke: $(VENV)/.dev-deps
+	rm -f $(VENV)/smoke.sqlite3
+	DATABASE_URL=sqlite:///$(CURDIR)/$(VENV)/smoke.sqlite3 $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=sqlite:///$(CURDIR)/$(VENV)/smoke.sqlite3 $(BIN)/python manage.py load_catalogs
+	DATABASE_URL=sqlite:///$(CURDIR)/$(VENV)/smoke.sqlite3 $(BIN)/python manage.py check
+	env -u DATABASE_URL $(BIN)/pytest -m smoke $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-deps
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Collect strings into locale/es/LC_MESSAGES/django.po (needs gettext's xgettext), then
+# compile the .mo with polib, so running the app never needs gettext.
+messages: $(VENV)/.dev-deps
+	$(BIN)/python manage.py makemessages -l es --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python -c "import polib; polib.pofile('locale/es/LC_MESSAGES/django.po').save_as_mofile('locale/es/LC_MESSAGES/django.mo')"
+
+sandbox: $(VENV)/.run-deps
+	$(BIN)/python manage.py kairo_sandbox --port 8765
+
+clean:
+	rm -rf $(VENV) staticfiles artifacts .pytest_cache .ruff_cache .hypothesis

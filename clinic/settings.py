@@ -1,0 +1,260 @@
+"""Settings for the clinic booking desk, read from the environment (django-environ).
+
+Every variable is listed with its default and meaning in `.env.example` and the README.
+The defaults are the zero-setup ones: debug on, SQLite file in the project, console
+email, the built-in Kairo Connect sandbox. With `DJANGO_DEBUG=0` nothing secret is
+defaulted: a missing secret key or allowed hosts stops the process at startup.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zoneinfo
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A developer's own `.env` file, if any, overrides nothing already in the environment.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+if DEBUG:
+    SECRET_KEY = env.str(
+        "DJANGO_SECRET_KEY", default="django-insecure-local-development-only-never-in-production"
+    )
+    ALLOWED_HOSTS = env.list(
+        "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"]
+    )
+else:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off "
+            "(comma-separated host names, e.g. desk.clinica.example)."
+        )
+
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "bootstrap",
+    "axes",
+    "consultations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "clinic.urls"
+WSGI_APPLICATION = "clinic.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "consultations.context_processors.organization",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take the write lock at BEGIN, and the busy timeout makes a
+    # second writer wait for it instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses logins for a locked-out username + address.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "agenda"
+LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes): 5 failures for one username from one address lock
+# that pair out for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# --- Internationalisation and time ----------------------------------------------------
+LANGUAGE_CODE = "es"
+LANGUAGES = [("es", "Español"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+
+ORGANIZATION_TIME_ZONE = env.str("ORGANIZATION_TIME_ZONE", default="America/Bogota")
+try:
+    zoneinfo.ZoneInfo(ORGANIZATION_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"ORGANIZATION_TIME_ZONE={ORGANIZATION_TIME_ZONE!r} is not an IANA time zone name "
+        "(for example America/Bogota)."
+    ) from exc
+# Every time on screen is in the organization's zone, the one Kairo Connect uses.
+TIME_ZONE = ORGANIZATION_TIME_ZONE
+
+# --- Static files ---------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Until `collectstatic` has run (never, on a development machine) the folder is absent.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Phones (django-phonenumber-field, on Google's phonenumbers): numbers typed without a
+# country code are Colombian; stored in E.164 (+573001234567), as Kairo Connect expects.
+PHONENUMBER_DEFAULT_REGION = "CO"
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Email ----------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clínica <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Kairo Connect --------------------------------------------------------------------
+# Empty base URL = the built-in sandbox, in process (see consultations/kairo/sandbox.py).
+KAIRO_BASE_URL = env.str("KAIRO_BASE_URL", default="").rstrip("/")
+KAIRO_API_KEY = env.str("KAIRO_API_KEY", default="sandbox-key")
+KAIRO_API_SECRET = env.str("KAIRO_API_SECRET", default="sandbox-secret")
+KAIRO_WEBHOOK_SECRET = env.str("KAIRO_WEBHOOK_SECRET", default="sandbox-webhook-secret")
+# Read timeout in seconds for every call; the connect timeout is shorter and separate.
+KAIRO_TIMEOUT = env.float("KAIRO_TIMEOUT", default=15.0)
+KAIRO_CONNECT_TIMEOUT = env.float("KAIRO_CONNECT_TIMEOUT", default=5.0)
+# The credentials the in-process or standalone sandbox accepts.
+KAIRO_SANDBOX_API_KEY = env.str("KAIRO_SANDBOX_API_KEY", default="sandbox-key")
+KAIRO_SANDBOX_API_SECRET = env.str("KAIRO_SANDBOX_API_SECRET", default="sandbox-secret")
+KAIRO_SANDBOX_LATENCY_MS = env.int("KAIRO_SANDBOX_LATENCY_MS", default=0)
+# The sandbox organization's profile: its time zone (empty = ORGANIZATION_TIME_ZONE; set
+# another to see kairo_check catch a mismatch) and name.
+KAIRO_SANDBOX_TIME_ZONE = env.str("KAIRO_SANDBOX_TIME_ZONE", default="")
+KAIRO_SANDBOX_ORGANIZATION_NAME = env.str(
+    "KAIRO_SANDBOX_ORGANIZATION_NAME", default="Clínica Sandbox"
+)
+# Requests per hour before the sandbox answers 429 (the contract's limit is 1000).
+KAIRO_SANDBOX_RATE_LIMIT = env.int("KAIRO_SANDBOX_RATE_LIMIT", default=1000)
+# Where the in-process sandbox delivers signed webhooks (empty = none), and the secret it
+# signs them with (default: KAIRO_WEBHOOK_SECRET, the one this app verifies with).
+KAIRO_SANDBOX_WEBHOOK_URL = env.str("KAIRO_SANDBOX_WEBHOOK_URL", default="")
+KAIRO_SANDBOX_WEBHOOK_SECRET = env.str("KAIRO_SANDBOX_WEBHOOK_SECRET", default=KAIRO_WEBHOOK_SECRET)
+
+# --- Security (secure by default when debug is off) -----------------------------------
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
+    # Behind a TLS-terminating proxy: DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https
+    _proxy_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
+    if _proxy_header:
+        if len(_proxy_header) != 2:
+            raise ImproperlyConfigured(
+                "DJANGO_SECURE_PROXY_SSL_HEADER must be 'HEADER,value', "
+                "e.g. HTTP_X_FORWARDED_PROTO,https"
+            )
+        SECURE_PROXY_SSL_HEADER = tuple(_proxy_header)
+
+# --- Logging --------------------------------------------------------------------------
+# Patient data is sensitive health data: nothing here logs request bodies, and the Kairo
+# client logs only endpoint, status, duration, requestId and the remaining rate limit.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "consultations": {"level": env.str("APP_LOG_LEVEL", default="INFO")},
+    },
+}
+
+# --- Data protection (Ley 1581 de 2012) ------------------------------------------------
+# The version of the clinic's data-processing policy a patient accepts when staff record
+# their authorization; change it when the policy changes.
+DATA_PROCESSING_POLICY_VERSION = env.str("DATA_PROCESSING_POLICY_VERSION", default="2026-01")

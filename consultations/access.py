@@ -1,0 +1,57 @@
+"""Staff groups and their permissions, stated once for the migration and for tests."""
+
+from __future__ import annotations
+
+from django.apps import apps as global_apps
+
+RECEPTION = "Recepción"
+CLINIC_ADMIN = "Administración clínica"
+
+CATALOG_MODELS = ("professionaltype", "medicalspecialty", "consultationtype", "duration")
+
+# Reception: book, view, resend; keep patients' details right; see the directory.
+RECEPTION_PERMISSIONS: tuple[str, ...] = (
+    "book_consultation",
+    "resend_consultation",
+    "view_consultation",
+    "change_consultation",
+    "view_patient",
+    "add_patient",
+    "change_patient",
+    "view_provider",
+    *(f"view_{model}" for model in CATALOG_MODELS),
+)
+
+# Clinic admins: all of reception, plus the catalogs and the directory (and the admin
+# site, through is_staff on their account).
+CLINIC_ADMIN_PERMISSIONS: tuple[str, ...] = (
+    *RECEPTION_PERMISSIONS,
+    *(
+        f"{action}_{model}"
+        for model in (*CATALOG_MODELS, "provider", "patient")
+        for action in ("view", "add", "change", "delete")
+    ),
+)
+
+GROUPS = {RECEPTION: RECEPTION_PERMISSIONS, CLINIC_ADMIN: CLINIC_ADMIN_PERMISSIONS}
+
+
+def staff_groups_ensure(*, apps=global_apps) -> None:
+    """Create or update both groups with exactly their permissions (idempotent)."""
+    from django.contrib.auth.management import create_permissions
+
+    # On a fresh database permissions only appear after migrate; create them now.
+    for app_config in apps.get_app_configs():
+        had_models = getattr(app_config, "models_module", None)
+        app_config.models_module = had_models or True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = had_models
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="consultations", codename__in=set(codenames)
+            )
+        )

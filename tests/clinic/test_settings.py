@@ -1,0 +1,103 @@
+"""Startup configuration: debug off refuses silent defaults; deploy checks pass."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_KEY = "k3y-" + "x7Qp9" * 12
+
+
+def _run(args: list[str], **env_overrides: str) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "KAIRO_", "ORGANIZATION_"))
+    }
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_debug_off_without_secret_key_fails_at_startup():
+    result = _run(["check"], DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="desk.example")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_off_without_allowed_hosts_fails_at_startup():
+    result = _run(["check"], DJANGO_DEBUG="0", DJANGO_SECRET_KEY=GOOD_KEY)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_unknown_organization_time_zone_fails_at_startup():
+    result = _run(["check"], ORGANIZATION_TIME_ZONE="America/Atlantis")
+    assert result.returncode != 0
+    assert "ORGANIZATION_TIME_ZONE" in result.stderr
+
+
+def test_deploy_check_passes_with_only_the_three_variables():
+    result = _run(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=GOOD_KEY,
+        DJANGO_ALLOWED_HOSTS="desk.example",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "setting", "expected"),
+    [
+        ("DJANGO_SECURE_SSL_REDIRECT", "SECURE_SSL_REDIRECT", False),
+        ("DJANGO_SECURE_PROXY_SSL_HEADER", "SECURE_PROXY_SSL_HEADER", None),
+    ],
+)
+def test_debug_off_is_secure_by_default_and_each_setting_relaxes(variable, setting, expected):
+    code = (
+        "import django;django.setup();from django.conf import settings as s;"
+        f"print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
+        f" s.SECURE_HSTS_SECONDS, getattr(s, {setting!r}, None))"
+    )
+    base = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "d.example"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+    secure = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, **base}, capture_output=True, text=True
+    )
+    assert secure.stdout.split()[:4] == ["True", "True", "True", "31536000"], secure.stderr
+    relaxed_value = "0" if expected is False else "HTTP_X_FORWARDED_PROTO,https"
+    relaxed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, **base, variable: relaxed_value},
+        capture_output=True,
+        text=True,
+    )
+    last = relaxed.stdout.strip().split(" ", 4)[-1]
+    if expected is False:
+        assert last == "False"
+    else:
+        assert last == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_sqlite_default_queues_concurrent_writers(settings):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite-only setting")
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] >= 5

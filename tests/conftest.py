@@ -1,0 +1,135 @@
+"""Shared fixtures and the suite's guard rails.
+
+- Network access outside loopback is refused in tests (a test that tries fails loudly).
+- Tests marked `postgres` are skipped on another database, and with
+  REQUIRE_POSTGRES_TESTS=1 (CI) a skipped one fails the run; likewise `browser` tests
+  with REQUIRE_BROWSER_TESTS=1.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+
+import pytest
+
+from tests.factories import UserFactory
+
+# --- No network beyond loopback ----------------------------------------------------------
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # a Unix socket path
+        return True
+    host = address[0]
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
+        raise OSError(f"tests may not reach the network beyond loopback (tried {address[0]})")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
+        raise OSError(f"tests may not reach the network beyond loopback (tried {address[0]})")
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+
+# --- Required markers ----------------------------------------------------------------------
+
+_REQUIRED = {
+    "postgres": "REQUIRE_POSTGRES_TESTS",
+    "browser": "REQUIRE_BROWSER_TESTS",
+}
+_skipped_required: list[str] = []
+
+
+def _database_vendor() -> str:
+    from django.conf import settings
+
+    return "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "other"
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    on_postgres = _database_vendor() == "postgresql"
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped:
+        for marker, variable in _REQUIRED.items():
+            if marker in item.keywords and os.environ.get(variable) == "1":
+                _skipped_required.append(f"{item.nodeid} ({marker})")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped_required:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _skipped_required:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped_required)} required test(s) were skipped:", red=True
+        )
+        for nodeid in _skipped_required:
+            terminalreporter.write_line(f"  {nodeid}", red=True)
+
+
+# --- Fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Hashing cost is not under test; a cheap hasher keeps user fixtures fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff_groups(db):
+    """The two staff groups with their permissions (rebuilt: a flush may have removed them)."""
+    from consultations.access import staff_groups_ensure
+
+    staff_groups_ensure()
+
+
+@pytest.fixture
+def receptionist(staff_groups):
+    return UserFactory(username="recepcion", groups=["Recepción"])
+
+
+@pytest.fixture
+def clinic_admin(staff_groups):
+    return UserFactory(username="admin", groups=["Administración clínica"], is_staff=True)
+
+
+@pytest.fixture
+def reception_client(client, receptionist):
+    client.force_login(receptionist)
+    return client
+
+
+@pytest.fixture
+def clinic_admin_client(client, clinic_admin):
+    client.force_login(clinic_admin)
+    return client

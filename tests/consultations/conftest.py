@@ -1,0 +1,133 @@
+"""Fixtures for the booking tests: a fresh in-process Kairo sandbox, ready-made catalogs,
+providers and patients, consultations in any state, and valid booking form data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from consultations.kairo.sandbox import default_sandbox, reset_default_sandbox
+from consultations.models import Consultation, ConsultationStatus, ConsultationType, Duration
+from tests.factories import PatientFactory, ProviderFactory
+
+
+@pytest.fixture(autouse=True)
+def kairo_in_process(settings):
+    """Every test talks to a brand-new in-process sandbox, built from the test's settings
+    the first time it is used (so a test may change the time zone or credentials first)."""
+    settings.KAIRO_BASE_URL = ""
+    reset_default_sandbox()
+    yield
+    reset_default_sandbox()
+
+
+@pytest.fixture
+def sandbox():
+    """The process-wide sandbox the app's client talks to."""
+    return default_sandbox()
+
+
+@pytest.fixture
+def new_york(settings):
+    """A non-Bogotá organization time zone, with daylight saving time."""
+    settings.ORGANIZATION_TIME_ZONE = "America/New_York"
+    settings.TIME_ZONE = "America/New_York"
+    return ZoneInfo("America/New_York")
+
+
+def org_zone() -> ZoneInfo:
+    return ZoneInfo(django_settings.ORGANIZATION_TIME_ZONE)
+
+
+def future(*, hours: float = 2, minutes: int = 0) -> dt.datetime:
+    """A whole minute at least `hours` + `minutes` from now, in the organization's zone."""
+    when = timezone.now().astimezone(org_zone()) + dt.timedelta(hours=hours, minutes=minutes)
+    return when.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+
+
+@pytest.fixture
+def general_type(db) -> ConsultationType:
+    return ConsultationType.objects.get(code="ConsultaGeneral")
+
+
+@pytest.fixture
+def duration_30(db) -> Duration:
+    return Duration.objects.get(minutes=30)
+
+
+@pytest.fixture
+def provider(db):
+    return ProviderFactory()
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory(
+        data_processing_authorized=True,
+        data_processing_authorized_at=timezone.now(),
+        data_processing_policy_version="2026-01",
+    )
+
+
+@pytest.fixture
+def make_consultation(db, general_type):
+    """make_consultation(provider=..., patient=..., starts_at=..., minutes=30, status=...)"""
+
+    def make(
+        *,
+        provider=None,
+        patient=None,
+        starts_at: dt.datetime | None = None,
+        minutes: int = 30,
+        status: str = ConsultationStatus.BOOKED,
+        **fields,
+    ) -> Consultation:
+        starts_at = starts_at or future()
+        return Consultation.objects.create(
+            provider=provider or ProviderFactory(),
+            patient=patient or PatientFactory(),
+            consultation_type=general_type,
+            duration_id=minutes,
+            scheduled_for=starts_at,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=minutes),
+            status=status,
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def booking_data(provider, general_type):
+    """booking_data(**overrides): a valid POST for the booking form (a new patient,
+    scheduled two hours ahead, 30 minutes, authorization given, a fresh token)."""
+
+    def make(**overrides) -> dict[str, str]:
+        when = overrides.pop("when_at", None) or future()
+        local = when.astimezone(org_zone())
+        data = {
+            "document_type": "CC",
+            "document_number": "1020304050",
+            "name": "Juan Camilo Gómez",
+            "phone": "+573109876543",
+            "email": "juan.gomez@correo.example",
+            "preferred_language": "es",
+            "authorization": "on",
+            "provider": str(provider.pk),
+            "consultation_type": str(general_type.pk),
+            "duration": "30",
+            "when": "scheduled",
+            "scheduled_date": local.strftime("%Y-%m-%d"),
+            "scheduled_time": local.strftime("%H:%M"),
+            "booking_token": str(uuid.uuid4()),
+        }
+        data.update({key: str(value) for key, value in overrides.items()})
+        return {key: value for key, value in data.items() if value != "None"}
+
+    return make

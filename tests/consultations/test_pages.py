@@ -1,0 +1,78 @@
+"""The frame: login, home page with the catalogs' state, language, time zone shown."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from consultations.models import MedicalSpecialty
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.smoke
+def test_login_page_renders_with_local_bootstrap(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/bootstrap/css/bootstrap.min.css" in html
+    assert "cdn" not in html.lower()
+
+
+@pytest.mark.smoke
+def test_login_with_password_reaches_the_agenda(client, receptionist):
+    response = client.post(
+        reverse("login"), {"username": "recepcion", "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("agenda")
+    assert client.get(reverse("agenda")).status_code == 200
+
+
+def test_failed_logins_lock_the_account_out(client, receptionist):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "recepcion", "password": "wrong"})
+    response = client.post(
+        reverse("login"), {"username": "recepcion", "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.smoke
+def test_home_lists_the_catalogs_state(reception_client):
+    response = reception_client.get(reverse("home"))
+    assert response.status_code == 200
+    catalogs = {state.admin_url_name: state for state in response.context["catalogs"]}
+    specialties = catalogs["admin:consultations_medicalspecialty_changelist"]
+    assert specialties.total == MedicalSpecialty.objects.count() > 0
+    assert specialties.unconfirmed == MedicalSpecialty.objects.filter(is_confirmed=False).count()
+    durations = catalogs["admin:consultations_duration_changelist"]
+    assert (durations.total, durations.active) == (10, 10)
+
+
+def test_home_shows_the_organization_time_zone(reception_client, settings):
+    html = reception_client.get(reverse("home")).content.decode()
+    assert settings.ORGANIZATION_TIME_ZONE in html
+
+
+@pytest.mark.smoke
+def test_interface_is_spanish_first_and_english_on_request(reception_client):
+    spanish = reception_client.get(reverse("home")).content.decode()
+    assert 'lang="es"' in spanish
+    assert "Catálogos de Kairo Connect" in spanish
+    reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = reception_client.get(reverse("home")).content.decode()
+    assert 'lang="en"' in english
+    assert "Kairo Connect catalogs" in english
+
+
+@pytest.mark.smoke
+def test_admin_index_renders_for_clinic_admin(clinic_admin_client):
+    assert clinic_admin_client.get(reverse("admin:index")).status_code == 200
+
+
+def test_reception_cannot_enter_the_admin_site(reception_client):
+    response = reception_client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
