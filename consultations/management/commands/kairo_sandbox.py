@@ -1,0 +1,102 @@
+"""`python manage.py kairo_sandbox`: the Kairo Connect sandbox as a real HTTP server."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the contract-faithful Kairo Connect sandbox over HTTP. State is held in "
+        "memory until the process stops. Point KAIRO_BASE_URL at the printed address."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (loopback).")
+        parser.add_argument("--port", type=int, default=8765, help="Port (0 = any free port).")
+        parser.add_argument(
+            "--latency-ms",
+            type=int,
+            default=settings.KAIRO_SANDBOX_LATENCY_MS,
+            help="Delay every answer by this many milliseconds.",
+        )
+        parser.add_argument("--webhook-url", default="", help="Deliver signed webhooks here.")
+        parser.add_argument(
+            "--webhook-secret",
+            default=None,
+            help="Secret to sign webhooks with (default: KAIRO_SANDBOX_WEBHOOK_SECRET).",
+        )
+        parser.add_argument(
+            "--timeout-fault-seconds",
+            type=float,
+            default=max(60.0, settings.KAIRO_TIMEOUT * 2),
+            help="How long the 'timeout' fault withholds its answer.",
+        )
+        parser.add_argument(
+            "--rate-limit",
+            type=int,
+            default=settings.KAIRO_SANDBOX_RATE_LIMIT,
+            help="Requests per hour before 429 RATE_LIMITED.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        overrides = {
+            "latency_ms": options["latency_ms"],
+            "rate_limit": options["rate_limit"],
+            "webhook_url": options["webhook_url"] or settings.KAIRO_SANDBOX_WEBHOOK_URL,
+        }
+        if options["webhook_secret"] is not None:
+            overrides["webhook_secret"] = options["webhook_secret"]
+        if overrides["webhook_url"] and not (
+            options["webhook_secret"] or settings.KAIRO_SANDBOX_WEBHOOK_SECRET
+        ):
+            raise CommandError("--webhook-url needs --webhook-secret (webhooks are signed).")
+        sandbox = KairoSandbox.from_settings(**overrides)
+        try:
+            server = SandboxHTTPServer(
+                sandbox,
+                host=options["host"],
+                port=options["port"],
+                timeout_fault_seconds=options["timeout_fault_seconds"],
+            )
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot listen on {options['host']}:{options['port']}: {exc}"
+            ) from exc
+        if not _is_loopback(options["host"]):
+            self.stderr.write(
+                self.style.WARNING(
+                    "Warning: the sandbox accepts the sandbox credentials and has control "
+                    "endpoints; do not expose it beyond this machine."
+                )
+            )
+        # The first line is machine-read by the test suite: keep its shape.
+        self.stdout.write(f"Kairo Connect sandbox listening on {server.base_url}")
+        self.stdout.write(
+            f"Organization time zone {sandbox.timezone.key}; latency {sandbox.latency_ms} ms; "
+            f"webhooks {'to ' + sandbox.webhooks.url if sandbox.webhooks.enabled else 'off'}. "
+            "State is in memory only. Ctrl-C to stop."
+        )
+        self.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stopping.set()
+            server.server_close()
+            sandbox.webhooks.close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,230 @@
+"""`kairo_check` against the in-process sandbox and a standalone one, and its failures;
+`kairo_sandbox` as a real process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from consultations.kairo import signing
+from consultations.kairo.client import KairoClient
+from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer, reset_default_sandbox
+from consultations.management.commands.kairo_check import _base_url_problems
+from tests.kairo.conftest import booking
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def fresh_default_sandbox():
+    reset_default_sandbox()
+    yield
+    reset_default_sandbox()
+
+
+@pytest.fixture
+def kairo_settings(settings):
+    settings.KAIRO_BASE_URL = ""
+    settings.KAIRO_API_KEY = "sandbox-key"
+    settings.KAIRO_API_SECRET = "sandbox-secret"
+    settings.KAIRO_SANDBOX_API_KEY = "sandbox-key"
+    settings.KAIRO_SANDBOX_API_SECRET = "sandbox-secret"
+    settings.KAIRO_SANDBOX_TIME_ZONE = ""
+    settings.KAIRO_SANDBOX_ORGANIZATION_NAME = "Clínica Sandbox"
+    settings.KAIRO_SANDBOX_LATENCY_MS = 0
+    settings.ORGANIZATION_TIME_ZONE = "America/Bogota"
+    return settings
+
+
+def _check() -> str:
+    out = io.StringIO()
+    call_command("kairo_check", stdout=out)
+    return out.getvalue()
+
+
+def _check_fails() -> str:
+    with pytest.raises(CommandError) as caught:
+        _check()
+    assert caught.value.returncode == 1
+    return str(caught.value)
+
+
+def test_in_process(kairo_settings):
+    output = _check()
+    assert "in process" in output
+    assert "Clínica Sandbox" in output
+    assert "America/Bogota" in output
+    assert "requests left this hour" in output
+
+
+def test_against_a_standalone_sandbox(kairo_settings, sandbox_server):
+    kairo_settings.KAIRO_BASE_URL = sandbox_server.base_url
+    output = _check()
+    assert sandbox_server.base_url in output
+    assert "OK" in output
+    assert sandbox_server.sandbox.stats()["requestsReceived"] == 1
+
+
+def test_bad_credentials(kairo_settings):
+    kairo_settings.KAIRO_API_SECRET = "not-the-secret"
+    assert "API_KEY_INVALID" in _check_fails()
+
+
+def test_bad_credentials_against_a_standalone_sandbox(kairo_settings, sandbox_server):
+    kairo_settings.KAIRO_BASE_URL = sandbox_server.base_url
+    kairo_settings.KAIRO_API_KEY = "someone-else"
+    assert "API_KEY_INVALID" in _check_fails()
+
+
+def test_unreachable(kairo_settings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    kairo_settings.KAIRO_BASE_URL = f"http://127.0.0.1:{port}"
+    kairo_settings.KAIRO_CONNECT_TIMEOUT = 1
+    assert "CONNECTION_FAILED" in _check_fails()
+
+
+def test_wrong_base_url_path(kairo_settings, sandbox_server):
+    kairo_settings.KAIRO_BASE_URL = sandbox_server.base_url + "/api/v9"
+    assert "ENDPOINT_NOT_FOUND" in _check_fails()
+
+
+def test_time_zone_mismatch_in_process(kairo_settings):
+    kairo_settings.KAIRO_SANDBOX_TIME_ZONE = "Europe/Madrid"
+    assert "TIMEZONE_MISMATCH" in _check_fails()
+
+
+def test_time_zone_mismatch_against_a_standalone_sandbox(kairo_settings):
+    sandbox = KairoSandbox(timezone="America/New_York")
+    with SandboxHTTPServer(sandbox, port=0).start_in_thread() as server:
+        kairo_settings.KAIRO_BASE_URL = server.base_url
+        assert "TIMEZONE_MISMATCH" in _check_fails()
+
+
+def test_no_requests_left_is_a_problem(kairo_settings):
+    kairo_settings.KAIRO_SANDBOX_RATE_LIMIT = 1
+    assert "RATE_LIMITED" in _check_fails()
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://api.kairo.example/v1", True),
+        ("http://127.0.0.1:8765", True),
+        ("http://localhost:8765", True),
+        ("http://api.kairo.example/v1", False),
+        ("api.kairo.example", False),
+    ],
+)
+def test_only_https_beyond_loopback(url, ok):
+    assert (_base_url_problems(url) == []) is ok
+
+
+# --- The standalone sandbox as a process -----------------------------------------------------
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("KAIRO_", "ORGANIZATION_TIME_ZONE"))
+    }
+    env.update(PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="clinic.settings", **extra)
+    return env
+
+
+WEBHOOK_SECRET = "whsec-process-test"
+
+
+@pytest.fixture
+def receiver(webhook_receiver):
+    return webhook_receiver()
+
+
+@pytest.fixture
+def sandbox_process(receiver):
+    command = [
+        sys.executable,
+        "manage.py",
+        "kairo_sandbox",
+        "--port",
+        "0",
+        "--latency-ms",
+        "1",
+        "--webhook-url",
+        receiver.url,
+        "--webhook-secret",
+        WEBHOOK_SECRET,
+    ]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+        command,
+        cwd=BASE_DIR,
+        env=_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
+    ).start()
+    try:
+        first = lines.get(timeout=30)  # the command prints its address once listening
+        match = re.search(r"listening on (http://\S+)", first)
+        assert match, first
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_kairo_sandbox_command_and_kairo_check_exit_codes(sandbox_process):
+    def run_check(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "kairo_check"],
+            cwd=BASE_DIR,
+            env=_environment(KAIRO_BASE_URL=sandbox_process, **env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    good = run_check()
+    assert good.returncode == 0, good.stderr
+    assert "Clínica Sandbox" in good.stdout
+    bad = run_check(KAIRO_API_SECRET="wrong")
+    assert bad.returncode != 0
+    assert "API_KEY_INVALID" in bad.stderr
+    mismatch = run_check(ORGANIZATION_TIME_ZONE="Europe/Madrid")
+    assert mismatch.returncode != 0
+    assert "TIMEZONE_MISMATCH" in mismatch.stderr
+
+
+def test_kairo_sandbox_command_serves_the_api_and_delivers_webhooks(sandbox_process, receiver):
+    with KairoClient(
+        base_url=sandbox_process,
+        api_key="sandbox-key",
+        api_secret="sandbox-secret",
+        timezone="America/Bogota",
+        connect_timeout=2,
+        read_timeout=5,
+    ) as client:
+        when = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(hours=2)
+        created = client.create_consultation(booking(scheduled_at=when))
+    assert receiver.got_request.wait(timeout=10)
+    [delivery] = receiver.received
+    assert signing.verify(delivery.body, delivery.headers["X-Telehealth-Signature"], WEBHOOK_SECRET)
+    assert str(created.consultation_id) in delivery.body.decode()
