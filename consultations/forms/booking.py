@@ -1,0 +1,380 @@
+"""The booking form: patient, provider, consultation type, duration and when, on one page.
+
+It is a `PatientForm` (the patient's rules live there and on the model) with the booking
+fields added. Identity is document type + number: when a patient with that document
+exists, the form edits that patient (details corrected in place); otherwise it makes a
+new one. Every rule that can be checked before calling Kairo is checked here, on its
+field: the model's field rules, the 15-minute notice and availability (`rules.py`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from consultations import rules
+from consultations.forms.directory import PatientForm
+from consultations.kairo import contract
+from consultations.kairo.client import KairoError, KairoOutcome
+from consultations.models import ConsultationType, Duration, Patient, Provider
+from consultations.selectors.booking import patient_by_document
+
+WHEN_NOW = "now"
+WHEN_SCHEDULED = "scheduled"
+
+# Where a Kairo `details` path lands on this form (contract "Envelope", Decision: keyed
+# by the request field path). Every `provider.*` path lands on the provider choice: the
+# receptionist cannot fix a provider's record from here, only see which field is wrong.
+KAIRO_FIELDS: dict[str, str] = {
+    "patient": "document_number",  # a 409 for the patient (identity = the document)
+    "patient.documentType": "document_type",
+    "patient.documentNumber": "document_number",
+    "patient.name": "name",
+    "patient.phone": "phone",
+    "patient.email": "email",
+    "consultationType": "consultation_type",
+    "durationMinutes": "duration",
+    "scheduledAt": "scheduled_time",
+}
+# Where the service's errors (keyed by its argument names) land on this form.
+SERVICE_FIELDS: dict[str, str] = {
+    "provider": "provider",
+    "patient": "document_number",
+    "scheduled_for": "scheduled_time",
+}
+
+
+class ProviderChoiceField(forms.ModelChoiceField):
+    """Active providers, labelled with their professional type and specialty from the record."""
+
+    def label_from_instance(self, obj: Provider) -> str:
+        label = f"{obj.name} — {obj.professional_type.name}"
+        if obj.specialty_id is not None:
+            label += f" · {obj.specialty}"
+        return label
+
+
+class DurationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Duration) -> str:
+        return str(obj)
+
+
+class BookingForm(PatientForm):
+    """Book one consultation. `cleaned_data` gains `scheduled_for` (aware, or None = now).
+
+    After `is_valid()`, `instance` is the patient to save: the existing one with that
+    document (with the submitted corrections applied) or a new one; `patient_is_new`
+    says which.
+    """
+
+    provider = ProviderChoiceField(
+        label=_("Provider"),
+        queryset=Provider.objects.none(),
+        help_text=_("Professional type and specialty come from the provider's record."),
+    )
+    consultation_type = forms.ModelChoiceField(
+        label=_("Consultation type"), queryset=ConsultationType.objects.none()
+    )
+    duration = DurationChoiceField(
+        label=_("Duration"),
+        queryset=Duration.objects.none(),
+        to_field_name="minutes",
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    when = forms.ChoiceField(
+        label=_("Now or later"),
+        choices=[
+            (WHEN_SCHEDULED, _("Scheduled")),
+            (WHEN_NOW, _("Now (immediate consultation)")),
+        ],
+        initial=WHEN_SCHEDULED,
+        widget=forms.RadioSelect,
+    )
+    scheduled_date = forms.DateField(
+        label=_("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    scheduled_time = forms.TimeField(
+        label=_("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    # One per rendered form: a double click or a resubmission finds the booking already
+    # made instead of making (and sending) a second one.
+    booking_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient_is_new = self.instance.pk is None
+        self.fields["provider"].queryset = (
+            Provider.objects.filter(is_active=True)
+            .select_related("professional_type", "specialty")
+            .order_by("name")
+        )
+        self.fields["consultation_type"].queryset = ConsultationType.objects.active()
+        self.fields["duration"].queryset = Duration.objects.active()
+        if "duration" not in self.initial:
+            self.initial["duration"] = contract.DEFAULT_DURATION
+        if "booking_token" not in self.initial:
+            self.initial["booking_token"] = uuid.uuid4()
+        zone = rules.organization_zone().key
+        self.fields["scheduled_time"].help_text = _("Organization time zone: %(zone)s.") % {
+            "zone": zone
+        }
+        self.fields["authorization"].help_text = _(
+            "Required before booking for a patient who has not given it yet."
+        )
+        self.helper = _layout()
+
+    # --- Cleaning -------------------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self._use_existing_patient(cleaned)
+        self._check_authorization(cleaned)
+        self._check_token(cleaned)
+        self._check_when(cleaned)
+        self._check_availability(cleaned)
+        return cleaned
+
+    def _use_existing_patient(self, cleaned: dict[str, Any]) -> None:
+        """Identity is document type + number: edit the patient who has it, if any."""
+        document_type = cleaned.get("document_type")
+        document_number = cleaned.get("document_number")
+        if not document_type or not document_number:
+            return
+        existing = patient_by_document(document_type=document_type, document_number=document_number)
+        if existing is not None:
+            self.instance = existing
+        elif self.instance.pk is not None:
+            # Started from an existing patient, but the document now names nobody: a new one.
+            self.instance = Patient()
+        self.patient_is_new = self.instance.pk is None
+
+    def _check_authorization(self, cleaned: dict[str, Any]) -> None:
+        # Ley 1581: sending the patient's data to Kairo needs their authorization. The
+        # booking form records one when given; it never withdraws one (that is the
+        # patient page's job), so an unticked box on a patient who agreed changes nothing.
+        if cleaned.get("authorization") or self.instance.data_processing_authorized:
+            return
+        self.add_error(
+            "authorization",
+            ValidationError(
+                _("Ask the patient for their authorization and tick this box before booking."),
+                code="authorization_required",
+            ),
+        )
+
+    def _check_token(self, cleaned: dict[str, Any]) -> None:
+        if cleaned.get("booking_token") is None and "booking_token" not in self.errors:
+            self.add_error(
+                None,
+                ValidationError(
+                    _("This form is incomplete or out of date; check it and send it again."),
+                    code="token_missing",
+                ),
+            )
+
+    def _check_when(self, cleaned: dict[str, Any]) -> None:
+        cleaned["scheduled_for"] = None
+        when = cleaned.get("when")
+        if when == WHEN_NOW:
+            # The schedule fields are ignored for an immediate consultation, and so are
+            # their parse errors (a browser may have kept a half-typed date).
+            for name in ("scheduled_date", "scheduled_time"):
+                self._errors.pop(name, None)
+            return
+        if when != WHEN_SCHEDULED:
+            return
+        day = cleaned.get("scheduled_date")
+        time = cleaned.get("scheduled_time")
+        for name, value in (("scheduled_date", day), ("scheduled_time", time)):
+            if value is None and name not in self._errors:
+                self.add_error(
+                    name,
+                    ValidationError(_("Required for a scheduled consultation."), code="required"),
+                )
+        if day is None or time is None:
+            return
+        try:
+            scheduled_for = rules.organization_datetime(day, time)
+            rules.scheduled_notice_check(scheduled_for=scheduled_for)
+        except ValidationError as error:
+            self.add_error("scheduled_time", error)
+            return
+        cleaned["scheduled_for"] = scheduled_for
+
+    def _check_availability(self, cleaned: dict[str, Any]) -> None:
+        duration = cleaned.get("duration")
+        if duration is None or cleaned.get("when") not in (WHEN_NOW, WHEN_SCHEDULED):
+            return
+        if cleaned.get("when") == WHEN_SCHEDULED and cleaned.get("scheduled_for") is None:
+            return
+        starts_at, ends_at = rules.consultation_window(
+            scheduled_for=cleaned["scheduled_for"], duration_minutes=duration.minutes
+        )
+        provider = cleaned.get("provider")
+        if provider is not None:
+            try:
+                rules.provider_free_check(provider=provider, starts_at=starts_at, ends_at=ends_at)
+            except ValidationError as error:
+                self.add_error("provider", error)
+        if not self.patient_is_new:
+            try:
+                rules.patient_free_check(
+                    patient=self.instance, starts_at=starts_at, ends_at=ends_at
+                )
+            except ValidationError as error:
+                self.add_error("document_number", error)
+
+    # --- Errors found after the form was valid -----------------------------------------
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Errors `consultation_book` raised (keyed by its argument names) onto fields."""
+        _add_service_errors(self, error, SERVICE_FIELDS)
+
+    def renew_token(self) -> None:
+        """Render with a fresh one-time token (after a failed or refused submission: the
+        old one may already name a rejected booking)."""
+        data = self.data.copy()
+        data["booking_token"] = str(uuid.uuid4())
+        self.data = data
+
+    def add_kairo_errors(self, error: KairoError) -> None:
+        """Kairo's refusal: its reasons on the fields they concern, and a summary naming
+        the requestId (its support asks for it)."""
+        if error.outcome == KairoOutcome.CONFIGURATION:
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "Kairo Connect refused the clinic's credentials or address, so nothing "
+                        "was booked. Ask an administrator to check the Kairo Connect settings "
+                        "(requestId: %(request_id)s)."
+                    ),
+                    code="kairo_configuration",
+                    params={"request_id": error.request_id or "—"},
+                ),
+            )
+            return
+        placed = False
+        for path, messages in sorted(error.field_errors.items()):
+            field = _kairo_field(path)
+            for message in messages:
+                text = _("Kairo Connect: %(message)s") % {"message": message}
+                if field == "provider" and path != "provider":
+                    text = _("Kairo Connect, provider's record (%(path)s): %(message)s") % {
+                        "path": path,
+                        "message": message,
+                    }
+                self._add_after_clean(field, ValidationError(text, code=error.code))
+                placed = placed or field is not None
+        # A 409 names the busy party; when Kairo gave no details, say it on that field.
+        party_fields = {"provider": "provider", "patient": "document_number"}
+        if not error.field_errors and error.party in party_fields:
+            self._add_after_clean(
+                party_fields[error.party],
+                ValidationError(
+                    _("Kairo Connect reports an overlapping consultation at that time."),
+                    code=error.code,
+                ),
+            )
+            placed = True
+        summary = (
+            _(
+                "Kairo Connect refused the booking (%(code)s, requestId: %(request_id)s); "
+                "see the fields marked below. Nothing was booked."
+            )
+            if placed
+            else _(
+                "Kairo Connect refused the booking (%(code)s, requestId: %(request_id)s): "
+                "%(message)s Nothing was booked."
+            )
+        )
+        self._add_after_clean(
+            None,
+            ValidationError(
+                summary,
+                code="kairo_rejected",
+                params={
+                    "code": error.code,
+                    "request_id": error.request_id or "—",
+                    "message": error.message,
+                },
+            ),
+        )
+
+    def _add_after_clean(self, field: str | None, error: ValidationError) -> None:
+        # add_error() drops the field from cleaned_data; after a refusal that is harmless.
+        self.add_error(field if field in self.fields else None, error)
+
+
+class CancelForm(forms.Form):
+    """Why a consultation is cancelled (recorded with who and when)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the consultation; do not write clinical details here."),
+    )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        _add_service_errors(self, error, {"reason": "reason"})
+
+
+def _add_service_errors(form: forms.BaseForm, error: ValidationError, fields: dict) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, errors in error.error_dict.items():
+        field = fields.get(key, key)
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _kairo_field(path: str) -> str | None:
+    if path == "provider" or path.startswith("provider."):
+        return "provider"
+    return KAIRO_FIELDS.get(path)
+
+
+def _layout() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.layout = Layout(
+        Fieldset(
+            _("Patient"),
+            Row(
+                Column("document_type", css_class="col-md-4"),
+                Column("document_number", css_class="col-md-8"),
+            ),
+            "name",
+            Row(Column("phone", css_class="col-md-6"), Column("email", css_class="col-md-6")),
+            "preferred_language",
+            "authorization",
+        ),
+        Fieldset(_("Consultation"), "provider", "consultation_type", InlineRadios("duration")),
+        Fieldset(
+            _("When"),
+            InlineRadios("when"),
+            Div(
+                Row(
+                    Column("scheduled_date", css_class="col-md-6"),
+                    Column("scheduled_time", css_class="col-md-6"),
+                ),
+                css_id="schedule-fields",
+            ),
+        ),
+        "booking_token",
+        Submit("book", _("Book consultation"), css_class="btn-primary"),
+    )
+    return helper

@@ -1,0 +1,185 @@
+"""Booking rules that need other rows or the clock (house style: "Where each rule lives").
+
+Each rule raises `ValidationError` with a `code` (tests assert codes, not prose). Forms
+call them for inline errors; `services.consultation_book` calls them again inside its
+transaction, where on SQLite the IMMEDIATE write lock makes check-then-insert atomic and
+on PostgreSQL the exclusion constraints back them up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultations.kairo import contract
+from consultations.models import Consultation, Patient, Provider
+
+
+def organization_zone() -> ZoneInfo:
+    """The organization's time zone: the one Kairo Connect reads `scheduledAt` in."""
+    return ZoneInfo(settings.ORGANIZATION_TIME_ZONE)
+
+
+def organization_datetime(day: dt.date, time: dt.time) -> dt.datetime:
+    """The aware moment a receptionist means by `day` `time` on the organization's clock.
+
+    Seconds are dropped: Kairo schedules on whole minutes. Raises ValidationError
+    `nonexistent_time` for a wall time skipped by a DST change, and `ambiguous_time` for
+    one that happens twice: `scheduledAt` carries no offset, so we could not tell Kairo
+    which of the two we mean.
+    """
+    zone = organization_zone()
+    naive = dt.datetime.combine(day, time.replace(second=0, microsecond=0, tzinfo=None))
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    params = {"time": naive.strftime(contract.WIRE_DATETIME_FORMAT), "zone": zone.key}
+    if first.utcoffset() != second.utcoffset():
+        # fold only matters in a gap or an overlap. In a gap the wall time does not
+        # survive the round trip through UTC.
+        if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+            raise ValidationError(
+                _("%(time)s does not exist in %(zone)s: the clocks skip it. Choose another time."),
+                code="nonexistent_time",
+                params=params,
+            )
+        raise ValidationError(
+            _(
+                "%(time)s happens twice in %(zone)s because the clocks go back. "
+                "Choose another time."
+            ),
+            code="ambiguous_time",
+            params=params,
+        )
+    return first
+
+
+def consultation_window(
+    *, scheduled_for: dt.datetime | None, duration_minutes: int, now: dt.datetime | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """The window [start, end) a consultation occupies; an immediate one starts now."""
+    starts_at = scheduled_for if scheduled_for is not None else (now or timezone.now())
+    # In UTC: adding to a datetime in a DST zone adds wall-clock time.
+    return starts_at, starts_at.astimezone(dt.UTC) + dt.timedelta(minutes=duration_minutes)
+
+
+def scheduled_notice_check(*, scheduled_for: dt.datetime, now: dt.datetime | None = None) -> None:
+    """A scheduled consultation starts after now, and at least `MIN_NOTICE` ahead.
+
+    Contract "Create a consultation" (Decision: exactly 15 minutes is accepted). Aware
+    datetimes are compared, so a DST change between now and then counts in real minutes.
+    Raises ValidationError `in_past` or `too_soon`.
+    """
+    now = now or timezone.now()
+    if scheduled_for <= now:
+        raise ValidationError(
+            _("This time has already passed (%(when)s)."),
+            code="in_past",
+            params={"when": format_moment(scheduled_for)},
+        )
+    if scheduled_for - now < contract.MIN_NOTICE:
+        raise ValidationError(
+            _(
+                "Kairo Connect needs at least %(minutes)s minutes' notice: choose %(earliest)s "
+                "or later, or book it for now."
+            ),
+            code="too_soon",
+            params={
+                "minutes": int(contract.MIN_NOTICE.total_seconds() // 60),
+                "earliest": format_moment(_next_minute(now + contract.MIN_NOTICE)),
+            },
+        )
+
+
+def provider_free_check(
+    *,
+    provider: Provider,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_pk: int | None = None,
+) -> None:
+    """The provider has no active consultation overlapping [starts_at, ends_at).
+
+    Adjacent windows are fine. Raises ValidationError `provider_busy` naming the
+    provider and the window that clashes, in the organization's time zone.
+    """
+    clash = _first_clash(
+        Consultation.objects.filter(provider=provider), starts_at, ends_at, exclude_pk
+    )
+    if clash is not None:
+        raise ValidationError(
+            _("%(provider)s already has a consultation from %(start)s to %(end)s."),
+            code="provider_busy",
+            params={
+                "provider": provider.name,
+                **_window_params(clash),
+            },
+        )
+
+
+def patient_free_check(
+    *,
+    patient: Patient,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_pk: int | None = None,
+) -> None:
+    """The patient has no active consultation overlapping [starts_at, ends_at).
+
+    A patient not saved yet has none. Raises ValidationError `patient_busy` naming the
+    patient, the provider they are booked with and when.
+    """
+    if patient.pk is None:
+        return
+    clash = _first_clash(
+        Consultation.objects.filter(patient=patient).select_related("provider"),
+        starts_at,
+        ends_at,
+        exclude_pk,
+    )
+    if clash is not None:
+        raise ValidationError(
+            _(
+                "%(patient)s already has a consultation with %(provider)s from %(start)s to %(end)s."
+            ),
+            code="patient_busy",
+            params={
+                "patient": patient.name,
+                "provider": clash.provider.name,
+                **_window_params(clash),
+            },
+        )
+
+
+def format_moment(value: dt.datetime) -> str:
+    """`2026-03-08 03:05 (America/New_York)`: wall time on the organization's clock."""
+    zone = organization_zone()
+    return f"{dateformat.format(value.astimezone(zone), 'Y-m-d H:i')} ({zone.key})"
+
+
+def _first_clash(queryset, starts_at, ends_at, exclude_pk):
+    queryset = queryset.active().overlapping(starts_at, ends_at)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.order_by("starts_at").first()
+
+
+def _window_params(clash: Consultation) -> dict[str, str]:
+    zone = organization_zone()
+    start = clash.starts_at.astimezone(zone)
+    end = clash.ends_at.astimezone(zone)
+    same_day = start.date() == end.date()
+    return {
+        "start": dateformat.format(start, "Y-m-d H:i"),
+        "end": f"{dateformat.format(end, 'H:i' if same_day else 'Y-m-d H:i')} ({zone.key})",
+    }
+
+
+def _next_minute(value: dt.datetime) -> dt.datetime:
+    if value.second or value.microsecond:
+        value = value.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return value

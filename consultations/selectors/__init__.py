@@ -1,0 +1,1 @@
+"""Read-only queries the views need, one module per area (house style: no grab-bag)."""

@@ -1,0 +1,332 @@
+"""The day's agenda and the consultations list: what the desk reads, ready to render.
+
+Days are calendar days in the organization's time zone (settings.ORGANIZATION_TIME_ZONE),
+the zone Kairo Connect and the clinic both use. Geometry of the agenda's blocks is
+computed here so that templates only place what they are given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consultations.models import Consultation, Provider
+from consultations.rules import organization_zone
+from consultations.selectors.directory import patient_search_condition
+
+# Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line).
+REM_PER_MINUTE = 0.1
+# The hours shown when nothing falls outside them; earlier or later bookings widen it.
+FIRST_HOUR = 7
+LAST_HOUR = 20
+
+
+def organization_today() -> dt.date:
+    """Today's date where the clinic is (not where the server or UTC is)."""
+    return timezone.localdate(timezone=organization_zone())
+
+
+def organization_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants [start, end) of a calendar day in the organization's zone, in UTC.
+
+    A day is not always 24 hours long: on a daylight-saving change it is 23 or 25.
+    """
+    zone = organization_zone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+# --- Agenda -------------------------------------------------------------------------------
+
+
+@dataclass
+class AgendaBlock:
+    """One consultation in a provider's column: where it sits and how tall it is (rem)."""
+
+    consultation: Consultation
+    starts_local: dt.datetime
+    ends_local: dt.datetime
+    top: float
+    height: float
+    # Overlapping blocks (a cancelled booking and its replacement) share the column's
+    # width side by side: this one is lane `lane` of `lanes`.
+    lane: int = 0
+    lanes: int = 1
+    # The window runs past the day's start or end (a consultation across midnight).
+    continues_before: bool = False
+    continues_after: bool = False
+
+    @property
+    def status(self) -> str:
+        return self.consultation.status
+
+    @property
+    def style(self) -> str:
+        width = 100 / self.lanes
+        return (
+            f"top: {self.top:.2f}rem; height: {self.height:.2f}rem; "
+            f"left: {self.lane * width:.2f}%; width: {width:.2f}%;"
+        )
+
+
+@dataclass
+class AgendaColumn:
+    provider: Provider
+    blocks: list[AgendaBlock] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HourMark:
+    label: str
+    top: float
+
+    @property
+    def style(self) -> str:
+        return f"top: {self.top:.2f}rem;"
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    day: dt.date
+    zone_name: str
+    is_today: bool
+    previous_day: dt.date | None
+    next_day: dt.date | None
+    columns: list[AgendaColumn]
+    hours: list[HourMark]
+    height: float
+    now_top: float | None
+
+    @property
+    def body_style(self) -> str:
+        return f"height: {self.height:.2f}rem;"
+
+    @property
+    def grid_style(self) -> str:
+        return f"--agenda-hour-height: {60 * REM_PER_MINUTE:.2f}rem;"
+
+    @property
+    def now_style(self) -> str:
+        return "" if self.now_top is None else f"top: {self.now_top:.2f}rem;"
+
+    @property
+    def consultation_count(self) -> int:
+        return sum(len(column.blocks) for column in self.columns)
+
+
+def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> AgendaDay:
+    """The agenda of one day: a column per active provider (and per provider with a
+    consultation that day), each consultation placed by its window. Two queries.
+
+    Every status is shown (cancelled and rejected ones dimmed by the template), so a
+    receptionist sees what happened to a slot.
+    """
+    zone = organization_zone()
+    day_start, day_end = organization_day_bounds(day)
+    day_minutes = (day_end - day_start) / dt.timedelta(minutes=1)
+
+    consultations = list(
+        Consultation.objects.filter(starts_at__lt=day_end, ends_at__gt=day_start)
+        .select_related("patient", "consultation_type")
+        .order_by("starts_at", "id")
+    )
+    provider_ids = {consultation.provider_id for consultation in consultations}
+    providers = list(
+        Provider.objects.filter(Q(is_active=True) | Q(pk__in=provider_ids))
+        .select_related("professional_type", "specialty")
+        .order_by("name", "pk")
+    )
+
+    def minutes_into_day(moment: dt.datetime) -> float:
+        return (moment.astimezone(dt.UTC) - day_start) / dt.timedelta(minutes=1)
+
+    spans = [
+        (
+            consultation,
+            max(0.0, minutes_into_day(consultation.starts_at)),
+            min(day_minutes, minutes_into_day(consultation.ends_at)),
+        )
+        for consultation in consultations
+    ]
+    first_hour = min([FIRST_HOUR, *(math.floor(start / 60) for _c, start, _e in spans)])
+    last_hour = max([LAST_HOUR, *(math.ceil(end / 60) for _c, _s, end in spans)])
+    last_hour = min(last_hour, math.ceil(day_minutes / 60))
+    origin = first_hour * 60
+
+    columns = {provider.pk: AgendaColumn(provider=provider) for provider in providers}
+    for consultation, start, end in spans:
+        columns[consultation.provider_id].blocks.append(
+            AgendaBlock(
+                consultation=consultation,
+                starts_local=consultation.starts_at.astimezone(zone),
+                ends_local=consultation.ends_at.astimezone(zone),
+                top=(start - origin) * REM_PER_MINUTE,
+                height=(end - start) * REM_PER_MINUTE,
+                continues_before=consultation.starts_at < day_start,
+                continues_after=consultation.ends_at > day_end,
+            )
+        )
+    for column in columns.values():
+        _lanes_assign(column.blocks)
+
+    hours = [
+        HourMark(
+            label=(day_start + dt.timedelta(hours=hour)).astimezone(zone).strftime("%H:%M"),
+            top=(hour * 60 - origin) * REM_PER_MINUTE,
+        )
+        for hour in range(first_hour, last_hour)
+    ]
+
+    now = timezone.now()
+    now_top = None
+    if day_start <= now < day_end:
+        now_minutes = minutes_into_day(now)
+        if origin <= now_minutes <= last_hour * 60:
+            now_top = (now_minutes - origin) * REM_PER_MINUTE
+
+    return AgendaDay(
+        day=day,
+        zone_name=settings.ORGANIZATION_TIME_ZONE,
+        is_today=day == organization_today(),
+        previous_day=day - dt.timedelta(days=1) if day > first_day else None,
+        next_day=day + dt.timedelta(days=1) if day < last_day else None,
+        columns=list(columns.values()),
+        hours=hours,
+        height=(last_hour * 60 - origin) * REM_PER_MINUTE,
+        now_top=now_top,
+    )
+
+
+def _lanes_assign(blocks: list[AgendaBlock]) -> None:
+    """Side-by-side lanes for blocks that overlap (they arrive sorted by start).
+
+    Each group of transitively overlapping blocks gets as many lanes as it needs at its
+    busiest; each block takes the first lane free at its start.
+    """
+    group: list[AgendaBlock] = []
+    lane_ends: list[float] = []
+    group_end = -math.inf
+    for block in blocks:
+        if group and block.top >= group_end:
+            for member in group:
+                member.lanes = len(lane_ends)
+            group, lane_ends, group_end = [], [], -math.inf
+        bottom = block.top + block.height
+        free = [lane for lane, lane_end in enumerate(lane_ends) if lane_end <= block.top]
+        if free:
+            block.lane = free[0]
+            lane_ends[block.lane] = bottom
+        else:
+            block.lane = len(lane_ends)
+            lane_ends.append(bottom)
+        group.append(block)
+        group_end = max(group_end, bottom)
+    for member in group:
+        member.lanes = len(lane_ends)
+
+
+# --- Consultations list -------------------------------------------------------------------
+
+
+def consultation_filtered(
+    *,
+    name_fragment: str = "",
+    document_number: str = "",
+    provider_id: int | None = None,
+    consultation_type_id: int | None = None,
+    status: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    patient_id: int | None = None,
+) -> QuerySet[Consultation]:
+    """Consultations matching the list's filters, by consultation time, latest first.
+
+    Dates are days in the organization's zone and include the whole `date_to` day. The
+    order is by the consultation's window start (indexed) rather than booking time.
+    """
+    queryset = Consultation.objects.select_related("patient", "provider", "consultation_type")
+    if name_fragment or document_number:
+        queryset = queryset.filter(
+            patient_search_condition(
+                name_fragment=name_fragment, document_number=document_number, prefix="patient__"
+            )
+        )
+    if provider_id is not None:
+        queryset = queryset.filter(provider_id=provider_id)
+    if consultation_type_id is not None:
+        queryset = queryset.filter(consultation_type_id=consultation_type_id)
+    if status:
+        queryset = queryset.filter(status=status)
+    if date_from is not None:
+        queryset = queryset.filter(starts_at__gte=organization_day_bounds(date_from)[0])
+    if date_to is not None:
+        queryset = queryset.filter(starts_at__lt=organization_day_bounds(date_to)[1])
+    if patient_id is not None:
+        queryset = queryset.filter(patient_id=patient_id)
+    return queryset.order_by("-starts_at", "-id")
+
+
+# --- CSV export ---------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
+# tab and carriage return are in OWASP's list too.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """Text of one CSV cell, quoted with a leading apostrophe if a spreadsheet would run it."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def consultation_export_rows(queryset: QuerySet[Consultation]) -> Iterator[list[str]]:
+    """The header and one row per consultation, documents masked, times in the clinic's
+    zone. Streams from the database in chunks; no PIN, join link or full document."""
+    zone = organization_zone()
+    yield [
+        _("Consultation"),
+        _("Starts"),
+        _("Ends"),
+        _("Time zone"),
+        _("Immediate"),
+        _("Status"),
+        _("Provider"),
+        _("Patient"),
+        _("Patient document"),
+        _("Consultation type"),
+        _("Minutes"),
+        _("Kairo consultation id"),
+        _("Booked at"),
+    ]
+    for consultation in queryset.iterator(chunk_size=500):
+        yield [
+            csv_cell(value)
+            for value in (
+                consultation.pk,
+                _local_text(consultation.starts_at, zone),
+                _local_text(consultation.ends_at, zone),
+                settings.ORGANIZATION_TIME_ZONE,
+                _("yes") if consultation.is_immediate else _("no"),
+                consultation.get_status_display(),
+                consultation.provider.name,
+                consultation.patient.name,
+                consultation.patient.masked_document,
+                consultation.consultation_type.name,
+                consultation.duration_id,
+                consultation.kairo_consultation_id or "",
+                _local_text(consultation.created_at, zone),
+            )
+        ]
+
+
+def _local_text(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

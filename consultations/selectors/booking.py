@@ -1,0 +1,66 @@
+"""The booking pages' queries: one consultation with everything shown, its timeline."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from consultations.models import Consultation, ConsultationEvent, Patient
+
+# The events that say how the booking itself ended (the result page explains the last).
+OUTCOME_KINDS: tuple[str, ...] = (
+    ConsultationEvent.Kind.BOOKED,
+    ConsultationEvent.Kind.REJECTED,
+    ConsultationEvent.Kind.UNCONFIRMED,
+    ConsultationEvent.Kind.CONFIGURATION_ERROR,
+    ConsultationEvent.Kind.STUCK_SWEPT,
+)
+
+
+def patient_by_document(*, document_type: str, document_number: str) -> Patient | None:
+    """The patient with this identity (document type + number), matched as stored."""
+    # The model's own normalization (Identity.clean), not a second copy of it.
+    probe = Patient(document_type=document_type, document_number=document_number)
+    probe.clean()
+    return Patient.objects.filter(
+        document_type=probe.document_type, document_number=probe.document_number
+    ).first()
+
+
+def consultation_for_page() -> QuerySet[Consultation]:
+    """Consultations with every related row a page shows, in one query."""
+    return Consultation.objects.select_related(
+        "patient",
+        "provider__professional_type",
+        "provider__specialty",
+        "consultation_type",
+        "duration",
+        "booked_by",
+        "cancelled_by",
+    )
+
+
+def consultation_for_token(token: str) -> Consultation | None:
+    """The booking a form with this one-time token already made, if any (a malformed
+    token names none)."""
+    try:
+        token_value = uuid.UUID(str(token))
+    except ValueError:
+        return None
+    return Consultation.objects.filter(booking_token=token_value).first()
+
+
+def consultation_timeline(*, consultation: Consultation) -> list[ConsultationEvent]:
+    """The consultation's events, oldest first, with who did each (one query)."""
+    return list(consultation.events.select_related("actor").order_by("created_at", "id"))
+
+
+def consultation_last_outcome(*, consultation: Consultation) -> ConsultationEvent | None:
+    """The latest event that says how the booking call ended, if any."""
+    return consultation.events.filter(kind__in=OUTCOME_KINDS).order_by("-created_at", "-id").first()
+
+
+def outcome_in(events: list[ConsultationEvent]) -> ConsultationEvent | None:
+    """The same as `consultation_last_outcome`, from a timeline already loaded."""
+    return next((event for event in reversed(events) if event.kind in OUTCOME_KINDS), None)

@@ -1,0 +1,48 @@
+"""Read-only queries the views need, kept out of views and templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from consultations.models import ConsultationType, Duration, MedicalSpecialty, ProfessionalType
+
+
+@dataclass(frozen=True)
+class CatalogState:
+    name: str
+    admin_url_name: str
+    total: int
+    active: int
+    unconfirmed: int | None
+
+
+def catalog_summary() -> list[CatalogState]:
+    """Each catalog's row counts: total, active, and unconfirmed starter rows."""
+    states = []
+    for model in (ProfessionalType, MedicalSpecialty, ConsultationType):
+        counts = model.objects.aggregate(
+            total=Count("pk"),
+            active=Count("pk", filter=Q(is_active=True)),
+            unconfirmed=Count("pk", filter=Q(is_confirmed=False)),
+        )
+        states.append(
+            CatalogState(
+                name=str(model._meta.verbose_name_plural),
+                admin_url_name=f"admin:consultations_{model._meta.model_name}_changelist",
+                **counts,
+            )
+        )
+    counts = Duration.objects.aggregate(
+        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
+    )
+    states.append(
+        CatalogState(
+            name=str(Duration._meta.verbose_name_plural),
+            admin_url_name="admin:consultations_duration_changelist",
+            unconfirmed=None,
+            **counts,
+        )
+    )
+    return states

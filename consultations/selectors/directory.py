@@ -1,0 +1,71 @@
+"""The directory's queries: searching patients and providers, their consultations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from consultations.models import ACTIVE_STATUSES, Consultation, DocumentType, Patient, Provider
+
+
+def patient_search_condition(
+    *, name_fragment: str = "", document_number: str = "", prefix: str = ""
+) -> Q:
+    """A patient (or provider) by name fragment or by exact document number.
+
+    The name uses `icontains`, which PostgreSQL runs as `UPPER(name::text) LIKE ...`: the
+    expression the `patient_name_upper_trgm` trigram index covers (migration 0006). The
+    document filter names every document type so that PostgreSQL can use the unique
+    (type, number) index, whose leading column is the type.
+    """
+    if document_number:
+        return Q(
+            **{
+                f"{prefix}document_type__in": DocumentType.values,
+                f"{prefix}document_number": document_number,
+            }
+        )
+    if name_fragment:
+        return Q(**{f"{prefix}name__icontains": name_fragment})
+    return Q()
+
+
+def patient_search(*, name_fragment: str = "", document_number: str = "") -> QuerySet[Patient]:
+    """Patients by name fragment or document number (everyone if both are empty), by name."""
+    return Patient.objects.filter(
+        patient_search_condition(name_fragment=name_fragment, document_number=document_number)
+    ).order_by("name", "pk")
+
+
+def provider_search(*, name_fragment: str = "", document_number: str = "") -> QuerySet[Provider]:
+    """Providers by name fragment or document number, active ones first, then by name."""
+    return (
+        Provider.objects.filter(
+            patient_search_condition(name_fragment=name_fragment, document_number=document_number)
+        )
+        .select_related("professional_type", "specialty")
+        .order_by("-is_active", "name", "pk")
+    )
+
+
+def patient_name(patient_id: int) -> str | None:
+    return Patient.objects.filter(pk=patient_id).values_list("name", flat=True).first()
+
+
+def patient_history(*, patient: Patient) -> QuerySet[Consultation]:
+    """Every consultation of a patient, latest first."""
+    return (
+        Consultation.objects.filter(patient=patient)
+        .select_related("provider", "consultation_type")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def provider_upcoming(*, provider: Provider, now: dt.datetime) -> QuerySet[Consultation]:
+    """A provider's active consultations that have not ended yet, soonest first."""
+    return (
+        Consultation.objects.filter(provider=provider, status__in=ACTIVE_STATUSES, ends_at__gt=now)
+        .select_related("patient", "consultation_type")
+        .order_by("starts_at", "id")
+    )

@@ -1,0 +1,25 @@
+"""Workflows (house style: `<noun>_<verb>` functions, keyword-only, owning transactions).
+
+Re-exported here so callers write `from consultations import services` and
+`services.patient_save(...)`, whichever module a workflow lives in.
+"""
+
+from consultations.services.booking import BookingRefused, consultation_book
+from consultations.services.directory import patient_save, provider_save
+from consultations.services.lifecycle import (
+    CANCELLABLE_STATUSES,
+    consultation_cancel,
+    consultation_refresh,
+    consultations_sweep_stuck,
+)
+
+__all__ = [
+    "CANCELLABLE_STATUSES",
+    "BookingRefused",
+    "consultation_book",
+    "consultation_cancel",
+    "consultation_refresh",
+    "consultations_sweep_stuck",
+    "patient_save",
+    "provider_save",
+]

@@ -1,0 +1,106 @@
+"""What the booking workflows share: the Kairo client, applying Kairo's view of a
+consultation to ours, and the timeline lines they write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from consultations.kairo import client as kairo
+from consultations.kairo import contract
+from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
+
+Status = ConsultationStatus
+
+
+def kairo_client() -> kairo.KairoClient:
+    """The client for the configured Kairo environment (the sandbox when none is set)."""
+    return kairo.KairoClient.from_settings()
+
+
+# Contract "Lifecycle" (Decision): the wire statuses, mapped to ours.
+REMOTE_STATUSES: dict[str, str] = {
+    contract.STATUS_PENDING: Status.BOOKED,
+    contract.STATUS_IN_PROGRESS: Status.IN_PROGRESS,
+    contract.STATUS_COMPLETED: Status.COMPLETED,
+    contract.STATUS_EXPIRED: Status.EXPIRED,
+}
+# Kairo's answers may arrive late or out of order (a refresh racing a webhook): a status
+# only ever moves forward. A local cancellation is ours and no remote status undoes it.
+PROGRESS: dict[str, int] = {
+    Status.SENDING: 0,
+    Status.UNCONFIRMED: 0,
+    Status.BOOKED: 1,
+    Status.IN_PROGRESS: 2,
+    Status.COMPLETED: 3,
+    Status.EXPIRED: 3,
+}
+
+
+def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None:
+    """Kairo's view of the consultation onto ours (no save)."""
+    consultation.kairo_consultation_id = remote.consultation_id
+    consultation.access_pin = remote.access_pin
+    consultation.patient_join_url = remote.patient_url
+    consultation.provider_join_url = remote.provider_url
+    consultation.kairo_expires_at = remote.expires_at
+    consultation.kairo_status = remote.status
+    consultation.kairo_last_request_id = remote.request_id
+    consultation.kairo_checked_at = timezone.now()
+    session = remote.session_info
+    if session is not None:
+        consultation.session_started_at = session.started_at or consultation.session_started_at
+        consultation.provider_joined_at = (
+            session.provider_joined_at or consultation.provider_joined_at
+        )
+        consultation.patient_joined_at = session.patient_joined_at or consultation.patient_joined_at
+        consultation.call_quality = session.call_quality or consultation.call_quality
+    mapped = REMOTE_STATUSES.get(remote.status) if remote.status_known else None
+    if (
+        mapped is not None
+        and consultation.status in PROGRESS
+        and PROGRESS[mapped] > PROGRESS[consultation.status]
+    ):
+        consultation.status = mapped
+
+
+def event_record(
+    consultation: Consultation,
+    kind: str,
+    *,
+    actor: AbstractBaseUser | None = None,
+    request_id: str = "",
+    detail: dict[str, Any] | None = None,
+) -> ConsultationEvent:
+    """One timeline line. `detail` holds safe facts only: codes, statuses, field paths;
+    never a PIN, a join link, a document, a phone or an email."""
+    return ConsultationEvent.objects.create(
+        consultation=consultation,
+        kind=kind,
+        actor=actor,
+        kairo_request_id=request_id or "",
+        detail=detail or {},
+    )
+
+
+def status_detail(before: str, after: Consultation, **extra: Any) -> dict[str, Any]:
+    detail: dict[str, Any] = {k: v for k, v in extra.items() if v}
+    if before != after.status:
+        detail["from"] = before
+        detail["to"] = after.status
+    else:
+        detail["status"] = after.status
+    return detail
+
+
+def error_detail(error: kairo.KairoError) -> dict[str, Any]:
+    detail: dict[str, Any] = {"code": error.code, "outcome": error.outcome.value}
+    if error.status is not None:
+        detail["http_status"] = error.status
+    if error.field_errors:
+        detail["fields"] = sorted(error.field_errors)  # the paths, never the messages
+    if error.party:
+        detail["party"] = error.party
+    return detail

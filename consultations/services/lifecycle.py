@@ -1,0 +1,148 @@
+"""After booking: refresh from Kairo, cancel here, sweep bookings stuck in *sending*."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultations.kairo import client as kairo
+from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
+from consultations.services.kairo_sync import (
+    error_detail,
+    event_record,
+    kairo_client,
+    remote_apply,
+    status_detail,
+)
+
+logger = logging.getLogger("consultations.booking")
+
+Status = ConsultationStatus
+Kind = ConsultationEvent.Kind
+
+# Local cancellation: a booking Kairo holds (or may hold) that nobody has joined yet. A
+# *sending* one is still in someone's hands (the sweep makes it unconfirmed first).
+CANCELLABLE_STATUSES: tuple[str, ...] = (Status.UNCONFIRMED, Status.BOOKED)
+
+
+def consultation_refresh(
+    *,
+    consultation: Consultation,
+    actor: AbstractBaseUser | None,
+    client: kairo.KairoClient | None = None,
+) -> Consultation:
+    """Read the consultation back from Kairo (GET detail) and record what changed.
+
+    Updates remote status (unknown values kept raw, local status unchanged), expiry,
+    PIN and links, and session info; moves the local status forward only (Pending ->
+    booked, InProgress -> in progress, Completed, Expired); a local cancellation stays.
+    Raises ValueError when the Kairo id is unknown (nothing to look up), KairoError when
+    the call fails (after recording a `refresh_failed` event).
+    """
+    if consultation.kairo_consultation_id is None:
+        raise ValueError("This consultation has no Kairo id to look up.")
+    client = client or kairo_client()
+    try:
+        remote = client.get_consultation(consultation.kairo_consultation_id)
+    except kairo.KairoError as error:
+        event_record(
+            consultation,
+            Kind.REFRESH_FAILED,
+            actor=actor,
+            request_id=error.request_id,
+            detail=error_detail(error),
+        )
+        raise
+    with transaction.atomic():
+        current = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        before = current.status
+        remote_apply(current, remote)
+        current.save()
+        event_record(
+            current,
+            Kind.REFRESHED,
+            actor=actor,
+            request_id=remote.request_id,
+            detail={
+                **status_detail(before, current, kairo_status=remote.status),
+                "session": remote.session_info is not None,
+            },
+        )
+    return current
+
+
+def consultation_cancel(
+    *, consultation: Consultation, actor: AbstractBaseUser, reason: str
+) -> Consultation:
+    """Cancel here: free the provider's and the patient's slot, record who and why.
+
+    Kairo Connect has no cancel endpoint, so nothing is sent: its room stays open (and
+    joinable with the PIN) until it expires. Raises ValidationError `not_cancellable`
+    unless the booking is unconfirmed or booked, `reason_required` without a reason.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError(
+            {"reason": ValidationError(_("Say why it is cancelled."), code="reason_required")}
+        )
+    with transaction.atomic():
+        current = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if current.status not in CANCELLABLE_STATUSES:
+            raise ValidationError(
+                _("A consultation that is %(status)s cannot be cancelled."),
+                code="not_cancellable",
+                params={"status": current.get_status_display()},
+            )
+        before = current.status
+        current.status = Status.CANCELLED
+        current.cancelled_at = timezone.now()
+        current.cancelled_by = actor
+        current.cancellation_reason = reason[:300]
+        current.save()
+        event_record(
+            current,
+            Kind.CANCELLED,
+            actor=actor,
+            detail={**status_detail(before, current), "kairo_notified": False},
+        )
+    return current
+
+
+def consultations_sweep_stuck(*, older_than: dt.timedelta) -> int:
+    """Move bookings left *sending* for longer than `older_than` to *unconfirmed*.
+
+    A process that died between committing a booking and recording Kairo's answer
+    leaves it *sending*; whether Kairo created it is unknown, so it is never re-sent:
+    it keeps its slot and waits for a person, a refresh or the webhook. Safe to run
+    every minute and concurrently. Returns how many were moved.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stuck = list(
+            Consultation.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.SENDING, updated_at__lt=cutoff)
+            .only("pk", "status")
+        )
+        if not stuck:
+            return 0
+        ids = [row.pk for row in stuck]
+        moved = Consultation.objects.filter(pk__in=ids, status=Status.SENDING).update(
+            status=Status.UNCONFIRMED, updated_at=timezone.now()
+        )
+        ConsultationEvent.objects.bulk_create(
+            ConsultationEvent(
+                consultation_id=pk,
+                kind=Kind.STUCK_SWEPT,
+                detail={"from": Status.SENDING, "to": Status.UNCONFIRMED},
+            )
+            for pk in ids
+        )
+    if moved:
+        logger.warning("Swept %s booking(s) stuck in sending to unconfirmed", moved)
+    return moved

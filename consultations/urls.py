@@ -1,0 +1,30 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from consultations.views import agenda, booking, directory, frame
+
+urlpatterns = [
+    path("", frame.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", frame.health, name="health"),
+    path("agenda/", agenda.agenda, name="agenda"),
+    path("consultations/", agenda.consultation_list, name="consultation_list"),
+    path("consultations/new/", booking.consultation_new, name="consultation_new"),
+    path("consultations/<int:pk>/", booking.consultation_detail, name="consultation_detail"),
+    path("consultations/<int:pk>/booked/", booking.consultation_result, name="consultation_result"),
+    path(
+        "consultations/<int:pk>/refresh/", booking.consultation_refresh, name="consultation_refresh"
+    ),
+    path("consultations/<int:pk>/cancel/", booking.consultation_cancel, name="consultation_cancel"),
+    path("patients/search.json", booking.patient_search, name="patient_search"),
+    path("consultations/export.csv", agenda.consultation_export, name="consultation_export"),
+    path("patients/", directory.patient_list, name="patient_list"),
+    path("patients/new/", directory.patient_new, name="patient_new"),
+    path("patients/<int:pk>/", directory.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/edit/", directory.patient_edit, name="patient_edit"),
+    path("providers/", directory.provider_list, name="provider_list"),
+    path("providers/new/", directory.provider_new, name="provider_new"),
+    path("providers/<int:pk>/", directory.provider_detail, name="provider_detail"),
+    path("providers/<int:pk>/edit/", directory.provider_edit, name="provider_edit"),
+]

@@ -1,0 +1,115 @@
+"""The receptionist's read views: the day's agenda, the consultations list and its CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET
+
+from consultations.forms.filters import (
+    FIRST_DAY,
+    LAST_DAY,
+    AgendaDayForm,
+    ConsultationFilterForm,
+)
+from consultations.models import ConsultationStatus
+from consultations.rules import organization_zone
+from consultations.selectors.agenda import (
+    agenda_day,
+    consultation_export_rows,
+    consultation_filtered,
+    organization_today,
+)
+from consultations.selectors.directory import patient_name
+from consultations.selectors.paging import page_fetch, page_number_parse
+
+
+@require_GET
+@permission_required("consultations.view_consultation", raise_exception=True)
+def agenda(request: HttpRequest) -> HttpResponse:
+    """One day (today where the clinic is, or ?date=YYYY-MM-DD), a column per provider.
+
+    A date that cannot be read is reported on the date picker and today is shown.
+    """
+    form = AgendaDayForm(request.GET)
+    day = organization_today()
+    if form.is_valid():
+        day = form.cleaned_data["date"] or day
+        form = AgendaDayForm(initial={"date": day})
+    context = {
+        "agenda": agenda_day(day=day, first_day=FIRST_DAY, last_day=LAST_DAY),
+        "form": form,
+        "statuses": ConsultationStatus.choices,
+    }
+    return render(request, "consultations/agenda.html", context)
+
+
+@require_GET
+@permission_required("consultations.view_consultation", raise_exception=True)
+def consultation_list(request: HttpRequest) -> HttpResponse:
+    """Consultations, filtered, latest first, a page at a time (the table is never counted)."""
+    form = ConsultationFilterForm(request.GET)
+    page = None
+    filtered_patient = None
+    if form.is_valid():
+        page = page_fetch(
+            consultation_filtered(**_filters(form.cleaned_data)),
+            number=page_number_parse(request.GET.get("page")),
+        )
+        if form.cleaned_data["patient"] is not None:
+            filtered_patient = patient_name(form.cleaned_data["patient"])
+    context = {"form": form, "page": page, "filtered_patient": filtered_patient}
+    return render(request, "consultations/consultation_list.html", context)
+
+
+@require_GET
+@permission_required("consultations.view_consultation", raise_exception=True)
+def consultation_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV, streamed. Bad filters go back to the list, which says why."""
+    form = ConsultationFilterForm(request.GET)
+    if not form.is_valid():
+        return redirect(f"{reverse('consultation_list')}?{request.GET.urlencode()}")
+    rows = consultation_export_rows(consultation_filtered(**_filters(form.cleaned_data)))
+    stamp = timezone.now().astimezone(organization_zone()).strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        _csv_stream(rows, language=translation.get_language()),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="consultations-{stamp}.csv"'
+    return response
+
+
+def _filters(cleaned: dict) -> dict:
+    return {
+        "name_fragment": cleaned["name_fragment"],
+        "document_number": cleaned["document_number"],
+        "provider_id": cleaned["provider"],
+        "consultation_type_id": cleaned["consultation_type"],
+        "status": cleaned["status"],
+        "date_from": cleaned["date_from"],
+        "date_to": cleaned["date_to"],
+        "patient_id": cleaned["patient"],
+    }
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for csv.writer in a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_stream(rows: Iterator[list[str]], *, language: str) -> Iterator[str]:
+    # The body is produced after the view returns: keep the request's language for it.
+    # The byte-order mark lets Excel, which the clinic uses, read accents as UTF-8.
+    writer = csv.writer(_Echo())
+    with translation.override(language):
+        yield "\ufeff"
+        for row in rows:
+            yield writer.writerow(row)

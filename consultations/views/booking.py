@@ -1,0 +1,311 @@
+"""Booking a consultation: the form, the result, the detail with refresh, cancel, rebook.
+
+Views parse input, call forms and services, and render. Whatever a user sends ends as a
+page, a form error or a 404, never a 500.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from consultations import services
+from consultations.forms.booking import BookingForm, CancelForm
+from consultations.forms.filters import SearchForm
+from consultations.kairo.client import KairoError, KairoOutcome
+from consultations.models import Consultation, ConsultationEvent, ConsultationStatus, Patient
+from consultations.selectors.booking import (
+    consultation_for_page,
+    consultation_for_token,
+    consultation_last_outcome,
+    consultation_timeline,
+    outcome_in,
+)
+from consultations.selectors.directory import patient_search as patient_search_query
+
+SEARCH_RESULTS = 10
+
+# What an unknown outcome means, in the receptionist's words (by the recorded code).
+UNCONFIRMED_REASONS = {
+    "TIMEOUT": gettext_lazy("Kairo Connect did not answer in time."),
+    "CONNECTION_LOST": gettext_lazy(
+        "The connection to Kairo Connect broke before its answer arrived."
+    ),
+    "SERVER_ERROR": gettext_lazy("Kairo Connect reported an internal error."),
+    "MALFORMED_RESPONSE": gettext_lazy("Kairo Connect answered, but its answer could not be read."),
+    ConsultationEvent.Kind.STUCK_SWEPT: gettext_lazy(
+        "The booking was interrupted before Kairo Connect's answer was recorded."
+    ),
+}
+UNCONFIRMED_REASON_OTHER = gettext_lazy("The call to Kairo Connect failed in an unexpected way.")
+
+
+# --- Booking -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("consultations.book_consultation", raise_exception=True)
+def consultation_new(request: HttpRequest) -> HttpResponse:
+    """GET: the form, pre-filled from ?patient=<id> or ?rebook=<consultation id>, with a
+    plain patient search (?q=). POST: book."""
+    if request.method == "POST":
+        return _book(request)
+    instance: Patient | None = None
+    initial: dict = {}
+    rebook_of = None
+    if "rebook" in request.GET:
+        rebook_of = get_object_or_404(
+            Consultation.objects.select_related("patient"), pk=_id(request.GET["rebook"])
+        )
+        instance = rebook_of.patient
+        initial = {
+            "provider": rebook_of.provider_id,
+            "consultation_type": rebook_of.consultation_type_id,
+            "duration": rebook_of.duration_id,
+        }
+    if "patient" in request.GET:
+        instance = get_object_or_404(Patient, pk=_id(request.GET["patient"]))
+    form = BookingForm(instance=instance, initial=initial)
+    return _booking_page(request, form, rebook_of=rebook_of)
+
+
+def _book(request: HttpRequest) -> HttpResponse:
+    # A double click or a resubmission: show what the first submission did, before the
+    # form's own checks (which that booking now fails: its slot is taken, by itself).
+    already = consultation_for_token(request.POST.get("booking_token", ""))
+    if already is not None:
+        return _already_sent(request, already)
+    form = BookingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            consultation = services.consultation_book(
+                patient=form.instance,
+                authorization_given=data["authorization"],
+                provider=data["provider"],
+                consultation_type=data["consultation_type"],
+                duration=data["duration"],
+                scheduled_for=data["scheduled_for"],
+                actor=request.user,
+                booking_token=data["booking_token"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except services.BookingRefused as refused:
+            form.add_kairo_errors(refused.error)
+        else:
+            if consultation.status == ConsultationStatus.REJECTED:
+                # A twin request with the same token won the race, and was refused.
+                return _already_sent(request, consultation)
+            return redirect("consultation_result", pk=consultation.pk)
+    # The page comes back with a fresh token: the one just used may name a rejected
+    # booking, and resending it would only find that again.
+    form.renew_token()
+    return _booking_page(request, form)
+
+
+def _already_sent(request: HttpRequest, consultation: Consultation) -> HttpResponse:
+    if consultation.status == ConsultationStatus.REJECTED:
+        messages.warning(
+            request, _("This form had already been sent, and Kairo Connect refused it.")
+        )
+        return redirect("consultation_detail", pk=consultation.pk)
+    messages.info(request, _("This form had already been sent; here is the booking it made."))
+    return redirect("consultation_result", pk=consultation.pk)
+
+
+def _booking_page(
+    request: HttpRequest, form: BookingForm, *, rebook_of: Consultation | None = None
+) -> HttpResponse:
+    search = SearchForm(request.GET if "q" in request.GET else None)
+    return render(
+        request,
+        "consultations/booking.html",
+        {
+            "form": form,
+            "search": search,
+            "results": _search_results(search),
+            "rebook_of": rebook_of,
+        },
+    )
+
+
+def _search_results(search: SearchForm) -> list[Patient] | None:
+    if not search.is_bound or not search.is_valid() or not search.cleaned_data["q"]:
+        return None
+    return list(
+        patient_search_query(
+            name_fragment=search.cleaned_data["name_fragment"],
+            document_number=search.cleaned_data["document_number"],
+        )[:SEARCH_RESULTS]
+    )
+
+
+@require_GET
+@permission_required("consultations.view_patient", raise_exception=True)
+def patient_search(request: HttpRequest) -> JsonResponse:
+    """The type-ahead: at most 10 patients as name, masked document and a link that
+    pre-fills the booking form. Nothing else leaves: the form is filled server-side."""
+    search = SearchForm(request.GET)
+    if not search.is_valid():
+        codes = [error.code for error in search.errors.as_data().get("q", [])]
+        return JsonResponse({"results": [], "error": codes[0] if codes else "invalid"})
+    new_url = reverse("consultation_new")
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": patient.pk,
+                    "name": patient.name,
+                    "document": patient.masked_document,
+                    "url": f"{new_url}?patient={patient.pk}",
+                }
+                for patient in _search_results(search) or []
+            ]
+        }
+    )
+
+
+# --- After booking ---------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("consultations.view_consultation", raise_exception=True)
+def consultation_result(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the receptionist sees right after booking: links, PIN, or what went wrong."""
+    consultation = get_object_or_404(consultation_for_page(), pk=pk)
+    outcome = consultation_last_outcome(consultation=consultation)
+    return render(request, "consultations/result.html", _page_context(consultation, outcome))
+
+
+@require_GET
+@permission_required("consultations.view_consultation", raise_exception=True)
+def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything about one consultation, its timeline, and refresh / cancel / rebook."""
+    consultation = get_object_or_404(consultation_for_page(), pk=pk)
+    events = consultation_timeline(consultation=consultation)
+    return render(
+        request,
+        "consultations/detail.html",
+        {**_page_context(consultation, outcome_in(events)), "events": events},
+    )
+
+
+def _page_context(consultation: Consultation, outcome: ConsultationEvent | None) -> dict:
+    status = consultation.status
+    context = {
+        "consultation": consultation,
+        "outcome": outcome,
+        "can_cancel": status in services.CANCELLABLE_STATUSES,
+        "can_refresh": consultation.kairo_consultation_id is not None,
+        "is_unconfirmed": status == ConsultationStatus.UNCONFIRMED,
+        "is_sending": status == ConsultationStatus.SENDING,
+        "is_rejected": status == ConsultationStatus.REJECTED,
+        "is_cancelled": status == ConsultationStatus.CANCELLED,
+        "unconfirmed_code": None,
+        "unconfirmed_reason": None,
+    }
+    if context["is_unconfirmed"] and outcome is not None:
+        context["unconfirmed_code"] = code = _unconfirmed_code(outcome)
+        context["unconfirmed_reason"] = UNCONFIRMED_REASONS.get(code, UNCONFIRMED_REASON_OTHER)
+    return context
+
+
+def _unconfirmed_code(outcome: ConsultationEvent) -> str:
+    """Which explanation fits: the recorded error code, a 5xx, or the sweep."""
+    if outcome.kind == ConsultationEvent.Kind.STUCK_SWEPT:
+        return outcome.kind
+    code = outcome.detail.get("code", "")
+    if code not in UNCONFIRMED_REASONS and (outcome.detail.get("http_status") or 0) >= 500:
+        return "SERVER_ERROR"  # a 5xx that carried its own error code
+    return code
+
+
+@require_POST
+@permission_required("consultations.change_consultation", raise_exception=True)
+def consultation_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Refresh from Kairo" / "check again": GET detail when Kairo's id is known."""
+    consultation = get_object_or_404(Consultation, pk=pk)
+    back = "consultation_result" if request.POST.get("next") == "result" else "consultation_detail"
+    if consultation.kairo_consultation_id is None:
+        messages.info(
+            request,
+            _(
+                "Kairo Connect's id for this booking is not known, so it cannot be looked up. "
+                "It will be reconciled when Kairo Connect's notification (webhook) arrives. "
+                "If the patient no longer needs it, you can cancel it here."
+            ),
+        )
+        return redirect(back, pk=pk)
+    try:
+        consultation = services.consultation_refresh(consultation=consultation, actor=request.user)
+    except KairoError as error:
+        if error.outcome == KairoOutcome.CONFIGURATION:
+            text = _(
+                "Kairo Connect refused the clinic's credentials or address; ask an administrator "
+                "to check the Kairo Connect settings (requestId: %(request_id)s)."
+            )
+        else:
+            text = _(
+                "Could not refresh from Kairo Connect: %(message)s (%(code)s, requestId: "
+                "%(request_id)s). Nothing was changed here."
+            )
+        messages.error(
+            request,
+            text
+            % {"message": error.message, "code": error.code, "request_id": error.request_id or "—"},
+        )
+    else:
+        messages.success(
+            request,
+            _("Refreshed from Kairo Connect: %(status)s.")
+            % {"status": consultation.get_status_display()},
+        )
+    return redirect(back, pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("consultations.change_consultation", raise_exception=True)
+def consultation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: confirm, with a reason. POST: cancel here (Kairo has no cancel)."""
+    consultation = get_object_or_404(consultation_for_page(), pk=pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consultation_cancel(
+                consultation=consultation,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Cancelled here; the time is free again. Kairo Connect has no way to cancel: "
+                    "its room stays open until it expires."
+                ),
+            )
+            return redirect("consultation_detail", pk=pk)
+    return render(
+        request, "consultations/cancel.html", {**_page_context(consultation, None), "form": form}
+    )
+
+
+def _id(value: str) -> int:
+    """A primary key from a query string; anything else is a 404, not a 500."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < number < 2**63:
+        raise Http404
+    return number

@@ -1,0 +1,203 @@
+"""The directory pages: patients and providers, listed, searched, created and corrected.
+
+Saving goes through `services.patient_save` / `services.provider_save`, the same rules the
+booking form and the admin use; what they refuse comes back as form errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from consultations import services
+from consultations.forms.directory import PatientForm, ProviderForm
+from consultations.forms.filters import SearchForm
+from consultations.models import Patient, Provider
+from consultations.selectors.directory import (
+    patient_history,
+    patient_search,
+    provider_search,
+    provider_upcoming,
+)
+from consultations.selectors.paging import page_fetch, page_number_parse
+
+DirectoryRecord = TypeVar("DirectoryRecord", Patient, Provider)
+
+# --- Patients -----------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("consultations.view_patient", raise_exception=True)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    page = None
+    if form.is_valid():
+        page = page_fetch(
+            patient_search(
+                name_fragment=form.cleaned_data["name_fragment"],
+                document_number=form.cleaned_data["document_number"],
+            ),
+            number=page_number_parse(request.GET.get("page")),
+        )
+    return render(request, "consultations/patients/list.html", {"form": form, "page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("consultations.add_patient", raise_exception=True)
+def patient_new(request: HttpRequest) -> HttpResponse:
+    return _patient_form_page(request, Patient())
+
+
+@require_GET
+@permission_required("consultations.view_patient", raise_exception=True)
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A patient's details and consultation history, latest first."""
+    patient = get_object_or_404(Patient, pk=pk)
+    history = page_fetch(
+        patient_history(patient=patient), number=page_number_parse(request.GET.get("page"))
+    )
+    return render(
+        request, "consultations/patients/detail.html", {"patient": patient, "page": history}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("consultations.change_patient", raise_exception=True)
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _patient_form_page(request, get_object_or_404(Patient, pk=pk))
+
+
+def _patient_form_page(request: HttpRequest, patient: Patient) -> HttpResponse:
+    is_new = patient.pk is None
+    form = PatientForm(request.POST if request.method == "POST" else None, instance=patient)
+    if form.is_bound and form.is_valid():
+        saved = _save_or_report(
+            form,
+            lambda: services.patient_save(
+                patient=form.save(commit=False),
+                actor=request.user,
+                authorization_given=form.cleaned_data["authorization"],
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("Patient saved."))
+            return redirect("patient_detail", pk=saved.pk)
+    context = {"form": form, "patient": None if is_new else patient}
+    return render(request, "consultations/patients/form.html", context)
+
+
+# --- Providers ----------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("consultations.view_provider", raise_exception=True)
+def provider_list(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    page = None
+    if form.is_valid():
+        page = page_fetch(
+            provider_search(
+                name_fragment=form.cleaned_data["name_fragment"],
+                document_number=form.cleaned_data["document_number"],
+            ),
+            number=page_number_parse(request.GET.get("page")),
+        )
+    return render(request, "consultations/providers/list.html", {"form": form, "page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("consultations.add_provider", raise_exception=True)
+def provider_new(request: HttpRequest) -> HttpResponse:
+    return _provider_form_page(request, Provider())
+
+
+@require_GET
+@permission_required("consultations.view_provider", raise_exception=True)
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A provider's details and their consultations still to come (or under way)."""
+    provider = get_object_or_404(
+        Provider.objects.select_related("professional_type", "specialty"), pk=pk
+    )
+    upcoming = page_fetch(
+        provider_upcoming(provider=provider, now=timezone.now()),
+        number=page_number_parse(request.GET.get("page")),
+    )
+    return render(
+        request, "consultations/providers/detail.html", {"provider": provider, "page": upcoming}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("consultations.change_provider", raise_exception=True)
+def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _provider_form_page(request, get_object_or_404(Provider, pk=pk))
+
+
+def _provider_form_page(request: HttpRequest, provider: Provider) -> HttpResponse:
+    is_new = provider.pk is None
+    form = ProviderForm(request.POST if request.method == "POST" else None, instance=provider)
+    if form.is_bound and form.is_valid():
+        saved = _save_or_report(
+            form,
+            lambda: services.provider_save(provider=form.save(commit=False), actor=request.user),
+        )
+        if saved is not None:
+            messages.success(request, _("Provider saved."))
+            return redirect("provider_detail", pk=saved.pk)
+    context = {"form": form, "provider": None if is_new else provider}
+    return render(request, "consultations/providers/form.html", context)
+
+
+# --- Saving -------------------------------------------------------------------------------
+
+
+def _save_or_report(form: ModelForm, save: Callable[[], DirectoryRecord]) -> DirectoryRecord | None:
+    """Run a directory service; put what it refuses on the form instead of raising.
+
+    The form has already validated, so a refusal here is either a rule only the service
+    checks or a race: another desk saved the same document between our check and our
+    insert, and the unique constraint answered with an IntegrityError.
+    """
+    try:
+        return save()
+    except ValidationError as exc:
+        for field, errors in exc.update_error_dict({}).items():
+            form.add_error(field if field in form.fields else None, errors)
+    except IntegrityError:
+        instance = form.instance
+        duplicate = (
+            type(instance)
+            .objects.filter(
+                document_type=instance.document_type, document_number=instance.document_number
+            )
+            .exclude(pk=instance.pk)
+            .exists()
+        )
+        if duplicate:
+            form.add_error(
+                "document_number",
+                ValidationError(
+                    _("Someone with this document type and number is already registered."),
+                    code="duplicate_document",
+                ),
+            )
+        else:
+            form.add_error(
+                None,
+                ValidationError(
+                    _("The record could not be saved. Check the fields and try again."),
+                    code="integrity_error",
+                ),
+            )
+    return None

@@ -1,0 +1,72 @@
+"""Real-browser tests: Playwright driving Debian's Chromium, headless.
+
+Playwright never downloads a browser here: it is given `executable_path`. Without a
+Chromium on the machine the tests are skipped with a one-line notice (CI installs
+Debian's `chromium` and sets REQUIRE_BROWSER_TESTS=1, which turns a skip into a failure).
+Screenshots go to $ARTIFACTS_DIR (default: artifacts/ in the project, git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = (
+    os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
+# Chromium's own background traffic is pointless here, and refused by a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_report_header(config):
+    if not CHROMIUM:
+        return "browser tests: skipped, no Chromium found (apt-get install chromium)"
+    return f"browser tests: {CHROMIUM}"
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    root = Path(os.environ.get("ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "artifacts"))
+    path = root / "browser"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+    # make between browser steps are ordinary synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(
+        base_url=live_server.url, locale="es-CO", viewport={"width": 1366, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,321 @@
+"""The agenda: one day in the organization's zone, a column per provider, blocks by time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from consultations.models import ConsultationStatus
+from tests.consultations.factories_desk import consultation_at
+from tests.factories import PatientFactory, ProviderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
+
+
+@pytest.fixture
+def madrid(settings):
+    """An organization in Madrid: UTC+2 in summer, with daylight saving."""
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "Europe/Madrid"
+    return zoneinfo.ZoneInfo("Europe/Madrid")
+
+
+def local(zone, *args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=zone)
+
+
+def agenda_of(client, day: dt.date | str | None = None):
+    query = {} if day is None else {"date": str(day)}
+    response = client.get(reverse("agenda"), query)
+    assert response.status_code == 200
+    return response
+
+
+def blocks_by_id(agenda) -> dict:
+    return {block.consultation.pk: block for column in agenda.columns for block in column.blocks}
+
+
+# --- Which day ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "utc_now", "expected"),
+    [
+        # 22:30 UTC on the 14th is 00:30 on the 15th in Madrid (UTC+2), 17:30 in Bogotá.
+        ("Europe/Madrid", dt.datetime(2026, 6, 14, 22, 30, tzinfo=dt.UTC), dt.date(2026, 6, 15)),
+        # One minute before Madrid's midnight it is still the 14th there.
+        ("Europe/Madrid", dt.datetime(2026, 6, 14, 21, 59, tzinfo=dt.UTC), dt.date(2026, 6, 14)),
+        # Auckland (UTC+12 in June) is already on the 15th at 12:00 UTC on the 14th.
+        ("Pacific/Auckland", dt.datetime(2026, 6, 14, 12, 0, tzinfo=dt.UTC), dt.date(2026, 6, 15)),
+        ("Pacific/Auckland", dt.datetime(2026, 6, 14, 11, 59, tzinfo=dt.UTC), dt.date(2026, 6, 14)),
+    ],
+)
+def test_default_day_is_today_in_the_organization_zone(
+    reception_client, settings, zone_name, utc_now, expected
+):
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = zone_name
+    with time_machine.travel(utc_now, tick=False):
+        agenda = agenda_of(reception_client).context["agenda"]
+    assert agenda.day == expected
+    assert agenda.is_today
+    assert agenda.zone_name == zone_name
+
+
+def test_a_consultation_just_after_local_midnight_belongs_to_the_new_day(reception_client, madrid):
+    # 00:10 in Madrid on the 15th is 22:10 UTC on the 14th.
+    consultation = consultation_at(local(madrid, 2026, 6, 15, 0, 10))
+    with time_machine.travel(dt.datetime(2026, 6, 14, 22, 30, tzinfo=dt.UTC), tick=False):
+        today = agenda_of(reception_client).context["agenda"]
+        yesterday = agenda_of(reception_client, "2026-06-14").context["agenda"]
+    assert consultation.pk in blocks_by_id(today)
+    assert consultation.pk not in blocks_by_id(yesterday)
+    block = blocks_by_id(today)[consultation.pk]
+    assert block.starts_local.strftime("%H:%M") == "00:10"
+    # The window opens at midnight to show it (00:00 row), instead of the usual 07:00.
+    assert today.hours[0].label == "00:00"
+    assert block.top == pytest.approx(1.0)  # 10 minutes after the first row, 0.1rem each
+
+
+def test_the_agenda_names_the_time_zone(reception_client, madrid):
+    html = agenda_of(reception_client).content.decode()
+    assert "Europe/Madrid" in html
+
+
+# --- Geometry -------------------------------------------------------------------------------
+
+
+def test_block_is_placed_and_sized_by_time_and_duration(reception_client):
+    consultation = consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), minutes=45)
+    response = agenda_of(reception_client, "2026-03-10")
+    agenda = response.context["agenda"]
+    block = blocks_by_id(agenda)[consultation.pk]
+    # The default window starts at 07:00: 120 minutes above, 45 minutes tall, 0.1rem/min.
+    assert agenda.hours[0].label == "07:00"
+    assert (block.top, block.height) == (pytest.approx(12.0), pytest.approx(4.5))
+    assert (block.lane, block.lanes) == (0, 1)
+    html = response.content.decode()
+    assert 'style="top: 12.00rem; height: 4.50rem; left: 0.00%; width: 100.00%;"' in html
+
+
+def test_the_hour_rows_and_the_blocks_share_one_scale(reception_client):
+    nine = consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), minutes=10)
+    agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    marks = {mark.label: mark.top for mark in agenda.hours}
+    assert blocks_by_id(agenda)[nine.pk].top == pytest.approx(marks["09:00"])
+    assert blocks_by_id(agenda)[nine.pk].height == pytest.approx(1.0)
+    assert agenda.height == pytest.approx((20 - 7) * 6)
+
+
+def test_early_and_late_consultations_widen_the_window(reception_client):
+    consultation_at(local(BOGOTA, 2026, 3, 10, 5, 30))
+    consultation_at(local(BOGOTA, 2026, 3, 10, 22, 0), minutes=60)
+    agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    assert agenda.hours[0].label == "05:00"
+    assert agenda.hours[-1].label == "22:00"
+    assert agenda.height == pytest.approx((23 - 5) * 6)
+
+
+def test_a_consultation_across_midnight_shows_on_both_days_clipped(reception_client):
+    consultation = consultation_at(local(BOGOTA, 2026, 3, 10, 23, 45))
+    first = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    second = agenda_of(reception_client, "2026-03-11").context["agenda"]
+    evening, morning = blocks_by_id(first)[consultation.pk], blocks_by_id(second)[consultation.pk]
+    assert evening.continues_after and not evening.continues_before
+    assert evening.height == pytest.approx(1.5)  # 15 minutes until midnight
+    assert morning.continues_before and not morning.continues_after
+    assert (second.hours[0].label, morning.top, morning.height) == (
+        "00:00",
+        pytest.approx(0.0),
+        pytest.approx(1.5),
+    )
+
+
+def test_on_a_daylight_saving_day_blocks_follow_real_time(reception_client, madrid):
+    # Madrid skips 02:00-03:00 on 2026-03-29: 09:00 is 8 hours after midnight that day.
+    early = consultation_at(local(madrid, 2026, 3, 29, 1, 30))
+    nine = consultation_at(local(madrid, 2026, 3, 29, 9, 0))
+    agenda = agenda_of(reception_client, "2026-03-29").context["agenda"]
+    labels = [mark.label for mark in agenda.hours]
+    assert "02:00" not in labels and "03:00" in labels
+    marks = {mark.label: mark.top for mark in agenda.hours}
+    blocks = blocks_by_id(agenda)
+    assert blocks[nine.pk].top == pytest.approx(marks["09:00"])
+    assert blocks[early.pk].top == pytest.approx(marks["01:00"] + 3.0)
+
+
+def test_overlapping_blocks_share_the_column_side_by_side(reception_client):
+    provider = ProviderFactory()
+    start = local(BOGOTA, 2026, 3, 10, 10, 0)
+    cancelled = consultation_at(start, provider=provider, status=ConsultationStatus.CANCELLED)
+    rebooked = consultation_at(start + dt.timedelta(minutes=15), provider=provider)
+    later = consultation_at(start + dt.timedelta(hours=2), provider=provider)
+    response = agenda_of(reception_client, "2026-03-10")
+    blocks = blocks_by_id(response.context["agenda"])
+    assert (blocks[cancelled.pk].lane, blocks[cancelled.pk].lanes) == (0, 2)
+    assert (blocks[rebooked.pk].lane, blocks[rebooked.pk].lanes) == (1, 2)
+    assert (blocks[later.pk].lane, blocks[later.pk].lanes) == (0, 1)
+    assert "left: 50.00%; width: 50.00%;" in blocks[rebooked.pk].style
+
+
+def test_adjacent_blocks_do_not_share_lanes(reception_client):
+    provider = ProviderFactory()
+    start = local(BOGOTA, 2026, 3, 10, 10, 0)
+    first = consultation_at(start, provider=provider)
+    second = consultation_at(start + dt.timedelta(minutes=30), provider=provider)
+    blocks = blocks_by_id(agenda_of(reception_client, "2026-03-10").context["agenda"])
+    assert blocks[first.pk].lanes == blocks[second.pk].lanes == 1
+
+
+# --- What is shown ----------------------------------------------------------------------------
+
+
+def test_columns_are_active_providers_plus_inactive_ones_busy_that_day(reception_client):
+    active = ProviderFactory(name="Alba Activa Prestadora")
+    idle_inactive = ProviderFactory(name="Inés Inactiva Sin Citas", is_active=False)
+    busy_inactive = ProviderFactory(name="Bruno Inactivo Con Cita", is_active=False)
+    consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), provider=busy_inactive)
+    agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    shown = [column.provider.pk for column in agenda.columns]
+    assert shown == [active.pk, busy_inactive.pk]  # by name
+    assert idle_inactive.pk not in shown
+
+
+def test_other_days_consultations_are_not_shown(reception_client):
+    consultation = consultation_at(local(BOGOTA, 2026, 3, 11, 9, 0))
+    agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    assert consultation.pk not in blocks_by_id(agenda)
+    assert agenda.consultation_count == 0
+
+
+def test_blocks_carry_status_colour_immediate_mark_and_detail_link(reception_client):
+    patient = PatientFactory(name="Lucía Inmediata")
+    immediate = consultation_at(
+        local(BOGOTA, 2026, 3, 10, 11, 0),
+        immediate=True,
+        patient=patient,
+        status=ConsultationStatus.UNCONFIRMED,
+    )
+    scheduled = consultation_at(local(BOGOTA, 2026, 3, 10, 14, 0))
+    html = agenda_of(reception_client, "2026-03-10").content.decode()
+    assert "agenda-status-unconfirmed agenda-immediate" in html
+    assert "agenda-status-booked" in html
+    assert f'href="{reverse("consultation_detail", args=[immediate.pk])}"' in html
+    assert f'href="{reverse("consultation_detail", args=[scheduled.pk])}"' in html
+    assert html.count("agenda-now-badge") == 1
+    assert "Lucía Inmediata" in html
+
+
+def test_the_now_line_is_drawn_on_today_only(reception_client):
+    with time_machine.travel(local(BOGOTA, 2026, 3, 10, 10, 30), tick=False):
+        today = agenda_of(reception_client).context["agenda"]
+        tomorrow = agenda_of(reception_client, "2026-03-11").context["agenda"]
+    assert today.now_top == pytest.approx((10.5 - 7) * 6)
+    assert tomorrow.now_top is None and not tomorrow.is_today
+
+
+# --- Navigation and bad input -------------------------------------------------------------
+
+
+def test_previous_and_next_day_links(reception_client):
+    html = agenda_of(reception_client, "2026-03-01").content.decode()
+    assert f"{reverse('agenda')}?date=2026-02-28" in html
+    assert f"{reverse('agenda')}?date=2026-03-02" in html
+    assert 'id="agenda-today"' in html  # not today: a way back
+
+
+def test_the_date_picker_is_a_plain_get_form(reception_client):
+    html = agenda_of(reception_client, "2026-03-01").content.decode()
+    assert 'id="agenda-date-form"' in html
+    assert 'method="get"' in html
+    assert 'type="date" name="date" value="2026-03-01"' in html
+
+
+def test_the_range_ends_have_no_link_beyond_them(reception_client):
+    first = agenda_of(reception_client, "2000-01-01").context["agenda"]
+    last = agenda_of(reception_client, "2099-12-31").context["agenda"]
+    assert first.previous_day is None and first.next_day == dt.date(2000, 1, 2)
+    assert last.next_day is None and last.previous_day == dt.date(2099, 12, 30)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-02-30",
+        "yesterday",
+        "0001-01-01",
+        "9999-12-31",
+        "1999-12-31",
+        "2100-01-01",
+        "2026-03-10\x00",
+        "2026-13-01",
+        "9" * 5000,
+        "-1",
+    ],
+)
+def test_a_bad_date_says_so_and_shows_today(reception_client, bad):
+    with time_machine.travel(local(BOGOTA, 2026, 3, 10, 10, 0), tick=False):
+        response = agenda_of(reception_client, bad)
+    assert response.context["form"].errors
+    assert response.context["agenda"].day == dt.date(2026, 3, 10)
+    assert 'id="agenda-date-invalid"' in response.content.decode()
+
+
+def test_an_empty_date_is_today_without_error(reception_client):
+    with time_machine.travel(local(BOGOTA, 2026, 3, 10, 10, 0), tick=False):
+        response = agenda_of(reception_client, "")
+    assert not response.context["form"].errors
+    assert response.context["agenda"].day == dt.date(2026, 3, 10)
+
+
+def test_other_methods_are_refused(reception_client):
+    assert reception_client.post(reverse("agenda")).status_code == 405
+
+
+def test_the_agenda_needs_a_login(client):
+    response = client.get(reverse("agenda"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_staff_without_consultation_access_get_403(client, staff_groups):
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(reverse("agenda")).status_code == 403
+
+
+def test_clinic_admins_see_the_agenda(clinic_admin_client):
+    assert clinic_admin_client.get(reverse("agenda")).status_code == 200
+
+
+# --- Budget ----------------------------------------------------------------------------------
+
+
+def _agenda_queries(client) -> int:
+    client.get(reverse("agenda"), {"date": "2026-03-10"})  # warm caches (content types...)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("agenda"), {"date": "2026-03-10"})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_agenda_query_count_does_not_grow_with_the_data(reception_client):
+    consultation_at(local(BOGOTA, 2026, 3, 10, 7, 0))
+    with_one = _agenda_queries(reception_client)
+    start = local(BOGOTA, 2026, 3, 10, 7, 30)
+    for n in range(49):
+        # 49 more, each with its own provider and patient: 50 columns, 50 blocks.
+        consultation_at(start + dt.timedelta(minutes=10 * n), minutes=10)
+    with_fifty = _agenda_queries(reception_client)
+    assert (
+        reception_client.get(reverse("agenda"), {"date": "2026-03-10"})
+        .context["agenda"]
+        .consultation_count
+        == 50
+    )
+    assert with_one == with_fifty <= 10

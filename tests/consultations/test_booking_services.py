@@ -1,0 +1,556 @@
+"""consultation_book and friends against the in-process sandbox: every Kairo outcome,
+the one-time token, the timeline, refresh, cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import OperationalError
+from django.utils import timezone
+
+from consultations import rules, services
+from consultations.kairo import contract
+from consultations.kairo.client import (
+    Consultation as RemoteConsultation,
+)
+from consultations.kairo.client import (
+    KairoClient,
+    KairoError,
+    KairoOutcome,
+)
+from consultations.models import (
+    Consultation,
+    ConsultationEvent,
+    ConsultationStatus,
+    ConsultationType,
+    Duration,
+    Patient,
+)
+from consultations.services import booking
+from tests.consultations.conftest import future
+from tests.factories import PatientFactory, ProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = ConsultationStatus
+Kind = ConsultationEvent.Kind
+
+
+@pytest.fixture
+def book(receptionist, provider, general_type, duration_30):
+    """book(**overrides) -> Consultation, with a new patient two hours ahead by default."""
+
+    def call(**overrides):
+        values = {
+            "patient": Patient(
+                document_type="CC",
+                document_number="1020304050",
+                name="Juan Camilo Gómez",
+                phone="+573109876543",
+                email="juan.gomez@correo.example",
+            ),
+            "authorization_given": True,
+            "provider": provider,
+            "consultation_type": general_type,
+            "duration": duration_30,
+            "scheduled_for": future(),
+            "actor": receptionist,
+            "booking_token": uuid.uuid4(),
+        }
+        values.update(overrides)
+        return services.consultation_book(**values)
+
+    return call
+
+
+def kinds(consultation: Consultation) -> list[str]:
+    return list(consultation.events.order_by("created_at", "id").values_list("kind", flat=True))
+
+
+def assert_no_personal_data_in_events(consultation: Consultation) -> None:
+    consultation.refresh_from_db()
+    text = json.dumps(list(consultation.events.values_list("detail", flat=True)))
+    secrets = [
+        consultation.access_pin,
+        consultation.patient_join_url,
+        consultation.provider_join_url,
+        consultation.patient.document_number,
+        str(consultation.patient.phone),
+        consultation.patient.email,
+        consultation.provider.email,
+        str(consultation.provider.phone),
+    ]
+    for secret in filter(None, secrets):
+        assert secret not in text
+
+
+# --- Success -------------------------------------------------------------------------------
+
+
+def test_a_booking_is_stored_sent_once_and_booked(book, sandbox, receptionist):
+    consultation = book()
+    assert consultation.status == Status.BOOKED
+    assert consultation.kairo_consultation_id is not None
+    assert len(consultation.access_pin) == contract.ACCESS_PIN_LENGTH
+    assert consultation.patient_join_url.endswith("?type=patient")
+    assert consultation.provider_join_url.endswith("?type=provider")
+    assert consultation.kairo_expires_at == consultation.ends_at
+    assert consultation.kairo_status == contract.STATUS_PENDING
+    assert consultation.kairo_last_request_id.startswith("req_")
+    assert consultation.booked_by == receptionist
+    assert sandbox.stats()["createsReceived"] == 1
+    assert kinds(consultation) == [Kind.BOOKING_STARTED, Kind.BOOKED]
+    booked_event = consultation.events.get(kind=Kind.BOOKED)
+    assert booked_event.kairo_request_id == consultation.kairo_last_request_id
+    assert_no_personal_data_in_events(consultation)
+
+
+def test_the_exact_request_is_stored_before_sending(book):
+    scheduled = future(hours=3)
+    consultation = book(scheduled_for=scheduled)
+    body = consultation.kairo_request
+    assert body["scheduledAt"] == rules.format_moment(scheduled).split(" (")[0]
+    assert body["durationMinutes"] == 30
+    assert body["patient"]["documentNumber"] == "1020304050"
+    assert body["provider"]["professionalType"] == "MedicoGeneral"
+    assert "medicalSpecialtyCode" not in body["provider"]
+
+
+def test_an_immediate_booking_sends_no_scheduled_at(book):
+    consultation = book(scheduled_for=None)
+    assert consultation.status == Status.BOOKED
+    assert "scheduledAt" not in consultation.kairo_request
+    assert consultation.is_immediate
+    assert consultation.starts_at <= timezone.now()
+
+
+def test_a_new_patient_is_created_with_the_authorization_recorded(book, receptionist, settings):
+    consultation = book()
+    patient = consultation.patient
+    assert patient.data_processing_authorized
+    assert patient.data_processing_recorded_by == receptionist
+    assert patient.data_processing_policy_version == settings.DATA_PROCESSING_POLICY_VERSION
+
+
+def test_an_existing_patient_is_corrected_in_place(book, patient):
+    submitted = Patient(
+        document_type=patient.document_type,
+        document_number=patient.document_number,
+        name="Nombre Corregido",
+        phone=patient.phone,
+        email="corregido@correo.example",
+    )
+    consultation = book(patient=submitted, authorization_given=False)
+    assert consultation.patient_id == patient.pk
+    patient.refresh_from_db()
+    assert (patient.name, patient.email) == ("Nombre Corregido", "corregido@correo.example")
+    assert patient.data_processing_authorized  # not withdrawn by an unticked box
+    assert Patient.objects.count() == 1
+
+
+# --- The one-time token ----------------------------------------------------------------------
+
+
+def test_a_resubmitted_token_returns_the_booking_without_calling_kairo_again(book, sandbox):
+    token = uuid.uuid4()
+    first = book(booking_token=token)
+    again = book(booking_token=token, scheduled_for=future(hours=5))
+    assert again.pk == first.pk
+    assert Consultation.objects.count() == 1
+    assert sandbox.stats()["createsReceived"] == 1
+
+
+def test_a_resubmitted_token_of_a_refused_booking_does_not_resend(book, sandbox):
+    token = uuid.uuid4()
+    sandbox.arm_fault("429")
+    with pytest.raises(services.BookingRefused):
+        book(booking_token=token)
+    again = book(booking_token=token)
+    assert again.status == Status.REJECTED
+    assert sandbox.stats()["createsReceived"] == 1
+
+
+# --- Rules inside the transaction -----------------------------------------------------------
+
+
+def test_rules_are_checked_again_and_nothing_is_written(book, make_consultation, provider):
+    taken = make_consultation(provider=provider)
+    with pytest.raises(ValidationError) as caught:
+        book(scheduled_for=taken.starts_at)
+    assert caught.value.error_dict["provider"][0].code == "provider_busy"
+    assert not Patient.objects.filter(document_number="1020304050").exists()
+    assert Consultation.objects.count() == 1
+
+
+def test_a_busy_patient_is_refused_under_patient(book, make_consultation, patient):
+    taken = make_consultation(patient=patient)
+    submitted = Patient.objects.get(pk=patient.pk)
+    with pytest.raises(ValidationError) as caught:
+        book(patient=submitted, scheduled_for=taken.starts_at)
+    assert caught.value.error_dict["patient"][0].code == "patient_busy"
+
+
+def test_too_little_notice_is_refused_under_scheduled_for(book):
+    with pytest.raises(ValidationError) as caught:
+        book(scheduled_for=future(hours=0, minutes=5))
+    assert caught.value.error_dict["scheduled_for"][0].code == "too_soon"
+
+
+def test_an_inactive_provider_is_refused(book, provider):
+    provider.is_active = False
+    provider.save()
+    with pytest.raises(ValidationError) as caught:
+        book()
+    assert caught.value.error_dict["provider"][0].code == "provider_inactive"
+
+
+# --- Unknown outcomes: unconfirmed, slot held, never re-sent ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "has_request_id"),
+    [
+        ("timeout", "TIMEOUT", False),
+        ("drop", "CONNECTION_LOST", False),
+        ("500", "INTERNAL_ERROR", True),
+        ("502", "SERVER_ERROR", False),
+        ("malformed", "MALFORMED_RESPONSE", False),
+    ],
+)
+def test_unknown_outcomes_leave_the_booking_unconfirmed(
+    book, sandbox, provider, fault, code, has_request_id
+):
+    sandbox.arm_fault(fault)
+    consultation = book()
+    assert consultation.status == Status.UNCONFIRMED
+    assert consultation.kairo_consultation_id is None
+    assert consultation.access_pin == ""
+    assert sandbox.stats()["createsReceived"] == 1
+    event = consultation.events.get(kind=Kind.UNCONFIRMED)
+    assert event.detail["code"] == code
+    assert bool(event.kairo_request_id) == has_request_id
+    # The slot stays held: Kairo may well have created it.
+    with pytest.raises(ValidationError) as caught:
+        rules.provider_free_check(
+            provider=provider, starts_at=consultation.starts_at, ends_at=consultation.ends_at
+        )
+    assert caught.value.code == "provider_busy"
+    assert_no_personal_data_in_events(consultation)
+
+
+def test_an_unexpected_failure_of_the_call_is_unknown_too(book, sandbox, monkeypatch):
+    def explode(self, request):
+        raise RuntimeError("a bug in a library")
+
+    monkeypatch.setattr(KairoClient, "create_consultation", explode)
+    consultation = book()
+    assert consultation.status == Status.UNCONFIRMED
+    assert consultation.events.get(kind=Kind.UNCONFIRMED).detail["code"] == "UNEXPECTED_ERROR"
+
+
+def test_a_late_success_after_a_sweep_still_books(book, monkeypatch):
+    """The sweep may mark a slow booking unconfirmed before Kairo answers: the answer wins."""
+    real_create = KairoClient.create_consultation
+
+    def slow_create(self, request):
+        Consultation.objects.filter(status=Status.SENDING).update(status=Status.UNCONFIRMED)
+        return real_create(self, request)
+
+    monkeypatch.setattr(KairoClient, "create_consultation", slow_create)
+    assert book().status == Status.BOOKED
+
+
+# --- Refusals: rejected, kept for the record, slot released -----------------------------------
+
+
+def test_a_409_from_kairo_is_a_rejection_naming_the_provider(book, sandbox, provider):
+    scheduled = future(hours=4)
+    # Kairo already has a consultation for this provider that we do not know about.
+    with KairoClient.from_settings() as client:
+        client.create_consultation(
+            services.booking._kairo_request(
+                Consultation(
+                    provider=provider,
+                    patient=PatientFactory.build(document_number="77777777"),
+                    consultation_type=ConsultationType.objects.get(code="ConsultaGeneral"),
+                    duration=Duration.objects.get(minutes=30),
+                    scheduled_for=scheduled,
+                )
+            )
+        )
+    with pytest.raises(services.BookingRefused) as caught:
+        book(scheduled_for=scheduled + dt.timedelta(minutes=10))
+    refused = caught.value
+    assert refused.error.code == contract.ERROR_PROVIDER_NOT_AVAILABLE
+    assert refused.error.party == "provider"
+    assert refused.error.request_id
+    consultation = refused.consultation
+    assert consultation.status == Status.REJECTED
+    assert kinds(consultation) == [Kind.BOOKING_STARTED, Kind.REJECTED]
+    event = consultation.events.get(kind=Kind.REJECTED)
+    assert event.detail["code"] == contract.ERROR_PROVIDER_NOT_AVAILABLE
+    assert event.detail["party"] == "provider"
+    assert event.kairo_request_id == refused.error.request_id
+    assert sandbox.stats()["createsReceived"] == 2
+    # Released: the slot is free again here.
+    rules.provider_free_check(
+        provider=provider, starts_at=consultation.starts_at, ends_at=consultation.ends_at
+    )
+
+
+def test_a_validation_error_from_kairo_keeps_field_paths_not_messages(book, sandbox):
+    # A record stored before the dotted-domain rule (migration 0007): Kairo refuses it.
+    odd = ProviderFactory(email="doctor@localhost")
+    with pytest.raises(services.BookingRefused) as caught:
+        book(provider=odd)
+    assert caught.value.error.code == contract.ERROR_VALIDATION
+    assert "provider.email" in caught.value.error.field_errors
+    event = caught.value.consultation.events.get(kind=Kind.REJECTED)
+    assert event.detail["fields"] == ["provider.email"]
+    assert sandbox.stats()["createsReceived"] == 1
+
+
+def test_a_rate_limit_is_a_rejection(book, sandbox):
+    sandbox.arm_fault("429")
+    with pytest.raises(services.BookingRefused) as caught:
+        book()
+    assert caught.value.error.code == contract.ERROR_RATE_LIMITED
+    assert caught.value.consultation.status == Status.REJECTED
+
+
+def test_wrong_credentials_leave_nothing_that_looks_booked(book, sandbox, settings):
+    settings.KAIRO_API_SECRET = "not-the-secret"
+    with pytest.raises(services.BookingRefused) as caught:
+        book()
+    assert caught.value.error.outcome == KairoOutcome.CONFIGURATION
+    consultation = Consultation.objects.get()
+    assert consultation.status == Status.REJECTED
+    assert not consultation.is_active
+    assert consultation.kairo_consultation_id is None
+    assert consultation.access_pin == ""
+    assert kinds(consultation) == [Kind.BOOKING_STARTED, Kind.CONFIGURATION_ERROR]
+    # Refused at the door: the sandbox counted the request but no create.
+    assert sandbox.stats()["requestsReceived"] == 1
+    assert sandbox.stats()["createsReceived"] == 0
+
+
+# --- Refresh -----------------------------------------------------------------------------------
+
+
+def test_refresh_follows_the_session(book, sandbox, receptionist):
+    consultation = book(scheduled_for=None)
+    sandbox.trigger(consultation.kairo_consultation_id, "session_started", participant="patient")
+    refreshed = services.consultation_refresh(consultation=consultation, actor=receptionist)
+    assert refreshed.status == Status.IN_PROGRESS
+    assert refreshed.kairo_status == contract.STATUS_IN_PROGRESS
+    assert refreshed.patient_joined_at is not None
+    assert refreshed.session_started_at is not None
+    event = refreshed.events.filter(kind=Kind.REFRESHED).get()
+    assert event.actor == receptionist
+    assert event.detail["to"] == Status.IN_PROGRESS
+    assert event.kairo_request_id
+
+    sandbox.trigger(consultation.kairo_consultation_id, "consultation.completed")
+    done = services.consultation_refresh(consultation=refreshed, actor=receptionist)
+    assert done.status == Status.COMPLETED
+    assert done.call_quality
+    assert_no_personal_data_in_events(done)
+
+
+class FixedClient:
+    """Answers GET detail with a fixed remote consultation."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+    def get_consultation(self, consultation_id):
+        return RemoteConsultation(
+            consultation_id=consultation_id,
+            access_pin="123456",
+            patient_url="https://meet.example/r?type=patient",
+            provider_url="https://meet.example/r?type=provider",
+            expires_at=timezone.now() + dt.timedelta(hours=1),
+            status=self.status,
+            status_known=self.status in contract.WIRE_STATUSES,
+            scheduled_at=None,
+            duration_minutes=30,
+            created_at=None,
+            updated_at=None,
+            consultation_link=None,
+            notes=None,
+            session_info=None,
+            request_id="req_fixed",
+        )
+
+
+@pytest.mark.parametrize(
+    ("local", "remote", "expected"),
+    [
+        (Status.UNCONFIRMED, "Pending", Status.BOOKED),
+        (Status.BOOKED, "InProgress", Status.IN_PROGRESS),
+        (Status.BOOKED, "Expired", Status.EXPIRED),
+        (Status.IN_PROGRESS, "Completed", Status.COMPLETED),
+        (Status.IN_PROGRESS, "Pending", Status.IN_PROGRESS),  # never backwards
+        (Status.COMPLETED, "InProgress", Status.COMPLETED),
+        (Status.CANCELLED, "InProgress", Status.CANCELLED),  # our cancellation stays
+        (Status.BOOKED, "Paused", Status.BOOKED),  # unknown: kept raw, status unchanged
+    ],
+)
+def test_refresh_maps_remote_statuses_forward_only(
+    make_consultation, receptionist, local, remote, expected
+):
+    consultation = make_consultation(status=local, kairo_consultation_id=uuid.uuid4())
+    refreshed = services.consultation_refresh(
+        consultation=consultation, actor=receptionist, client=FixedClient(remote)
+    )
+    assert refreshed.status == expected
+    assert refreshed.kairo_status == remote
+    assert refreshed.kairo_last_request_id == "req_fixed"
+
+
+def test_refresh_of_an_unknown_kairo_id_records_the_failure(make_consultation, receptionist):
+    consultation = make_consultation(kairo_consultation_id=uuid.uuid4())
+    with pytest.raises(KairoError) as caught:
+        services.consultation_refresh(consultation=consultation, actor=receptionist)
+    assert caught.value.code == contract.ERROR_CONSULTATION_NOT_FOUND
+    event = consultation.events.get()
+    assert event.kind == Kind.REFRESH_FAILED
+    assert event.detail["code"] == contract.ERROR_CONSULTATION_NOT_FOUND
+    assert event.kairo_request_id == caught.value.request_id
+    consultation.refresh_from_db()
+    assert consultation.status == Status.BOOKED
+
+
+def test_refresh_without_a_kairo_id_is_refused_before_any_call(make_consultation, sandbox):
+    consultation = make_consultation(status=Status.UNCONFIRMED)
+    with pytest.raises(ValueError):
+        services.consultation_refresh(consultation=consultation, actor=None)
+    assert sandbox.stats()["requestsReceived"] == 0
+
+
+# --- Cancel ------------------------------------------------------------------------------------
+
+
+def test_cancel_frees_the_slot_and_records_who_and_why(make_consultation, receptionist, sandbox):
+    consultation = make_consultation()
+    cancelled = services.consultation_cancel(
+        consultation=consultation, actor=receptionist, reason="  El paciente   llamó  "
+    )
+    assert cancelled.status == Status.CANCELLED
+    assert cancelled.cancelled_by == receptionist
+    assert cancelled.cancelled_at is not None
+    assert cancelled.cancellation_reason == "El paciente llamó"
+    event = cancelled.events.get()
+    assert (event.kind, event.actor, event.detail["kairo_notified"]) == (
+        Kind.CANCELLED,
+        receptionist,
+        False,
+    )
+    assert sandbox.stats()["requestsReceived"] == 0  # Kairo has no cancel
+    rules.provider_free_check(
+        provider=consultation.provider,
+        starts_at=consultation.starts_at,
+        ends_at=consultation.ends_at,
+    )
+
+
+def test_after_cancelling_a_new_booking_in_the_same_window_succeeds(
+    book, make_consultation, provider, receptionist
+):
+    taken = make_consultation(provider=provider)
+    services.consultation_cancel(consultation=taken, actor=receptionist, reason="No vendrá")
+    assert book(scheduled_for=taken.starts_at).status == Status.BOOKED
+
+
+@pytest.mark.parametrize(
+    "status",
+    [Status.SENDING, Status.IN_PROGRESS, Status.COMPLETED, Status.EXPIRED, Status.CANCELLED],
+)
+def test_only_unconfirmed_and_booked_can_be_cancelled(make_consultation, receptionist, status):
+    consultation = make_consultation(status=status)
+    with pytest.raises(ValidationError) as caught:
+        services.consultation_cancel(consultation=consultation, actor=receptionist, reason="x")
+    assert caught.value.code == "not_cancellable"
+
+
+def test_cancel_needs_a_reason(make_consultation, receptionist):
+    consultation = make_consultation()
+    with pytest.raises(ValidationError) as caught:
+        services.consultation_cancel(consultation=consultation, actor=receptionist, reason="   ")
+    assert caught.value.error_dict["reason"][0].code == "reason_required"
+    consultation.refresh_from_db()
+    assert consultation.status == Status.BOOKED
+
+
+def test_an_unconfirmed_booking_can_be_cancelled(make_consultation, receptionist):
+    consultation = make_consultation(status=Status.UNCONFIRMED)
+    cancelled = services.consultation_cancel(
+        consultation=consultation, actor=receptionist, reason="Sin confirmar"
+    )
+    assert cancelled.status == Status.CANCELLED
+
+
+# --- A PostgreSQL deadlock between racing inserts ------------------------------------------
+
+
+class Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_deadlocked_start_is_retried(book, sandbox, monkeypatch):
+    """Two inserts racing on the token's unique index and an exclusion constraint can
+    deadlock; PostgreSQL aborts one. Nothing was written, so it is simply tried again."""
+    real_start = booking._booking_start
+    calls = []
+
+    def deadlock_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from Deadlock()
+        return real_start(**kwargs)
+
+    monkeypatch.setattr(booking, "_booking_start", deadlock_once)
+    assert book().status == Status.BOOKED
+    assert len(calls) == 2
+    assert sandbox.stats()["createsReceived"] == 1
+
+
+def test_other_database_errors_are_not_retried(book, monkeypatch):
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(booking, "_booking_start", locked)
+    with pytest.raises(OperationalError):
+        book()
+
+
+def test_the_fault_header_works_through_a_client_given_to_the_service(book, sandbox):
+    """The other way to inject a fault: a client that sends X-Sandbox-Fault itself."""
+    with KairoClient.from_settings(extra_headers={"X-Sandbox-Fault": "drop"}) as client:
+        consultation = book(client=client)
+    assert consultation.status == Status.UNCONFIRMED
+    assert consultation.events.get(kind=Kind.UNCONFIRMED).detail["code"] == "CONNECTION_LOST"
+    assert sandbox.stats()["createsReceived"] == 1
+
+
+def test_a_deadlocked_outcome_recording_is_retried_not_lost(book, sandbox, monkeypatch):
+    """After Kairo said yes, losing the recording to a deadlock would leave the booking
+    'sending' although it exists in Kairo: the recording step is retried too."""
+    real_record = booking._record_booked
+    calls = []
+
+    def deadlock_once(consultation, result):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from Deadlock()
+        return real_record(consultation, result)
+
+    monkeypatch.setattr(booking, "_record_booked", deadlock_once)
+    consultation = book()
+    assert consultation.status == Status.BOOKED
+    assert consultation.access_pin
+    assert sandbox.stats()["createsReceived"] == 1

@@ -1,0 +1,485 @@
+"""Patients and providers pages: search, create, edit with the directory's rules, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from consultations.models import Consultation, ConsultationStatus, Patient, Provider
+from consultations.selectors.agenda import consultation_filtered
+from consultations.selectors.directory import patient_search
+from consultations.selectors.paging import PAGE_SIZE
+from tests.consultations.factories_desk import consultation_at
+from tests.factories import (
+    MedicalSpecialtyFactory,
+    PatientFactory,
+    ProfessionalTypeFactory,
+    ProviderFactory,
+    SpecialistTypeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BOGOTA)
+
+
+def error_codes(response) -> dict[str, list[str | None]]:
+    return {
+        field: [error.code for error in errors]
+        for field, errors in response.context["form"].errors.as_data().items()
+    }
+
+
+def patient_data(**overrides) -> dict:
+    data = {
+        "document_type": "CC",
+        "document_number": "1020304050",
+        "name": "Valentina Restrepo Díaz",
+        "phone": "300 123 4567",
+        "email": "valentina@example.test",
+        "preferred_language": "es",
+    }
+    return data | overrides
+
+
+def provider_data(**overrides) -> dict:
+    data = {
+        "name": "Dr. Camilo Andrés Torres",
+        "document_type": "CC",
+        "document_number": "79123456",
+        "professional_type": ProfessionalTypeFactory().pk,
+        "specialty": "",
+        "phone": "+57 310 555 0101",
+        "email": "camilo@clinic.test",
+        "professional_license": "RM-1234",
+        "is_active": "on",
+    }
+    return data | overrides
+
+
+# --- Patients: list and search ------------------------------------------------------------
+
+
+def test_patient_list_searches_by_name_fragment_and_document(reception_client):
+    ana = PatientFactory(name="Ana Lucía Beltrán", document_number="1010101010")
+    PatientFactory(name="Jorge Mejía")
+    url = reverse("patient_list")
+    by_name = reception_client.get(url, {"q": "Lucí"}).context["page"]
+    assert [p.pk for p in by_name.items] == [ana.pk]
+    by_document = reception_client.get(url, {"q": "1.010.101.010"}).context["page"]
+    assert [p.pk for p in by_document.items] == [ana.pk]
+
+
+def test_patient_list_masks_documents(reception_client):
+    PatientFactory(document_number="1020304050")
+    html = reception_client.get(reverse("patient_list")).content.decode()
+    assert "•••4050" in html and "1020304050" not in html
+
+
+def test_patient_list_refuses_a_too_short_fragment(reception_client):
+    response = reception_client.get(reverse("patient_list"), {"q": "an"})
+    assert response.status_code == 200
+    assert error_codes(response) == {"q": ["too_short"]}
+    assert response.context["page"] is None
+
+
+def test_patient_list_pages_without_counting(reception_client):
+    PatientFactory.create_batch(PAGE_SIZE + 1)
+    with CaptureQueriesContext(connection) as queries:
+        page = reception_client.get(reverse("patient_list")).context["page"]
+    assert page.has_next and len(page.items) == PAGE_SIZE
+    assert not any("COUNT(" in query["sql"].upper() for query in queries)
+
+
+# --- Patients: create and edit ------------------------------------------------------------
+
+
+def test_reception_creates_a_patient_with_the_authorization_recorded(
+    reception_client, receptionist, settings
+):
+    response = reception_client.post(reverse("patient_new"), patient_data(authorization="on"))
+    patient = Patient.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("patient_detail", args=[patient.pk])
+    assert patient.phone == "+573001234567"
+    assert patient.data_processing_authorized
+    assert patient.data_processing_recorded_by == receptionist
+    assert patient.data_processing_policy_version == settings.DATA_PROCESSING_POLICY_VERSION
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [("1234567", "min_length"), ("1" * 21, "max_length"), ("1020.3040", "invalid_document_number")],
+)
+def test_patient_document_number_limits(reception_client, number, code):
+    response = reception_client.post(reverse("patient_new"), patient_data(document_number=number))
+    assert response.status_code == 200
+    assert code in error_codes(response)["document_number"]
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["12345678", "1" * 20])
+def test_patient_document_number_at_the_edges_is_accepted(reception_client, number):
+    response = reception_client.post(reverse("patient_new"), patient_data(document_number=number))
+    assert response.status_code == 302
+    assert Patient.objects.get().document_number == number
+
+
+def test_patient_bad_phone_and_email_are_field_errors(reception_client):
+    response = reception_client.post(
+        reverse("patient_new"), patient_data(phone="12", email="not-an-email")
+    )
+    codes = error_codes(response)
+    assert "invalid" in codes["email"] and codes["phone"]
+
+
+def test_duplicate_patient_document_is_a_form_error(reception_client):
+    PatientFactory(document_type="CC", document_number="1020304050")
+    response = reception_client.post(reverse("patient_new"), patient_data())
+    assert response.status_code == 200
+    assert error_codes(response)["document_number"] == ["duplicate_document"]
+    assert Patient.objects.count() == 1
+
+
+def test_a_duplicate_that_slips_past_validation_is_a_document_error(reception_client, monkeypatch):
+    """Two desks saving the same document at once: the database's unique constraint
+    answers with an IntegrityError, which the page reports on the document field."""
+    PatientFactory(document_type="CC", document_number="1020304050")
+    monkeypatch.setattr(Patient, "validate_constraints", lambda self, exclude=None: None)
+    response = reception_client.post(reverse("patient_new"), patient_data())
+    assert response.status_code == 200
+    assert error_codes(response)["document_number"] == ["duplicate_document"]
+    assert Patient.objects.count() == 1
+
+
+def test_reception_corrects_a_patient(reception_client):
+    patient = PatientFactory(name="Nombre Viejo", document_number="1020304050")
+    response = reception_client.post(
+        reverse("patient_edit", args=[patient.pk]),
+        patient_data(name="  Nombre   Corregido ", email="nuevo@example.test"),
+    )
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.name, patient.email) == ("Nombre Corregido", "nuevo@example.test")
+
+
+def test_editing_to_another_patients_document_is_refused(reception_client):
+    PatientFactory(document_number="1020304050")
+    patient = PatientFactory(document_number="99999999")
+    response = reception_client.post(
+        reverse("patient_edit", args=[patient.pk]), patient_data(document_number="1020304050")
+    )
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert patient.document_number == "99999999"
+
+
+def test_the_edit_form_shows_the_current_values(reception_client):
+    patient = PatientFactory(name="Valor Actual")
+    response = reception_client.get(reverse("patient_edit", args=[patient.pk]))
+    assert response.status_code == 200
+    assert response.context["form"].instance == patient
+    assert 'value="Valor Actual"' in response.content.decode()
+
+
+def test_garbage_posted_to_the_patient_form_is_errors_not_500(reception_client):
+    response = reception_client.post(
+        reverse("patient_new"),
+        {"document_type": "XX", "preferred_language": "fr", "name": "\x00", "phone": "+" * 300},
+    )
+    assert response.status_code == 200
+    assert set(error_codes(response)) >= {"document_type", "preferred_language", "phone"}
+
+
+# --- Patients: details and history --------------------------------------------------------
+
+
+def test_patient_page_shows_their_history_latest_first(reception_client):
+    patient = PatientFactory()
+    old = consultation_at(at(2026, 1, 5, 9), patient=patient, status=ConsultationStatus.COMPLETED)
+    new = consultation_at(at(2026, 3, 5, 9), patient=patient)
+    someone_else = consultation_at(at(2026, 2, 5, 9))
+    response = reception_client.get(reverse("patient_detail", args=[patient.pk]))
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["page"].items] == [new.pk, old.pk]
+    html = response.content.decode()
+    assert reverse("consultation_detail", args=[new.pk]) in html
+    assert reverse("consultation_detail", args=[someone_else.pk]) not in html
+    assert f"{reverse('consultation_list')}?patient={patient.pk}" in html
+
+
+def test_unknown_patient_is_404(reception_client):
+    assert reception_client.get(reverse("patient_detail", args=[999999])).status_code == 404
+    assert reception_client.get(reverse("patient_edit", args=[999999])).status_code == 404
+
+
+# --- Providers ----------------------------------------------------------------------------
+
+
+def test_reception_sees_providers_but_cannot_create_or_edit_them(reception_client):
+    provider = ProviderFactory()
+    assert reception_client.get(reverse("provider_list")).status_code == 200
+    assert reception_client.get(reverse("provider_detail", args=[provider.pk])).status_code == 200
+    assert reception_client.get(reverse("provider_new")).status_code == 403
+    assert reception_client.post(reverse("provider_new"), provider_data()).status_code == 403
+    edit = reverse("provider_edit", args=[provider.pk])
+    assert reception_client.get(edit).status_code == 403
+    assert reception_client.post(edit, provider_data()).status_code == 403
+    assert Provider.objects.count() == 1
+    html = reception_client.get(reverse("provider_list")).content.decode()
+    assert 'id="provider-new"' not in html
+
+
+def test_clinic_admin_creates_a_provider(clinic_admin_client):
+    response = clinic_admin_client.post(reverse("provider_new"), provider_data())
+    provider = Provider.objects.get()
+    assert response["Location"] == reverse("provider_detail", args=[provider.pk])
+    assert provider.phone == "+573105550101"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("Dr. Ruiz.", "min_length"), ("D" * 51, "max_length")],
+)
+def test_provider_name_limits(clinic_admin_client, name, code):
+    assert len(name) in (9, 51)
+    response = clinic_admin_client.post(reverse("provider_new"), provider_data(name=name))
+    assert response.status_code == 200
+    assert code in error_codes(response)["name"]
+    assert not Provider.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["Dra. Ruiz.", "D" * 50])
+def test_provider_name_at_the_edges_is_accepted(clinic_admin_client, name):
+    response = clinic_admin_client.post(reverse("provider_new"), provider_data(name=name))
+    assert response.status_code == 302
+    assert Provider.objects.get().name == name
+
+
+def test_a_specialist_needs_a_specialty_and_others_must_not_have_one(clinic_admin_client):
+    specialist = SpecialistTypeFactory()
+    specialty = MedicalSpecialtyFactory()
+    response = clinic_admin_client.post(
+        reverse("provider_new"), provider_data(professional_type=specialist.pk)
+    )
+    assert error_codes(response)["specialty"] == ["specialty_required"]
+    response = clinic_admin_client.post(
+        reverse("provider_new"), provider_data(specialty=specialty.pk)
+    )
+    assert error_codes(response)["specialty"] == ["specialty_not_allowed"]
+    assert not Provider.objects.exists()
+
+
+def test_clinic_admin_creates_a_specialist(clinic_admin_client):
+    specialist = SpecialistTypeFactory()
+    specialty = MedicalSpecialtyFactory()
+    response = clinic_admin_client.post(
+        reverse("provider_new"),
+        provider_data(professional_type=specialist.pk, specialty=specialty.pk),
+    )
+    assert response.status_code == 302
+    assert Provider.objects.get().specialty == specialty
+
+
+def test_duplicate_provider_document_is_a_form_error(clinic_admin_client):
+    ProviderFactory(document_type="CC", document_number="79123456")
+    response = clinic_admin_client.post(reverse("provider_new"), provider_data())
+    assert response.status_code == 200
+    assert error_codes(response)["document_number"] == ["duplicate_document"]
+    assert Provider.objects.count() == 1
+
+
+def test_a_provider_duplicate_race_is_a_document_error(clinic_admin_client, monkeypatch):
+    ProviderFactory(document_type="CC", document_number="79123456")
+    monkeypatch.setattr(Provider, "validate_constraints", lambda self, exclude=None: None)
+    response = clinic_admin_client.post(reverse("provider_new"), provider_data())
+    assert error_codes(response)["document_number"] == ["duplicate_document"]
+
+
+def test_clinic_admin_deactivates_a_provider(clinic_admin_client):
+    provider = ProviderFactory()
+    data = provider_data(name=provider.name, document_number=provider.document_number, is_active="")
+    response = clinic_admin_client.post(reverse("provider_edit", args=[provider.pk]), data)
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert not provider.is_active
+
+
+def test_an_unknown_professional_type_is_a_field_error(clinic_admin_client):
+    response = clinic_admin_client.post(
+        reverse("provider_new"), provider_data(professional_type="abc")
+    )
+    assert error_codes(response)["professional_type"] == ["invalid_choice"]
+
+
+def test_provider_search_by_fragment_and_document(reception_client):
+    torres = ProviderFactory(name="Dr. Camilo Torres Vega", document_number="79555555")
+    ProviderFactory(name="Dra. Paula Andrea Ríos")
+    url = reverse("provider_list")
+    assert [p.pk for p in reception_client.get(url, {"q": "torres"}).context["page"].items] == [
+        torres.pk
+    ]
+    assert [p.pk for p in reception_client.get(url, {"q": "79555555"}).context["page"].items] == [
+        torres.pk
+    ]
+
+
+def test_provider_page_lists_upcoming_active_consultations_soonest_first(reception_client):
+    provider = ProviderFactory()
+    with time_machine.travel(at(2026, 3, 10, 12, 0), tick=False):
+        ongoing = consultation_at(at(2026, 3, 10, 11, 45), provider=provider)
+        later = consultation_at(at(2026, 3, 12, 9), provider=provider)
+        soon = consultation_at(at(2026, 3, 10, 15), provider=provider)
+        consultation_at(at(2026, 3, 10, 9), provider=provider)  # over
+        consultation_at(at(2026, 3, 11, 9), provider=provider, status=ConsultationStatus.CANCELLED)
+        consultation_at(at(2026, 3, 11, 10))  # someone else's
+        response = reception_client.get(reverse("provider_detail", args=[provider.pk]))
+    assert [c.pk for c in response.context["page"].items] == [ongoing.pk, soon.pk, later.pk]
+
+
+def test_unknown_provider_is_404(clinic_admin_client):
+    assert clinic_admin_client.get(reverse("provider_detail", args=[999999])).status_code == 404
+    assert clinic_admin_client.get(reverse("provider_edit", args=[999999])).status_code == 404
+
+
+def test_directory_pages_need_a_login(client):
+    for name in ("patient_list", "patient_new", "provider_list", "provider_new"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302, name
+
+
+# --- PostgreSQL: the name search uses the trigram index ------------------------------------
+
+
+def _directory_of(count: int) -> Patient:
+    """`count` patients, each with a past consultation, and one findable "Ana Lucía Beltrán"."""
+    seed = consultation_at(at(2025, 1, 1, 9))
+    patients = Patient.objects.bulk_create(
+        Patient(
+            name=f"Paciente Genérico {n}",
+            document_type="CC",
+            document_number=f"{70000000 + n}",
+            phone="+573001234567",
+            email=f"p{n}@example.test",
+        )
+        for n in range(count)
+    )
+    target = PatientFactory(name="Ana Lucía Beltrán", document_number="1020304050")
+    start = at(2025, 1, 2, 0)
+    Consultation.objects.bulk_create(
+        Consultation(
+            provider=seed.provider,
+            patient=patient,
+            consultation_type=seed.consultation_type,
+            duration_id=30,
+            scheduled_for=start + dt.timedelta(minutes=30 * n),
+            starts_at=start + dt.timedelta(minutes=30 * n),
+            ends_at=start + dt.timedelta(minutes=30 * n + 30),
+            status=ConsultationStatus.COMPLETED,
+        )
+        for n, patient in enumerate([*patients, target])
+    )
+    with connection.cursor() as cursor:
+        # Rows inserted since the index was built wait in GIN's pending list, which the
+        # planner prices high; autovacuum flushes it in real life, this test by hand.
+        cursor.execute("SELECT gin_clean_pending_list('patient_name_upper_trgm'::regclass)")
+        cursor.execute("ANALYZE consultations_patient")
+        cursor.execute("ANALYZE consultations_consultation")
+        # Sequential scans off: the plan must be able to use the index, whatever the
+        # planner's taste for small tables.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    return target
+
+
+@pytest.mark.postgres
+def test_patient_name_search_uses_the_trigram_index():
+    target = _directory_of(2000)
+    queryset = patient_search(name_fragment="lucía")
+    # The expression the index covers, exactly as Django writes it for icontains.
+    assert 'UPPER("consultations_patient"."name"::text) LIKE UPPER(' in str(queryset.query)
+    assert "patient_name_upper_trgm" in queryset[: PAGE_SIZE + 1].explain()
+    assert list(queryset) == [target]
+
+
+@pytest.mark.postgres
+def test_consultation_list_name_search_uses_the_trigram_index():
+    target = _directory_of(2000)
+    queryset = consultation_filtered(name_fragment="BELTR")
+    assert "patient_name_upper_trgm" in queryset[: PAGE_SIZE + 1].explain()
+    assert [c.patient_id for c in queryset] == [target.pk]
+
+
+@pytest.mark.postgres
+def test_document_search_uses_the_unique_document_index():
+    target = _directory_of(2000)
+    queryset = patient_search(document_number="1020304050")
+    assert "patient_unique_document" in queryset.explain()
+    assert list(queryset) == [target]
+
+
+# --- Whatever a user posts ------------------------------------------------------------------
+
+_text = st.text(max_size=60)
+
+
+@hypothesis_settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(
+            [
+                "document_type",
+                "document_number",
+                "name",
+                "phone",
+                "email",
+                "preferred_language",
+                "authorization",
+            ]
+        ),
+        st.one_of(_text, st.sampled_from(["CC", "PAS", "es", "on", "12345678", "+573001234567"])),
+    )
+)
+def test_no_post_breaks_the_patient_pages(reception_client, values):
+    response = reception_client.post(reverse("patient_new"), patient_data() | values)
+    assert response.status_code in (200, 302)
+
+
+@hypothesis_settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(
+            [
+                "name",
+                "document_type",
+                "document_number",
+                "professional_type",
+                "specialty",
+                "phone",
+                "email",
+                "professional_license",
+                "is_active",
+            ]
+        ),
+        st.one_of(_text, st.integers().map(str)),
+    )
+)
+def test_no_post_breaks_the_provider_pages(clinic_admin_client, values):
+    response = clinic_admin_client.post(reverse("provider_new"), provider_data() | values)
+    assert response.status_code in (200, 302)

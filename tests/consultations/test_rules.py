@@ -1,0 +1,230 @@
+"""rules.py at its edges: the 15-minute notice (Bogotá and a zone with DST), wall times a
+DST change skips or repeats, and provider/patient availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from consultations import rules
+from consultations.models import ConsultationStatus
+from tests.factories import PatientFactory, ProviderFactory
+
+BOGOTA = ZoneInfo("America/Bogota")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def code_of(call) -> str:
+    with pytest.raises(ValidationError) as caught:
+        call()
+    return caught.value.code
+
+
+# --- Notice ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minute", "expected"),
+    [
+        (44, "in_past"),
+        (45, "in_past"),  # now is not the future
+        (46, "too_soon"),
+        (59, "too_soon"),  # 14 minutes
+        (60, None),  # exactly 15 minutes: allowed (contract Decision)
+        (61, None),
+    ],
+)
+@pytest.mark.parametrize("zone_name", ["America/Bogota", "America/New_York"])
+def test_notice_edges_in_the_organization_zone(settings, zone_name, minute, expected):
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = zone_name
+    zone = ZoneInfo(zone_name)
+    with time_machine.travel(dt.datetime(2030, 6, 12, 14, 45, tzinfo=zone), tick=False):
+        # `minute` minutes after 14:00, on the organization's clock (now is 14:45).
+        scheduled = rules.organization_datetime(dt.date(2030, 6, 12), dt.time(14, 0))
+        scheduled += dt.timedelta(minutes=minute)
+        if expected is None:
+            rules.scheduled_notice_check(scheduled_for=scheduled)
+        else:
+            assert (
+                code_of(lambda: rules.scheduled_notice_check(scheduled_for=scheduled)) == expected
+            )
+
+
+def test_notice_counts_real_minutes_across_a_dst_change(settings):
+    """New York springs forward at 02:00 on 2030-03-10: from 01:50 EST, 03:05 EDT is 15
+    real minutes ahead (wall clocks say 75), 03:04 is 14."""
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
+    with time_machine.travel(dt.datetime(2030, 3, 10, 1, 50, tzinfo=NEW_YORK), tick=False):
+        day = dt.date(2030, 3, 10)
+        rules.scheduled_notice_check(scheduled_for=rules.organization_datetime(day, dt.time(3, 5)))
+        too_soon = rules.organization_datetime(day, dt.time(3, 4))
+        assert code_of(lambda: rules.scheduled_notice_check(scheduled_for=too_soon)) == "too_soon"
+
+
+def test_notice_is_measured_on_the_organization_clock_not_utc(settings):
+    """15:00 typed in New York is 19:00 UTC in June; the notice is measured from there."""
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
+    with time_machine.travel(dt.datetime(2030, 6, 12, 18, 45, tzinfo=dt.UTC), tick=False):
+        scheduled = rules.organization_datetime(dt.date(2030, 6, 12), dt.time(15, 0))
+        assert scheduled == dt.datetime(2030, 6, 12, 19, 0, tzinfo=dt.UTC)
+        rules.scheduled_notice_check(scheduled_for=scheduled)
+
+
+# --- Wall times ----------------------------------------------------------------------------
+
+
+def test_organization_datetime_is_aware_in_the_zone_and_drops_seconds(settings):
+    value = rules.organization_datetime(dt.date(2030, 6, 12), dt.time(9, 30, 59, 10))
+    assert value == dt.datetime(2030, 6, 12, 9, 30, tzinfo=BOGOTA)
+    assert value.utcoffset() == dt.timedelta(hours=-5)
+
+
+def test_a_wall_time_skipped_by_dst_is_refused(settings):
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
+    call = lambda: rules.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))  # noqa: E731
+    assert code_of(call) == "nonexistent_time"
+
+
+def test_a_wall_time_repeated_by_dst_is_refused(settings):
+    """`scheduledAt` has no offset: 01:30 on 2030-11-03 could be EDT or EST."""
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
+    call = lambda: rules.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))  # noqa: E731
+    assert code_of(call) == "ambiguous_time"
+
+
+def test_the_wall_times_around_a_dst_change_are_fine(settings):
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
+    before = rules.organization_datetime(dt.date(2030, 3, 10), dt.time(1, 59))
+    after = rules.organization_datetime(dt.date(2030, 3, 10), dt.time(3, 0))
+    # Aware datetimes in one zone subtract as wall times; compare real instants.
+    assert after.astimezone(dt.UTC) - before.astimezone(dt.UTC) == dt.timedelta(minutes=1)
+
+
+def test_bogota_has_no_dst_gaps():
+    rules.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))
+    rules.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))
+
+
+def test_a_window_across_a_dst_change_lasts_its_real_duration(settings):
+    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
+    start = rules.organization_datetime(dt.date(2030, 3, 10), dt.time(1, 45))
+    starts_at, ends_at = rules.consultation_window(scheduled_for=start, duration_minutes=30)
+    assert ends_at.astimezone(dt.UTC) - starts_at.astimezone(dt.UTC) == dt.timedelta(minutes=30)
+    assert ends_at.astimezone(NEW_YORK).strftime("%H:%M %Z") == "03:15 EDT"
+
+
+def test_immediate_window_runs_from_now():
+    now = dt.datetime(2030, 6, 12, 10, 7, 31, tzinfo=BOGOTA)
+    assert rules.consultation_window(scheduled_for=None, duration_minutes=20, now=now) == (
+        now,
+        now + dt.timedelta(minutes=20),
+    )
+
+
+# --- Availability ----------------------------------------------------------------------------
+
+START = dt.datetime(2030, 6, 12, 10, 0, tzinfo=BOGOTA)
+
+
+@pytest.fixture
+def booked(make_consultation):
+    """Provider and patient busy 10:00-10:30 (Bogotá)."""
+    return make_consultation(starts_at=START, minutes=30)
+
+
+def window(start_minute: int, minutes: int) -> dict:
+    starts_at = START + dt.timedelta(minutes=start_minute)
+    return {"starts_at": starts_at, "ends_at": starts_at + dt.timedelta(minutes=minutes)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("start_minute", "minutes", "busy"),
+    [
+        (-30, 30, False),  # ends when it starts: adjacent
+        (30, 15, False),  # starts when it ends: adjacent
+        (-30, 31, True),  # one minute of overlap
+        (29, 30, True),
+        (10, 10, True),  # inside
+        (-60, 120, True),  # around
+    ],
+)
+def test_provider_and_patient_windows_at_the_edges(booked, start_minute, minutes, busy):
+    checks = (
+        lambda: rules.provider_free_check(
+            provider=booked.provider, **window(start_minute, minutes)
+        ),
+        lambda: rules.patient_free_check(patient=booked.patient, **window(start_minute, minutes)),
+    )
+    for check, code in zip(checks, ("provider_busy", "patient_busy"), strict=True):
+        if busy:
+            assert code_of(check) == code
+        else:
+            check()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "holds_the_slot"),
+    [
+        (ConsultationStatus.SENDING, True),
+        (ConsultationStatus.UNCONFIRMED, True),
+        (ConsultationStatus.BOOKED, True),
+        (ConsultationStatus.IN_PROGRESS, True),
+        (ConsultationStatus.COMPLETED, False),
+        (ConsultationStatus.EXPIRED, False),
+        (ConsultationStatus.CANCELLED, False),
+        (ConsultationStatus.REJECTED, False),
+    ],
+)
+def test_only_active_consultations_hold_the_slot(make_consultation, status, holds_the_slot):
+    existing = make_consultation(starts_at=START, status=status)
+    check = lambda: rules.provider_free_check(provider=existing.provider, **window(0, 30))  # noqa: E731
+    if holds_the_slot:
+        assert code_of(check) == "provider_busy"
+    else:
+        check()
+
+
+@pytest.mark.django_db
+def test_other_providers_and_patients_are_not_affected(booked):
+    rules.provider_free_check(provider=ProviderFactory(), **window(0, 30))
+    rules.patient_free_check(patient=PatientFactory(), **window(0, 30))
+
+
+@pytest.mark.django_db
+def test_a_consultation_does_not_clash_with_itself(booked):
+    rules.provider_free_check(provider=booked.provider, exclude_pk=booked.pk, **window(0, 30))
+    rules.patient_free_check(patient=booked.patient, exclude_pk=booked.pk, **window(0, 30))
+
+
+@pytest.mark.django_db
+def test_an_unsaved_patient_is_always_free(booked):
+    rules.patient_free_check(patient=PatientFactory.build(), **window(0, 30))
+
+
+@pytest.mark.django_db
+def test_busy_errors_name_who_and_when_in_the_organization_zone(booked, settings):
+    with pytest.raises(ValidationError) as provider_error:
+        rules.provider_free_check(provider=booked.provider, **window(15, 30))
+    assert provider_error.value.params["provider"] == booked.provider.name
+    assert provider_error.value.params["start"] == "2030-06-12 10:00"
+    assert provider_error.value.params["end"] == "10:30 (America/Bogota)"
+
+    with pytest.raises(ValidationError) as patient_error:
+        rules.patient_free_check(patient=booked.patient, **window(15, 30))
+    assert patient_error.value.params["patient"] == booked.patient.name
+    assert patient_error.value.params["provider"] == booked.provider.name
+
+
+@pytest.mark.django_db
+def test_busy_errors_use_a_non_bogota_zone(booked, new_york):
+    with pytest.raises(ValidationError) as caught:
+        rules.provider_free_check(provider=booked.provider, **window(0, 30))
+    # 10:00 in Bogotá (UTC-5) is 11:00 in New York in June (UTC-4).
+    assert caught.value.params["start"] == "2030-06-12 11:00"
+    assert caught.value.params["end"] == "11:30 (America/New_York)"
