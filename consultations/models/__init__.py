@@ -1,0 +1,43 @@
+"""The clinic's data: catalogs, the directory (providers, patients), consultations and
+the email deliveries about them.
+
+Each field rule of the Kairo Connect contract lives once, on the model field (validators
+built from `kairo.contract`); one row's consistency lives in `clean()` and in
+`Meta.constraints`; rules that need other rows or the clock live in `rules.py`.
+"""
+
+from consultations.models.catalogs import (
+    CatalogEntry,
+    CatalogQuerySet,
+    ConsultationType,
+    Duration,
+    MedicalSpecialty,
+    ProfessionalType,
+)
+from consultations.models.consultations import (
+    ACTIVE_STATUSES,
+    Consultation,
+    ConsultationEvent,
+    ConsultationQuerySet,
+    ConsultationStatus,
+)
+from consultations.models.directory import DocumentType, Identity, Language, Patient, Provider
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "CatalogEntry",
+    "CatalogQuerySet",
+    "Consultation",
+    "ConsultationEvent",
+    "ConsultationQuerySet",
+    "ConsultationStatus",
+    "ConsultationType",
+    "DocumentType",
+    "Duration",
+    "Identity",
+    "Language",
+    "MedicalSpecialty",
+    "Patient",
+    "ProfessionalType",
+    "Provider",
+]

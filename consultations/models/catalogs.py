@@ -1,0 +1,121 @@
+"""Catalogs mirrored from Kairo Connect's official tables, editable in the admin."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from consultations.kairo import contract
+
+
+class CatalogQuerySet(models.QuerySet):
+    def active(self) -> CatalogQuerySet:
+        return self.filter(is_active=True)
+
+
+catalog_code_validator = RegexValidator(
+    r"^[A-Za-z0-9_-]+$",
+    _("Use letters, digits, '-' or '_' only, with no spaces."),
+    code="invalid_code",
+)
+
+
+class CatalogEntry(models.Model):
+    """What every Kairo catalog row has: a code Kairo knows it by, a name, an active flag.
+
+    Rows in use are protected from deletion by the `PROTECT` foreign keys that point at
+    them; an admin deactivates them instead, which hides them from forms only.
+    """
+
+    code = models.CharField(
+        _("code"), max_length=50, unique=True, validators=[catalog_code_validator]
+    )
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_confirmed = models.BooleanField(
+        _("confirmed"),
+        default=True,
+        help_text=_(
+            "Unchecked for starter rows that the Kairo Connect contract does not confirm: "
+            "check them against the official table before relying on them."
+        ),
+    )
+
+    objects = CatalogQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProfessionalType(CatalogEntry):
+    requires_specialty = models.BooleanField(
+        _("requires a specialty"),
+        default=False,
+        help_text=_(
+            "Kairo Connect requires a medical specialty for this type, and refuses one otherwise."
+        ),
+    )
+
+    class Meta(CatalogEntry.Meta):
+        verbose_name = _("professional type")
+        verbose_name_plural = _("professional types")
+
+
+class MedicalSpecialty(CatalogEntry):
+    kairo_id = models.PositiveIntegerField(
+        _("Kairo id"),
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("From the official table, if known."),
+    )
+
+    class Meta(CatalogEntry.Meta):
+        verbose_name = _("medical specialty")
+        verbose_name_plural = _("medical specialties")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ConsultationType(CatalogEntry):
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta(CatalogEntry.Meta):
+        verbose_name = _("consultation type")
+        verbose_name_plural = _("consultation types")
+
+
+class Duration(models.Model):
+    """One of the contract's ten allowed durations; the key is the number of minutes."""
+
+    minutes = models.PositiveSmallIntegerField(
+        _("minutes"),
+        unique=True,
+        choices=[(m, m) for m in contract.ALLOWED_DURATIONS],
+    )
+    recommended_use = models.CharField(_("recommended use"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = CatalogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["minutes"]
+        verbose_name = _("duration")
+        verbose_name_plural = _("durations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__in=contract.ALLOWED_DURATIONS),
+                name="duration_minutes_allowed",
+                violation_error_message=_("Kairo Connect does not allow this duration."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("%(minutes)s min") % {"minutes": self.minutes}

@@ -1,0 +1,245 @@
+"""The directory: providers and patients, each identified by document type + number."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import EmailValidator, MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from consultations.kairo import contract
+from consultations.models.catalogs import MedicalSpecialty, ProfessionalType
+
+
+class DocumentType(models.TextChoices):
+    CC = "CC", _("CC – Cédula de ciudadanía")
+    TI = "TI", _("TI – Tarjeta de identidad")
+    CE = "CE", _("CE – Cédula de extranjería")
+    RC = "RC", _("RC – Registro civil")
+    PAS = "PAS", _("PAS – Pasaporte")
+
+
+assert {c.value for c in DocumentType} == contract.DOCUMENT_TYPE_CODES
+
+document_number_validators = [
+    MinLengthValidator(contract.DOCUMENT_NUMBER_MIN),
+    RegexValidator(
+        r"^[A-Za-z0-9-]+$",
+        _("Use letters, digits or '-' only, with no spaces or dots."),
+        code="invalid_document_number",
+    ),
+]
+
+
+class Identity(models.Model):
+    """Identity and contact fields shared by providers and patients (contract: both parties)."""
+
+    document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
+    document_number = models.CharField(
+        _("document number"),
+        max_length=contract.DOCUMENT_NUMBER_MAX,
+        validators=document_number_validators,
+        help_text=_("8 to 20 characters, without dots or spaces."),
+    )
+    phone = PhoneNumberField(
+        _("phone"),
+        help_text=_(
+            "International format, e.g. +57 300 123 4567; numbers without +57 are taken as Colombian."
+        ),
+    )
+    # Kairo Connect wants a deliverable address: Django's default validator would also
+    # accept "user@localhost", so the allowlist is emptied (a dotted domain is required).
+    email = models.EmailField(_("email"), validators=[EmailValidator(allowlist=[])])
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if self.document_number:
+            self.document_number = self.document_number.strip().upper()
+
+    def validate_constraints(self, exclude=None) -> None:
+        """Report a duplicate document on the document number, where staff can fix it."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            duplicates = [e for e in general if e.code == "duplicate_document"]
+            others = [e for e in general if e.code != "duplicate_document"]
+            if others:
+                errors[NON_FIELD_ERRORS] = others
+            if duplicates:
+                errors.setdefault("document_number", []).extend(duplicates)
+            raise ValidationError(errors) from exc
+
+    @property
+    def masked_document(self) -> str:
+        """The document with all but its last 4 characters hidden, for lists and logs."""
+        number = self.document_number or ""
+        return f"{self.document_type} •••{number[-4:]}"
+
+
+class Provider(Identity):
+    name = models.CharField(
+        _("full name"),
+        max_length=contract.PROVIDER_NAME_MAX,
+        validators=[MinLengthValidator(contract.PROVIDER_NAME_MIN)],
+        help_text=_("10 to 50 characters, as Kairo Connect requires."),
+    )
+    professional_type = models.ForeignKey(
+        ProfessionalType,
+        on_delete=models.PROTECT,
+        related_name="providers",
+        verbose_name=_("professional type"),
+    )
+    specialty = models.ForeignKey(
+        MedicalSpecialty,
+        on_delete=models.PROTECT,
+        related_name="providers",
+        null=True,
+        blank=True,
+        verbose_name=_("medical specialty"),
+    )
+    # Copied from the professional type on save so that the database itself can check
+    # "specialty present if and only if the type requires one" (a CHECK cannot join).
+    requires_specialty = models.BooleanField(editable=False, default=False)
+    professional_license = models.CharField(_("professional license"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "document_number"],
+                name="provider_unique_document",
+                violation_error_code="duplicate_document",
+                violation_error_message=_("A provider with this document already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(requires_specialty=True, specialty__isnull=False)
+                | Q(requires_specialty=False, specialty__isnull=True),
+                name="provider_specialty_iff_required",
+                violation_error_message=_("The specialty does not match the professional type."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.requires_specialty = self.professional_type.requires_specialty
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.name:
+            self.name = " ".join(self.name.split())
+        if self.professional_type_id is None:
+            return
+        ptype = self.professional_type
+        # Before validate_constraints() checks provider_specialty_iff_required.
+        self.requires_specialty = ptype.requires_specialty
+        if ptype.requires_specialty and self.specialty_id is None:
+            raise ValidationError(
+                {
+                    "specialty": ValidationError(
+                        _("This professional type requires a medical specialty."),
+                        code="specialty_required",
+                    )
+                }
+            )
+        if not ptype.requires_specialty and self.specialty_id is not None:
+            raise ValidationError(
+                {
+                    "specialty": ValidationError(
+                        _(
+                            "Only specialists have a medical specialty; leave it empty for this professional type."
+                        ),
+                        code="specialty_not_allowed",
+                    )
+                }
+            )
+
+
+class Language(models.TextChoices):
+    ES = "es", _("Spanish")
+    EN = "en", _("English")
+
+
+class Patient(Identity):
+    name = models.CharField(_("full name"), max_length=150)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.ES
+    )
+    # Ley 1581 de 2012 (habeas data): the patient's authorization to process their data.
+    data_processing_authorized = models.BooleanField(
+        _("data-processing authorization given"), default=False
+    )
+    data_processing_authorized_at = models.DateTimeField(
+        _("authorization recorded at"), null=True, blank=True
+    )
+    data_processing_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("authorization recorded by"),
+    )
+    data_processing_policy_version = models.CharField(
+        _("policy version"), max_length=30, blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "document_number"],
+                name="patient_unique_document",
+                violation_error_code="duplicate_document",
+                violation_error_message=_("A patient with this document already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(data_processing_authorized=False)
+                | Q(data_processing_authorized_at__isnull=False)
+                & ~Q(data_processing_policy_version=""),
+                name="patient_authorization_recorded",
+                violation_error_message=_("An authorization needs its date and policy version."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.name:
+            self.name = " ".join(self.name.split())
+        if self.data_processing_authorized and not self.data_processing_policy_version:
+            raise ValidationError(
+                {
+                    "data_processing_policy_version": ValidationError(
+                        _("Say which version of the data-processing policy the patient accepted."),
+                        code="policy_version_required",
+                    )
+                }
+            )
+
+    def record_authorization(self, *, given: bool, policy_version: str, recorded_by) -> None:
+        """Set the Ley 1581 authorization fields together (not saved)."""
+        self.data_processing_authorized = given
+        self.data_processing_policy_version = policy_version if given else ""
+        self.data_processing_authorized_at = timezone.now() if given else None
+        self.data_processing_recorded_by = recorded_by
