@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "consultations",
 ]
 
@@ -191,6 +193,33 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clínica <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Seconds an SMTP connection may block; a slow mail server fails the attempt (retried
+# later by the delivery task) instead of holding a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# The clinic as patients know it: named in messages, the reply-to address (empty = the
+# sender) and the phone number patients are told to call.
+CLINIC_NAME = env.str("CLINIC_NAME", default="Clínica")
+CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="")
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
+# Providers get their own message with the provider link; a clinic that tells its
+# providers another way can turn it off.
+EMAIL_PROVIDER_MESSAGES = env.bool("EMAIL_PROVIDER_MESSAGES", default=True)
+# Reminders to the patient, in minutes before a scheduled consultation (24 h and 1 h).
+REMINDER_OFFSETS_MINUTES = sorted(
+    set(env.list("REMINDER_OFFSETS_MINUTES", cast=int, default=[1440, 60])), reverse=True
+)
+if any(offset <= 0 for offset in REMINDER_OFFSETS_MINUTES):
+    raise ImproperlyConfigured("REMINDER_OFFSETS_MINUTES must be positive minutes, e.g. 1440,60")
+# Waits between failed send attempts (about 1 min, 5 min, 30 min, 2 h), then "failed".
+EMAIL_RETRY_DELAYS_SECONDS = (60, 300, 1800, 7200)
+
+# --- Background tasks (django-tasks, the backport of Django 6's django.tasks) ---------
+# "inprocess" (default): run in a background thread of the web process after the
+# transaction commits; no extra process, for `make run` and small single-server installs.
+# "database": queued in the database (django-tasks-db) and run by `manage.py db_worker`.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="inprocess")
+if TASKS_BACKEND not in {"inprocess", "database"}:
+    raise ImproperlyConfigured("TASKS_BACKEND must be 'inprocess' or 'database'")
 
 # --- Kairo Connect --------------------------------------------------------------------
 # Empty base URL = the built-in sandbox, in process (see consultations/kairo/sandbox.py).
