@@ -238,9 +238,9 @@ def consultation_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(
             request,
             _(
-                "Kairo Connect's id for this booking is not known, so it cannot be looked up. "
-                "It will be reconciled when Kairo Connect's notification (webhook) arrives. "
-                "If the patient no longer needs it, you can cancel it here."
+                "Kairo Connect's id for this booking is not known, so it cannot be looked up "
+                "from here. Give the requestId to Kairo Connect support to find out whether it "
+                "was created; if the patient no longer needs it, you can cancel it here."
             ),
         )
         return redirect(back, pk=pk)
