@@ -40,17 +40,7 @@ DirectoryRecord = TypeVar("DirectoryRecord", Patient, Provider)
 @require_GET
 @permission_required("consultations.view_patient", raise_exception=True)
 def patient_list(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET)
-    page = None
-    if form.is_valid():
-        page = page_fetch(
-            patient_search(
-                name_fragment=form.cleaned_data["name_fragment"],
-                document_number=form.cleaned_data["document_number"],
-            ),
-            number=page_number_parse(request.GET.get("page")),
-        )
-    return render(request, "consultations/patients/list.html", {"form": form, "page": page})
+    return _list_page(request, patient_search, "consultations/patients/list.html")
 
 
 @require_http_methods(["GET", "POST"])
@@ -103,17 +93,7 @@ def _patient_form_page(request: HttpRequest, patient: Patient) -> HttpResponse:
 @require_GET
 @permission_required("consultations.view_provider", raise_exception=True)
 def provider_list(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET)
-    page = None
-    if form.is_valid():
-        page = page_fetch(
-            provider_search(
-                name_fragment=form.cleaned_data["name_fragment"],
-                document_number=form.cleaned_data["document_number"],
-            ),
-            number=page_number_parse(request.GET.get("page")),
-        )
-    return render(request, "consultations/providers/list.html", {"form": form, "page": page})
+    return _list_page(request, provider_search, "consultations/providers/list.html")
 
 
 @require_http_methods(["GET", "POST"])
@@ -201,3 +181,21 @@ def _save_or_report(form: ModelForm, save: Callable[[], DirectoryRecord]) -> Dir
                 ),
             )
     return None
+
+
+# --- Listing ------------------------------------------------------------------------------
+
+
+def _list_page(request: HttpRequest, search: Callable, template: str) -> HttpResponse:
+    """A directory list: the search form, and a page of matches once it is valid."""
+    form = SearchForm(request.GET)
+    page = None
+    if form.is_valid():
+        page = page_fetch(
+            search(
+                name_fragment=form.cleaned_data["name_fragment"],
+                document_number=form.cleaned_data["document_number"],
+            ),
+            number=page_number_parse(request.GET.get("page")),
+        )
+    return render(request, template, {"form": form, "page": page})
