@@ -20,10 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from email.charset import Charset
 from email.mime.text import MIMEText
 from email.utils import parseaddr
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from consultations.models import Consultation
+from consultations.rules import organization_zone
 
 RECIPIENTS = ("patient", "provider")
 KINDS = ("booking", "resend", "reminder")
@@ -179,7 +180,6 @@ def calendar_file_build(consultation: Consultation, *, recipient: str = "patient
     event.add("url", join_url)
     event.add("location", join_url)
     event.add("status", "CONFIRMED")
-    event.add("transp", "OPAQUE")
     # RFC 5546 requires an ORGANIZER in a PUBLISH: the clinic, at its reply-to address.
     organizer_address = parseaddr(settings.CLINIC_EMAIL or settings.DEFAULT_FROM_EMAIL)[1]
     if organizer_address:
@@ -255,10 +255,6 @@ def _shortened(value: str, limit: int = _SUBJECT_NAME_MAX) -> str:
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
-def _organization_zone() -> ZoneInfo:
-    return ZoneInfo(settings.ORGANIZATION_TIME_ZONE)
-
-
 def _zone_label(local: dt.datetime) -> str:
     """`America/New_York (EDT, UTC-04:00)` or `America/Bogota (UTC-05:00)`: the zone's
     name and its offset at that moment (which daylight saving time changes)."""
@@ -292,7 +288,7 @@ def _context(
 ) -> dict:
     """Everything the templates show, already worded in the active language; templates
     only place it. Names are on one line."""
-    zone = _organization_zone()
+    zone = organization_zone()
     start = timezone.localtime(consultation.starts_at, zone)
     end = timezone.localtime(consultation.ends_at, zone)
     specialty = consultation.provider.specialty
@@ -390,7 +386,12 @@ def _text_tidy(text: str) -> str:
 def _calendar_part(ics: bytes) -> MIMEText:
     """The .ics as a `text/calendar; method=PUBLISH` attachment (RFC 6047 wants the
     Content-Type's method to match the file's METHOD)."""
-    part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
+    # 8bit rather than MIME's default base64 for UTF-8, as Django does for the text
+    # parts: RFC 5545 folds lines at 75 octets, and the file stays readable in the
+    # console backend's output and in the mail server's logs of the message structure.
+    charset = Charset("utf-8")
+    charset.body_encoding = None
+    part = MIMEText(ics.decode("utf-8"), "calendar", charset)
     part.set_param("method", CALENDAR_METHOD)
     part.add_header("Content-Disposition", "attachment", filename=CALENDAR_FILENAME)
     return part

@@ -368,6 +368,9 @@ def test_calendar_attachment_is_a_publish_ics_file(booked):
     assert attachment.get_filename() == "consulta.ics"
     assert attachment.get_content_disposition() == "attachment"
     assert attachment.get_param("method") == "PUBLISH"
+    # Readable on the wire and in the console backend's output, not base64.
+    assert attachment["Content-Transfer-Encoding"] in ("7bit", "8bit")
+    assert b"BEGIN:VCALENDAR" in message.message().as_bytes()
 
 
 def test_calendar_uid_is_stable_across_builds_resends_and_recipients(booked):
