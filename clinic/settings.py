@@ -220,6 +220,17 @@ EMAIL_RETRY_DELAYS_SECONDS = (60, 300, 1800, 7200)
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="inprocess")
 if TASKS_BACKEND not in {"inprocess", "database"}:
     raise ImproperlyConfigured("TASKS_BACKEND must be 'inprocess' or 'database'")
+TASKS = {
+    "default": {
+        "BACKEND": (
+            # Claims tasks with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so any
+            # number of `db_worker` processes, on any machines, can share the queue.
+            "django_tasks_db.DatabaseBackend"
+            if TASKS_BACKEND == "database"
+            else "consultations.task_backends.InProcessBackend"
+        ),
+    }
+}
 
 # --- Kairo Connect --------------------------------------------------------------------
 # Empty base URL = the built-in sandbox, in process (see consultations/kairo/sandbox.py).

@@ -21,6 +21,7 @@ from consultations.models.consultations import (
     ConsultationQuerySet,
     ConsultationStatus,
 )
+from consultations.models.deliveries import Delivery
 from consultations.models.directory import DocumentType, Identity, Language, Patient, Provider
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ConsultationQuerySet",
     "ConsultationStatus",
     "ConsultationType",
+    "Delivery",
     "DocumentType",
     "Duration",
     "Identity",

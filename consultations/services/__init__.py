@@ -5,6 +5,13 @@ Re-exported here so callers write `from consultations import services` and
 """
 
 from consultations.services.booking import BookingRefused, consultation_book
+from consultations.services.deliveries import (
+    booking_deliveries_schedule,
+    deliveries_resume,
+    delivery_resend,
+    delivery_send,
+    reminders_send_due,
+)
 from consultations.services.directory import patient_save, provider_save
 from consultations.services.lifecycle import (
     CANCELLABLE_STATUSES,
@@ -16,10 +23,15 @@ from consultations.services.lifecycle import (
 __all__ = [
     "CANCELLABLE_STATUSES",
     "BookingRefused",
+    "booking_deliveries_schedule",
     "consultation_book",
     "consultation_cancel",
     "consultation_refresh",
     "consultations_sweep_stuck",
+    "deliveries_resume",
+    "delivery_resend",
+    "delivery_send",
+    "reminders_send_due",
     "patient_save",
     "provider_save",
 ]

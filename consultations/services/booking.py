@@ -42,6 +42,7 @@ from consultations.models import (
     Provider,
 )
 from consultations.selectors.booking import patient_by_document
+from consultations.services.deliveries import booking_deliveries_schedule
 from consultations.services.directory import patient_save
 from consultations.services.kairo_sync import (
     error_detail,
@@ -405,6 +406,7 @@ def _record_booked(consultation: Consultation, result: kairo.Consultation) -> Co
         if current.status in (Status.SENDING, Status.UNCONFIRMED):
             current.status = Status.BOOKED
         current.save()
+        booking_deliveries_schedule(consultation=current, previous_status=before)
         event_record(
             current,
             Kind.BOOKED,

@@ -40,7 +40,7 @@ PROGRESS: dict[str, int] = {
 
 
 def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None:
-    """Kairo's view of the consultation onto ours (no save)."""
+    """Kairo's view of the consultation onto ours (no save), a changed time included."""
     consultation.kairo_consultation_id = remote.consultation_id
     consultation.access_pin = remote.access_pin
     consultation.patient_join_url = remote.patient_url
@@ -49,6 +49,17 @@ def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None
     consultation.kairo_status = remote.status
     consultation.kairo_last_request_id = remote.request_id
     consultation.kairo_checked_at = timezone.now()
+    if (
+        consultation.scheduled_for is not None
+        and remote.scheduled_at is not None
+        and remote.scheduled_at != consultation.scheduled_for
+    ):
+        # Kairo moved it: the window follows, and the calendar file's SEQUENCE rises so
+        # calendar programs replace the event instead of adding a second one (RFC 5545).
+        length = consultation.ends_at - consultation.starts_at
+        consultation.scheduled_for = consultation.starts_at = remote.scheduled_at
+        consultation.ends_at = remote.scheduled_at + length
+        consultation.calendar_sequence += 1
     session = remote.session_info
     if session is not None:
         consultation.session_started_at = session.started_at or consultation.session_started_at

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
+from consultations.services.deliveries import booking_deliveries_schedule
 from consultations.services.kairo_sync import (
     error_detail,
     event_record,
@@ -64,6 +65,7 @@ def consultation_refresh(
         before = current.status
         remote_apply(current, remote)
         current.save()
+        booking_deliveries_schedule(consultation=current, previous_status=before)
         event_record(
             current,
             Kind.REFRESHED,

@@ -11,8 +11,15 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from consultations import services
 from consultations.kairo.sandbox import default_sandbox, reset_default_sandbox
-from consultations.models import Consultation, ConsultationStatus, ConsultationType, Duration
+from consultations.models import (
+    Consultation,
+    ConsultationStatus,
+    ConsultationType,
+    Duration,
+    Patient,
+)
 from tests.factories import PatientFactory, ProviderFactory
 
 
@@ -24,6 +31,14 @@ def kairo_in_process(settings):
     reset_default_sandbox()
     yield
     reset_default_sandbox()
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_immediately(settings):
+    """Background tasks (email deliveries) run in the enqueuing thread, when enqueued:
+    after the commit, as in production, but with no thread or worker to wait for. The
+    in-process backend has its own tests."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture
@@ -131,3 +146,31 @@ def booking_data(provider, general_type):
         return {key: value for key, value in data.items() if value != "None"}
 
     return make
+
+
+@pytest.fixture
+def book_consultation(receptionist, provider, general_type, duration_30):
+    """book_consultation(**overrides) -> Consultation: a real booking through the service
+    and the sandbox (join links and PIN included), for a new patient two hours ahead."""
+
+    def call(**overrides) -> Consultation:
+        values = {
+            "patient": Patient(
+                document_type="CC",
+                document_number="1020304050",
+                name="Juan Camilo Gómez",
+                phone="+573109876543",
+                email="juan.gomez@correo.example",
+            ),
+            "authorization_given": True,
+            "provider": provider,
+            "consultation_type": general_type,
+            "duration": duration_30,
+            "scheduled_for": future(),
+            "actor": receptionist,
+            "booking_token": uuid.uuid4(),
+        }
+        values.update(overrides)
+        return services.consultation_book(**values)
+
+    return call
