@@ -155,12 +155,16 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> int:
     (not started, cancelled, expired or completed) gets one patient reminder once
     `starts_at - offset` has passed, if it was booked before that moment (a booking made
     inside the window gets no such reminder: its booking message is fresher). A late run
-    still sends, until the consultation starts. Exactly once per offset, also when runs
-    overlap: the database refuses a second row. Safe to run every minute.
+    still sends, until the next smaller offset is due: then only that one goes out (two
+    reminders in the same minute help nobody), and none once the consultation starts.
+    Exactly once per offset, also when runs overlap: the database refuses a second row.
+    Safe to run every minute.
     """
     now = now or timezone.now()
     created = 0
-    for offset in settings.REMINDER_OFFSETS_MINUTES:
+    offsets = sorted(set(settings.REMINDER_OFFSETS_MINUTES))
+    # Each offset owns the window (next smaller offset, offset] before the start.
+    for smaller, offset in zip([0, *offsets], offsets, strict=False):
         before = dt.timedelta(minutes=offset)
         already = Delivery.objects.filter(
             consultation=OuterRef("pk"),
@@ -171,7 +175,7 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> int:
             Consultation.objects.filter(
                 status=Status.BOOKED,
                 scheduled_for__isnull=False,
-                starts_at__gt=now,
+                starts_at__gt=now + dt.timedelta(minutes=smaller),
                 starts_at__lte=now + before,
                 created_at__lt=F("starts_at") - before,
             )
