@@ -29,6 +29,7 @@ from consultations.catalogs import (
 from consultations.models import (
     Consultation,
     ConsultationType,
+    Delivery,
     Duration,
     MedicalSpecialty,
     Patient,
@@ -347,11 +348,44 @@ class PatientAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-# --- Consultations (read-only until the booking workflows own them) -----------------------
+# --- Consultations and their emails (read-only: the booking workflows own them) -----------
+
+
+class DeliveryInline(admin.TabularInline):
+    """The consultation's emails, as the desk shows them: read-only, address masked."""
+
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "recipient",
+        "kind",
+        "reminder_offset_minutes",
+        "state",
+        "attempts",
+        "last_error",
+        "masked_address",
+        "sent_at",
+        "next_attempt_at",
+        "requested_by",
+        "created_at",
+    )
+    ordering = ("created_at", "id")
+
+    @admin.display(description=_("sent to"))
+    def masked_address(self, obj: Delivery) -> str:
+        return obj.masked_address
+
+    def has_add_permission(self, request: HttpRequest, obj: Consultation | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Consultation | None = None) -> bool:
+        return False
 
 
 @admin.register(Consultation)
 class ConsultationAdmin(admin.ModelAdmin):
+    inlines = [DeliveryInline]
     list_display = (
         "id",
         "starts_at",
@@ -388,4 +422,54 @@ class ConsultationAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Consultation | None = None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Every email across consultations, to find the failed ones; read-only (Resend is on
+    the consultation page)."""
+
+    list_display = (
+        "id",
+        "consultation",
+        "recipient",
+        "kind",
+        "state",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "created_at",
+    )
+    list_filter = ("state", "kind", "recipient")
+    list_select_related = ("consultation",)
+    date_hierarchy = "created_at"
+    exclude = ("to_address",)
+    readonly_fields = (
+        "consultation",
+        "recipient",
+        "kind",
+        "reminder_offset_minutes",
+        "state",
+        "attempts",
+        "last_error",
+        "masked_address",
+        "next_attempt_at",
+        "attempt_started_at",
+        "sent_at",
+        "requested_by",
+        "created_at",
+    )
+
+    @admin.display(description=_("sent to"))
+    def masked_address(self, obj: Delivery) -> str:
+        return obj.masked_address
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         return False

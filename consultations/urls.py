@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from consultations.views import agenda, booking, directory, frame
+from consultations.views import agenda, booking, deliveries, directory, frame
 
 urlpatterns = [
     path("", frame.home, name="home"),
@@ -17,6 +17,9 @@ urlpatterns = [
         "consultations/<int:pk>/refresh/", booking.consultation_refresh, name="consultation_refresh"
     ),
     path("consultations/<int:pk>/cancel/", booking.consultation_cancel, name="consultation_cancel"),
+    path(
+        "consultations/<int:pk>/resend/", deliveries.consultation_resend, name="consultation_resend"
+    ),
     path("patients/search.json", booking.patient_search, name="patient_search"),
     path("consultations/export.csv", agenda.consultation_export, name="consultation_export"),
     path("patients/", directory.patient_list, name="patient_list"),

@@ -29,6 +29,7 @@ from consultations.selectors.booking import (
     outcome_in,
 )
 from consultations.selectors.directory import patient_search as patient_search_query
+from consultations.views.deliveries import emails_context
 
 SEARCH_RESULTS = 10
 
@@ -211,6 +212,7 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
         "is_cancelled": status == ConsultationStatus.CANCELLED,
         "unconfirmed_code": None,
         "unconfirmed_reason": None,
+        **emails_context(consultation),
     }
     if context["is_unconfirmed"] and outcome is not None:
         context["unconfirmed_code"] = code = _unconfirmed_code(outcome)

@@ -1,0 +1,187 @@
+"""The consultation page's emails: each delivery's state, and "Resend" (POST only, with
+the permission, a new delivery to the address on file now; history kept)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.urls import reverse
+
+from consultations.models import ConsultationEvent, ConsultationStatus, Delivery
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+State = Delivery.State
+
+
+@pytest.fixture
+def booked(book_consultation, django_capture_on_commit_callbacks):
+    """A booking whose two messages went out."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return book_consultation()
+
+
+@pytest.fixture
+def resend(reception_client, django_capture_on_commit_callbacks):
+    """resend(consultation, **post) -> the response, the send task run after the commit."""
+
+    def post(consultation, follow: bool = False, **data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return reception_client.post(
+                reverse("consultation_resend", args=[consultation.pk]), data, follow=follow
+            )
+
+    return post
+
+
+def page_text(response) -> str:
+    return response.content.decode()
+
+
+def levels(response) -> list[str]:
+    """The page's flash messages, by level (tests check outcomes, not wording)."""
+    return [message.level_tag for message in response.context["messages"]]
+
+
+def test_the_detail_page_lists_each_delivery_with_a_masked_address(reception_client, booked):
+    response = reception_client.get(reverse("consultation_detail", args=[booked.pk]))
+    page = page_text(response)
+    section = page[page.index('id="emails"') :]
+    assert section.count('data-state="sent"') == 2
+    assert "j***@correo.example" in section
+    assert booked.patient.email not in page
+    assert booked.provider.email not in page
+    assert 'id="resend-patient"' in section
+    assert 'id="resend-provider"' in section
+    assert "csrfmiddlewaretoken" in section
+
+
+def test_the_result_page_shows_the_emails_too(reception_client, booked):
+    page = page_text(reception_client.get(reverse("consultation_result", args=[booked.pk])))
+    assert page.count('data-state="sent"') == 2
+    assert 'name="next" value="result"' in page
+
+
+def test_a_failed_delivery_shows_its_safe_error(reception_client, booked):
+    booked.deliveries.filter(recipient="patient").update(
+        state=State.FAILED, last_error="SMTPRecipientsRefused 550"
+    )
+    page = page_text(reception_client.get(reverse("consultation_detail", args=[booked.pk])))
+    assert 'data-state="failed"' in page
+    assert "SMTPRecipientsRefused 550" in page
+
+
+def test_resend_uses_the_changed_address_and_keeps_the_old_one_on_record(
+    booked, resend, receptionist
+):
+    first = booked.deliveries.get(recipient="patient", kind="booking")
+    booked.patient.email = "otra.direccion@correo.example"
+    booked.patient.save()
+
+    response = resend(booked, recipient="patient")
+
+    assert response.status_code == 302
+    assert response.url == reverse("consultation_detail", args=[booked.pk])
+    new = booked.deliveries.get(kind="resend")
+    assert (new.recipient, new.requested_by, new.state) == ("patient", receptionist, State.SENT)
+    assert new.to_address == "otra.direccion@correo.example"
+    first.refresh_from_db()
+    assert first.to_address == "juan.gomez@correo.example"
+    assert mail.outbox[-1].to == ["otra.direccion@correo.example"]
+    event = booked.events.filter(kind=ConsultationEvent.Kind.EMAIL, actor=receptionist).get()
+    assert event.detail["kind"] == "resend"
+    assert "otra.direccion" not in str(event.detail)
+
+
+def test_resend_to_the_provider(booked, resend):
+    response = resend(booked, recipient="provider", follow=True)
+    assert booked.deliveries.filter(kind="resend", recipient="provider").count() == 1
+    assert levels(response) == ["success"]
+
+
+def test_resend_from_the_result_page_goes_back_there(booked, resend):
+    response = resend(booked, recipient="patient", next="result")
+    assert response.url == reverse("consultation_result", args=[booked.pk])
+
+
+def test_resend_is_post_only(reception_client, booked):
+    response = reception_client.get(reverse("consultation_resend", args=[booked.pk]))
+    assert response.status_code == 405
+    assert not booked.deliveries.filter(kind="resend").exists()
+
+
+def test_resend_needs_the_permission(client, booked, staff_groups):
+    viewer = UserFactory(username="viewer")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_consultation"))
+    client.force_login(viewer)
+    response = client.post(
+        reverse("consultation_resend", args=[booked.pk]), {"recipient": "patient"}
+    )
+    assert response.status_code == 403
+    assert not booked.deliveries.filter(kind="resend").exists()
+    page = page_text(client.get(reverse("consultation_detail", args=[booked.pk])))
+    assert 'id="resend-patient"' not in page
+
+
+def test_resend_of_a_cancelled_consultation_is_a_clear_message(booked, resend):
+    booked.__class__.objects.filter(pk=booked.pk).update(status=ConsultationStatus.CANCELLED)
+    response = resend(booked, recipient="patient", follow=True)
+    assert response.status_code == 200
+    assert levels(response) == ["error"]
+    assert not booked.deliveries.filter(kind="resend").exists()
+    assert 'id="resend-patient"' not in page_text(response)
+
+
+def test_resend_without_links_is_a_clear_message(make_consultation, resend):
+    consultation = make_consultation(status=ConsultationStatus.UNCONFIRMED)
+    response = resend(consultation, recipient="patient", follow=True)
+    assert response.status_code == 200
+    assert levels(response) == ["error"]
+    assert not consultation.deliveries.exists()
+
+
+def test_resend_to_nobody_in_particular_is_refused(booked, resend):
+    response = resend(booked, recipient="everyone", follow=True)
+    assert response.status_code == 200
+    assert levels(response) == ["error"]
+    assert not booked.deliveries.filter(kind="resend").exists()
+
+
+def test_resend_of_an_unknown_consultation_is_404(reception_client):
+    response = reception_client.post(reverse("consultation_resend", args=[999999]))
+    assert response.status_code == 404
+
+
+def test_no_emails_yet_says_so(reception_client, make_consultation):
+    consultation = make_consultation(status=ConsultationStatus.UNCONFIRMED)
+    page = page_text(reception_client.get(reverse("consultation_detail", args=[consultation.pk])))
+    section = page[page.index('id="emails"') :]
+    assert 'id="no-deliveries"' in section
+    assert not re.search(r'id="resend-(patient|provider)"', section)
+
+
+def test_the_admin_shows_deliveries_read_only(client, booked):
+    admin_user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:consultations_delivery_changelist"))
+    assert listing.status_code == 200
+    delivery = booked.deliveries.get(recipient="patient")
+    detail = client.get(reverse("admin:consultations_delivery_change", args=[delivery.pk]))
+    assert detail.status_code == 200
+    assert booked.patient.email not in page_text(detail)
+    assert "j***@correo.example" in page_text(detail)
+    consultation_page = client.get(
+        reverse("admin:consultations_consultation_change", args=[booked.pk])
+    )
+    assert consultation_page.status_code == 200
+    assert "j***@correo.example" in page_text(consultation_page)
+    assert (
+        client.post(
+            reverse("admin:consultations_delivery_change", args=[delivery.pk]), {"state": "queued"}
+        ).status_code
+        == 403
+    )
