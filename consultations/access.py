@@ -19,6 +19,7 @@ RECEPTION_PERMISSIONS: tuple[str, ...] = (
     "add_patient",
     "change_patient",
     "view_provider",
+    "view_delivery",
     *(f"view_{model}" for model in CATALOG_MODELS),
 )
 

@@ -185,3 +185,12 @@ def test_the_admin_shows_deliveries_read_only(client, booked):
         ).status_code
         == 403
     )
+
+
+def test_clinic_admins_see_deliveries_in_the_admin_through_their_group(
+    clinic_admin_client, clinic_admin, booked
+):
+    assert not clinic_admin.is_superuser
+    listing = clinic_admin_client.get(reverse("admin:consultations_delivery_changelist"))
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == booked.deliveries.count() == 2
