@@ -1,4 +1,7 @@
-"""Demo staff accounts for a local install (`make run`). Refuses to run with debug off."""
+"""Demo staff accounts and demo providers for a local install (`make run`).
+
+Refuses to run with debug off.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,19 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from consultations.access import CLINIC_ADMIN, RECEPTION, staff_groups_ensure
+from consultations.models import DocumentType, MedicalSpecialty, ProfessionalType, Provider
 
 DEMO_ACCOUNTS = (
     ("recepcion", RECEPTION, False, "Recepción"),
     ("admin", CLINIC_ADMIN, True, "Administración"),
+)
+
+# So that a new install can book at once against the sandbox: (name, document number,
+# professional type code, specialty code or None). Created once; never overwritten.
+DEMO_PROVIDERS = (
+    ("Dra. Camila Restrepo Gómez", "52111222", "MedicoGeneral", None),
+    ("Dr. Andrés Felipe Cardona", "80333444", "MedicoEspecialista", "CA003"),
+    ("Ps. Laura Marcela Ospina", "1015555666", "Psicologo", None),
 )
 
 
@@ -41,3 +53,27 @@ class Command(BaseCommand):
             lines.append(f"  {username:<10} {password}   ({group_name})")
         self.stdout.write("Demo logins (new passwords at every start):")
         self.stdout.write("\n".join(lines))
+        created = self._demo_providers()
+        if created:
+            self.stdout.write(f"Demo providers created: {created}.")
+
+    def _demo_providers(self) -> int:
+        created = 0
+        for index, (name, number, type_code, specialty_code) in enumerate(DEMO_PROVIDERS, 1):
+            _, was_created = Provider.objects.get_or_create(
+                document_type=DocumentType.CC,
+                document_number=number,
+                defaults={
+                    "name": name,
+                    "professional_type": ProfessionalType.objects.get(code=type_code),
+                    "specialty": (
+                        MedicalSpecialty.objects.get(code=specialty_code)
+                        if specialty_code
+                        else None
+                    ),
+                    "phone": f"+5730000000{index:02d}",
+                    "email": f"profesional{index}@clinica.example",
+                },
+            )
+            created += was_created
+        return created
