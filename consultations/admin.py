@@ -351,6 +351,20 @@ class PatientAdmin(admin.ModelAdmin):
 # --- Consultations and their emails (read-only: the booking workflows own them) -----------
 
 
+class ReadOnlyAdminMixin:
+    """A record kept for the record: shown in the admin, never added, changed or deleted
+    there (the desk's own pages and services write it)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 class DeliveryInline(admin.TabularInline):
     """The consultation's emails, as the desk shows them: read-only, address masked."""
 
@@ -384,7 +398,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [DeliveryInline]
     list_display = (
         "id",
@@ -415,18 +429,9 @@ class ConsultationAdmin(admin.ModelAdmin):
             if field.name not in self.hidden_fields
         ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Consultation | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Consultation | None = None) -> bool:
-        return False
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every email across consultations, to find the failed ones; read-only (Resend is on
     the consultation page)."""
 
@@ -464,12 +469,3 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("sent to"))
     def masked_address(self, obj: Delivery) -> str:
         return obj.masked_address
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
-        return False

@@ -41,30 +41,9 @@ Kind = ConsultationEvent.Kind
 
 
 @pytest.fixture
-def book(receptionist, provider, general_type, duration_30):
+def book(book_consultation):
     """book(**overrides) -> Consultation, with a new patient two hours ahead by default."""
-
-    def call(**overrides):
-        values = {
-            "patient": Patient(
-                document_type="CC",
-                document_number="1020304050",
-                name="Juan Camilo Gómez",
-                phone="+573109876543",
-                email="juan.gomez@correo.example",
-            ),
-            "authorization_given": True,
-            "provider": provider,
-            "consultation_type": general_type,
-            "duration": duration_30,
-            "scheduled_for": future(),
-            "actor": receptionist,
-            "booking_token": uuid.uuid4(),
-        }
-        values.update(overrides)
-        return services.consultation_book(**values)
-
-    return call
+    return book_consultation
 
 
 def kinds(consultation: Consultation) -> list[str]:
