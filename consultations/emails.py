@@ -39,7 +39,7 @@ from consultations.models import Consultation
 from consultations.rules import organization_zone
 
 RECIPIENTS = ("patient", "provider")
-KINDS = ("booking", "resend", "reminder")
+KINDS = ("booking", "resend", "reminder", "time_changed")
 
 CALENDAR_FILENAME = "consulta.ics"
 # PUBLISH, not REQUEST (RFC 5546): REQUEST makes the patient an attendee whose client
@@ -65,14 +65,17 @@ def message_build(
 ) -> EmailMultiAlternatives:
     """The message for `recipient` ("patient" | "provider") about `consultation`.
 
-    `kind` is "booking", "resend" (the same message, its subject marked as a copy) or
+    `kind` is "booking", "resend" (the same message, its subject marked as a copy),
     "reminder" (patient only, scheduled consultations only, `reminder_offset_minutes`
-    before the start). Plain text plus an HTML alternative, in the patient's preferred
+    before the start) or "time_changed" (scheduled consultations only: the booking
+    message announcing the new time; its calendar file, with the same UID and the raised
+    SEQUENCE, replaces the event of the earlier one). Plain text plus an HTML alternative, in the patient's preferred
     language (providers: settings.LANGUAGE_CODE), with the calendar file attached for a
     scheduled consultation. Sends nothing.
 
     Raises ValueError for an unknown recipient or kind, a provider reminder, a reminder
-    without a positive offset or for an immediate consultation, a consultation without
+    without a positive offset or for an immediate consultation, a new time for an
+    immediate consultation, a consultation without
     this recipient's join link or a PIN (nothing to send), or a `to_address` that is not
     one valid address. The error text never holds the address, link or PIN.
     """
@@ -86,6 +89,8 @@ def message_build(
             raise ValueError("an immediate consultation has no reminder")
         if not isinstance(reminder_offset_minutes, int) or reminder_offset_minutes <= 0:
             raise ValueError("a reminder needs reminder_offset_minutes > 0")
+    if kind == "time_changed" and consultation.is_immediate:
+        raise ValueError("an immediate consultation has no time to change")
     join_url = _join_url(consultation, recipient)
     address = _address_check(to_address)
 
@@ -298,6 +303,7 @@ def _context(
         "is_booking": kind == "booking",
         "is_resend": kind == "resend",
         "is_reminder": kind == "reminder",
+        "is_time_changed": kind == "time_changed",
         "is_immediate": consultation.is_immediate,
         "join_url": join_url,
         "pin": consultation.access_pin,
@@ -354,6 +360,11 @@ def _subject(context: dict) -> str:
                 "Reminder: your video consultation with %(provider)s is %(in_time)s "
                 "(%(date)s, %(time)s %(zone)s)"
             ) % {"provider": provider, "in_time": context["reminder_phrase"], **moment}
+        elif context["is_time_changed"]:
+            subject = _(
+                "New time for your video consultation with %(provider)s: "
+                "%(date)s, %(time)s %(zone)s"
+            ) % {"provider": provider, **moment}
         elif context["is_immediate"]:
             subject = _("Your video consultation with %(provider)s is ready: join now") % {
                 "provider": provider
@@ -364,7 +375,11 @@ def _subject(context: dict) -> str:
             ) % {"provider": provider, **moment}
     else:
         patient = _shortened(context["patient_name"])
-        if context["is_immediate"]:
+        if context["is_time_changed"]:
+            subject = _(
+                "New time for the video consultation with %(patient)s: %(date)s, %(time)s %(zone)s"
+            ) % {"patient": patient, **moment}
+        elif context["is_immediate"]:
             subject = _("Video consultation with %(patient)s: now") % {"patient": patient}
         else:
             subject = _("Video consultation with %(patient)s: %(date)s, %(time)s %(zone)s") % {

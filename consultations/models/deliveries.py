@@ -29,6 +29,9 @@ class Delivery(models.Model):
         BOOKING = "booking", _("Booking")
         RESEND = "resend", _("Resend")
         REMINDER = "reminder", _("Reminder")
+        # Kairo reported another time for a consultation already announced: the new
+        # time, with a calendar file whose raised SEQUENCE replaces the old event.
+        TIME_CHANGED = "time_changed", _("New time")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -43,7 +46,7 @@ class Delivery(models.Model):
         verbose_name=_("consultation"),
     )
     recipient = models.CharField(_("recipient"), max_length=10, choices=Recipient.choices)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     reminder_offset_minutes = models.PositiveIntegerField(
         _("minutes before the start"), null=True, blank=True
     )

@@ -11,6 +11,7 @@ from consultations.services.deliveries import (
     delivery_resend,
     delivery_send,
     reminders_send_due,
+    time_change_deliveries_schedule,
 )
 from consultations.services.directory import patient_save, provider_save
 from consultations.services.lifecycle import (
@@ -32,6 +33,7 @@ __all__ = [
     "delivery_resend",
     "delivery_send",
     "reminders_send_due",
+    "time_change_deliveries_schedule",
     "patient_save",
     "provider_save",
 ]

@@ -12,6 +12,9 @@ The shape (issue 5, "Delivery you can see"):
   (1 min, 5 min, 30 min, 2 h), then the delivery is *failed*.
 - `deliveries_resume` (run by `send_due_reminders`) re-enqueues what a lost task left
   behind: an in-process timer gone with a restart, a worker that died mid-send.
+- When Kairo moves a consultation already announced, `time_change_deliveries_schedule`
+  queues a "new time" message to whoever was written to, with the raised calendar
+  SEQUENCE, in the transaction that records the new time.
 - Uniqueness constraints make the booking message and each reminder exactly-once even
   when two schedulers race: the second insert fails and is skipped.
 
@@ -92,6 +95,58 @@ def booking_deliveries_schedule(
         )
         if delivery is not None:
             created.append(delivery)
+    return created
+
+
+def time_change_deliveries_schedule(
+    *,
+    consultation: Consultation,
+    previous_sequence: int,
+    actor: AbstractBaseUser | None = None,
+) -> list[Delivery]:
+    """Queue the "new time" messages if Kairo has just moved `consultation`.
+
+    Call inside the transaction that saved the change, holding the consultation's row
+    lock, before `booking_deliveries_schedule` (`previous_sequence` is its
+    `calendar_sequence` before the change; `remote_apply` raises it when the time moves).
+    When the time changed and the consultation is still booked or in progress, each
+    recipient who has a join link and was already written to (any earlier delivery,
+    sent or still queued) gets a `time_changed` delivery: the patient, and the provider
+    unless EMAIL_PROVIDER_MESSAGES is off. Records an `email` event for each (by
+    `actor`) and schedules their send tasks for after the commit. Returns the deliveries
+    created.
+
+    A recipient with only a queued booking message still gets one: that message may be
+    built by a worker right now, from the time before this transaction commits. A
+    recipient never written to gets nothing: their first message will carry the new
+    time. Each change is a new delivery (the row lock makes one refresh see it), so a
+    time moved twice is announced twice.
+    """
+    if consultation.calendar_sequence == previous_sequence:
+        return []
+    if consultation.status not in _LINK_STATUSES:
+        return []
+    recipients = [Recipient.PATIENT]
+    if settings.EMAIL_PROVIDER_MESSAGES:
+        recipients.append(Recipient.PROVIDER)
+    written_to = set(
+        Delivery.objects.filter(consultation=consultation).values_list("recipient", flat=True)
+    )
+    created = []
+    for recipient in recipients:
+        if recipient not in written_to or not _join_url(consultation, recipient):
+            continue
+        delivery = Delivery.objects.create(
+            consultation=consultation, recipient=recipient, kind=DeliveryKind.TIME_CHANGED
+        )
+        event_record(
+            consultation,
+            ConsultationEvent.Kind.EMAIL,
+            actor=actor,
+            detail=_event_detail(delivery, calendar_sequence=consultation.calendar_sequence),
+        )
+        _enqueue_on_commit(delivery)
+        created.append(delivery)
     return created
 
 

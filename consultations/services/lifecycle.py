@@ -13,7 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
-from consultations.services.deliveries import booking_deliveries_schedule
+from consultations.services.deliveries import (
+    booking_deliveries_schedule,
+    time_change_deliveries_schedule,
+)
 from consultations.services.kairo_sync import (
     error_detail,
     event_record,
@@ -43,6 +46,9 @@ def consultation_refresh(
     Updates remote status (unknown values kept raw, local status unchanged), expiry,
     PIN and links, and session info; moves the local status forward only (Pending ->
     booked, InProgress -> in progress, Completed, Expired); a local cancellation stays.
+    When Kairo reports another time for a scheduled consultation, moves it, raises its
+    calendar SEQUENCE and queues the "new time" messages
+    (`time_change_deliveries_schedule`), sent after the commit.
     Raises ValueError when the Kairo id is unknown (nothing to look up), KairoError when
     the call fails (after recording a `refresh_failed` event).
     """
@@ -63,18 +69,27 @@ def consultation_refresh(
     with transaction.atomic():
         current = Consultation.objects.select_for_update().get(pk=consultation.pk)
         before = current.status
+        sequence_before = current.calendar_sequence
         remote_apply(current, remote)
         current.save()
+        # First the new time for whoever already has the old one, then the booking
+        # messages a first confirmation calls for (they are built with the new time).
+        time_change_deliveries_schedule(
+            consultation=current, previous_sequence=sequence_before, actor=actor
+        )
         booking_deliveries_schedule(consultation=current, previous_status=before)
+        detail = {
+            **status_detail(before, current, kairo_status=remote.status),
+            "session": remote.session_info is not None,
+        }
+        if current.calendar_sequence != sequence_before:
+            detail["time_changed"] = True
         event_record(
             current,
             Kind.REFRESHED,
             actor=actor,
             request_id=remote.request_id,
-            detail={
-                **status_detail(before, current, kairo_status=remote.status),
-                "session": remote.session_info is not None,
-            },
+            detail=detail,
         )
     return current
 

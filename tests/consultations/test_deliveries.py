@@ -31,7 +31,7 @@ from consultations.models import (
 from consultations.services import booking, deliveries
 from consultations.services.kairo_sync import remote_apply
 from consultations.task_backends import runner
-from tests.consultations.conftest import future
+from tests.consultations.conftest import future, org_zone
 from tests.consultations.test_booking_concurrency import race
 
 pytestmark = pytest.mark.django_db
@@ -475,6 +475,179 @@ def test_the_same_time_from_kairo_changes_no_sequence(booked_quietly):
     assert consultation.calendar_sequence == 0
     remote_apply(consultation, remote_for(consultation, scheduled_at=None))
     assert consultation.calendar_sequence == 0
+
+
+def refresh_at(consultation, when, *, actor, capture) -> Consultation:
+    """Refresh `consultation` from a Kairo that reports `when`, running the on-commit
+    work (the send tasks) as after a real commit."""
+    with capture(execute=True):
+        refreshed = services.consultation_refresh(
+            consultation=consultation, actor=actor, client=FixedClient(consultation, when)
+        )
+    refreshed.refresh_from_db()
+    return refreshed
+
+
+def local_window(consultation: Consultation) -> str:
+    """The window as the messages print it ("10:00–10:30"), in the organization's zone."""
+    start, end = (
+        timezone.localtime(moment, org_zone())
+        for moment in (consultation.starts_at, consultation.ends_at)
+    )
+    return f"{start:%H:%M}–{end:%H:%M}"
+
+
+def test_a_new_time_from_kairo_is_emailed_to_the_patient_and_the_provider(
+    book, receptionist, django_capture_on_commit_callbacks
+):
+    consultation = book(scheduled_for=future(hours=30))
+    old_window = local_window(consultation)
+    (booking_event,) = icalendar.Calendar.from_ical(calendar_file_build(consultation)).walk(
+        "VEVENT"
+    )
+    mail.outbox.clear()
+    moved = consultation.scheduled_for + dt.timedelta(hours=1)
+
+    refreshed = refresh_at(
+        consultation, moved, actor=receptionist, capture=django_capture_on_commit_callbacks
+    )
+
+    changed = {d.recipient: d for d in refreshed.deliveries.filter(kind="time_changed")}
+    assert set(changed) == {"patient", "provider"}
+    assert {d.state for d in changed.values()} == {State.SENT}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [refreshed.patient.email, refreshed.provider.email]
+    )
+    patient_mail = next(m for m in mail.outbox if m.to == [refreshed.patient.email])
+    html = patient_mail.alternatives[0][0]
+    for text in (patient_mail.body, html):
+        assert local_window(refreshed) in text
+        assert old_window not in text
+        assert refreshed.patient_join_url in text
+    assert f"{timezone.localtime(moved, org_zone()):%H:%M}" in patient_mail.subject
+    (attachment,) = patient_mail.attachments
+    (event,) = icalendar.Calendar.from_ical(attachment.get_payload()).walk("VEVENT")
+    assert int(event["SEQUENCE"]) == 1
+    assert event["UID"] == booking_event["UID"]
+    assert event.decoded("DTSTART") == moved
+    raw = patient_mail.message().as_bytes().decode("utf-8", "replace")
+    assert refreshed.provider_join_url not in raw
+    assert "type=provider" not in raw
+    queued = [e for e in email_events(refreshed) if e["state"] == "queued"]
+    assert sorted((e["recipient"], e["kind"]) for e in queued) == [
+        ("patient", "time_changed"),
+        ("provider", "time_changed"),
+    ]
+    assert_nothing_personal(refreshed, json.dumps(email_events(refreshed)))
+    refreshed_event = refreshed.events.filter(kind=ConsultationEvent.Kind.REFRESHED).get()
+    assert refreshed_event.detail["time_changed"] is True
+
+
+def test_a_new_time_reaches_a_recipient_whose_booking_message_still_waits(
+    booked_quietly, receptionist, django_capture_on_commit_callbacks
+):
+    """A queued booking message may be built right now with the old time: the new
+    time gets its own message."""
+    moved = booked_quietly.scheduled_for + dt.timedelta(minutes=45)
+    refreshed = refresh_at(
+        booked_quietly, moved, actor=receptionist, capture=django_capture_on_commit_callbacks
+    )
+    assert sorted(
+        refreshed.deliveries.filter(kind="time_changed").values_list("recipient", flat=True)
+    ) == ["patient", "provider"]
+
+
+def test_the_same_time_from_kairo_queues_no_new_time_message(
+    book, receptionist, django_capture_on_commit_callbacks
+):
+    consultation = book(scheduled_for=future(hours=30))
+    mail.outbox.clear()
+
+    refreshed = refresh_at(
+        consultation,
+        consultation.scheduled_for,
+        actor=receptionist,
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    assert refreshed.calendar_sequence == 0
+    assert not refreshed.deliveries.filter(kind="time_changed").exists()
+    assert refreshed.deliveries.count() == 2
+    assert mail.outbox == []
+    refreshed_event = refreshed.events.filter(kind=ConsultationEvent.Kind.REFRESHED).get()
+    assert "time_changed" not in refreshed_event.detail
+
+
+def test_a_cancelled_consultation_gets_no_new_time_message(
+    book, receptionist, django_capture_on_commit_callbacks
+):
+    consultation = book(scheduled_for=future(hours=30))
+    services.consultation_cancel(
+        consultation=consultation, actor=receptionist, reason="The patient called"
+    )
+    mail.outbox.clear()
+
+    refreshed = refresh_at(
+        consultation,
+        consultation.scheduled_for + dt.timedelta(hours=1),
+        actor=receptionist,
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    assert refreshed.status == Status.CANCELLED
+    assert refreshed.calendar_sequence == 1  # the time did change...
+    assert not refreshed.deliveries.filter(kind="time_changed").exists()  # ...quietly
+    assert mail.outbox == []
+
+
+def test_a_new_time_goes_to_the_patient_only_when_provider_messages_are_off(
+    book, receptionist, django_capture_on_commit_callbacks, settings
+):
+    consultation = book(scheduled_for=future(hours=30))  # both were written to
+    settings.EMAIL_PROVIDER_MESSAGES = False
+    mail.outbox.clear()
+
+    refreshed = refresh_at(
+        consultation,
+        consultation.scheduled_for + dt.timedelta(hours=1),
+        actor=receptionist,
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    assert list(
+        refreshed.deliveries.filter(kind="time_changed").values_list("recipient", flat=True)
+    ) == ["patient"]
+    assert [m.to for m in mail.outbox] == [[refreshed.patient.email]]
+
+
+def test_a_recipient_never_written_to_gets_no_new_time_message(
+    booked_quietly, receptionist, django_capture_on_commit_callbacks
+):
+    """Their first message, whenever it goes, carries the new time anyway."""
+    booked_quietly.deliveries.filter(recipient="provider").delete()
+    refreshed = refresh_at(
+        booked_quietly,
+        booked_quietly.scheduled_for + dt.timedelta(hours=1),
+        actor=receptionist,
+        capture=django_capture_on_commit_callbacks,
+    )
+    assert list(
+        refreshed.deliveries.filter(kind="time_changed").values_list("recipient", flat=True)
+    ) == ["patient"]
+
+
+def test_each_change_of_time_is_emailed(book, receptionist, django_capture_on_commit_callbacks):
+    consultation = book(scheduled_for=future(hours=30))
+    first = consultation.scheduled_for + dt.timedelta(hours=1)
+    refresh_at(consultation, first, actor=receptionist, capture=django_capture_on_commit_callbacks)
+    refreshed = refresh_at(
+        consultation,
+        first + dt.timedelta(hours=1),
+        actor=receptionist,
+        capture=django_capture_on_commit_callbacks,
+    )
+    assert refreshed.calendar_sequence == 2
+    assert refreshed.deliveries.filter(kind="time_changed", state=State.SENT).count() == 4
 
 
 # --- The in-process task backend ------------------------------------------------------------

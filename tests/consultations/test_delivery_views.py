@@ -194,3 +194,12 @@ def test_clinic_admins_see_deliveries_in_the_admin_through_their_group(
     listing = clinic_admin_client.get(reverse("admin:consultations_delivery_changelist"))
     assert listing.status_code == 200
     assert listing.context["cl"].result_count == booked.deliveries.count() == 2
+
+
+def test_a_new_time_message_shows_as_such(reception_client, booked):
+    """Its kind's label (the desk speaks the clinic's language, Spanish)."""
+    Delivery.objects.create(consultation=booked, recipient="patient", kind="time_changed")
+    page = page_text(reception_client.get(reverse("consultation_detail", args=[booked.pk])))
+    section = page[page.index('id="emails"') :]
+    row = section[section.index('data-state="queued"') :].split("</tr>")[0]
+    assert "Nueva hora" in row

@@ -112,7 +112,7 @@ def calendar_event(ics: bytes | str) -> icalendar.Event:
 # --- Each party gets its own link, never the other's ----------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["booking", "resend", "reminder"])
+@pytest.mark.parametrize("kind", ["booking", "resend", "reminder", "time_changed"])
 def test_patient_message_has_the_patient_link_and_pin_never_the_provider_link(booked, kind):
     message = build(booked(), "patient", kind)
     content = parts(message)
@@ -131,7 +131,7 @@ def test_patient_message_has_the_patient_link_and_pin_never_the_provider_link(bo
         assert "type=provider" not in text
 
 
-@pytest.mark.parametrize("kind", ["booking", "resend"])
+@pytest.mark.parametrize("kind", ["booking", "resend", "time_changed"])
 def test_provider_message_has_the_provider_link_and_pin_never_the_patient_link(booked, kind):
     message = build(booked(), "provider", kind)
     content = parts(message)
@@ -319,6 +319,64 @@ def test_reminder_says_when_the_consultation_is(booked, offset, phrase):
     assert "10:00–10:30 America/Bogota" in content["text/plain"]
 
 
+def test_new_time_for_the_patient_says_the_time_changed_and_replaces_the_event(booked):
+    consultation = booked(language="en", provider=ProviderFactory(name="Dr. Pedro Gómez Ruiz"))
+    booking = build(consultation, "patient", "booking")
+    consultation.calendar_sequence = 1  # as remote_apply leaves it after a move
+    message = build(consultation, "patient", "time_changed")
+    content = parts(message)
+
+    assert message.subject == (
+        "New time for your video consultation with Dr. Pedro Gómez Ruiz: "
+        "Wednesday, March 10, 2027, 10:00 America/Bogota (UTC-05:00)"
+    )
+    new_time = (
+        "The time of your video consultation has changed. New time: "
+        "Wednesday, March 10, 2027, 10:00–10:30 America/Bogota (UTC-05:00)."
+    )
+    for part in (content["text/plain"], content["text/html"]):
+        assert new_time in part
+        assert "moves the consultation in your calendar to the new time" in part
+        assert "adds the consultation to your calendar" not in part
+        assert "Your video consultation is booked." not in part
+        # Everything else as in the booking message.
+        assert "Join a few minutes early" in part
+        assert "Dr. Pedro Gómez Ruiz" in part
+    assert PATIENT_URL in content["text/plain"]
+    assert hrefs(content["text/html"]) == [PATIENT_URL]
+    event = calendar_event(content["text/calendar"])
+    earlier = calendar_event(parts(booking)["text/calendar"])
+    assert str(event["UID"]) == str(earlier["UID"]) == calendar_uid(consultation)
+    assert (earlier["SEQUENCE"], event["SEQUENCE"]) == (0, 1)
+
+
+def test_new_time_for_the_provider_names_the_patient(booked, settings):
+    settings.LANGUAGE_CODE = "en"
+    consultation = booked(patient=PatientFactory(name="Juan Camilo Gómez"))
+    message = build(consultation, "provider", "time_changed")
+    content = parts(message)
+
+    assert message.subject == (
+        "New time for the video consultation with Juan Camilo Gómez: "
+        "Wednesday, March 10, 2027, 10:00 America/Bogota (UTC-05:00)"
+    )
+    for part in (content["text/plain"], content["text/html"]):
+        assert "The time of this video consultation has changed. New time: " in part
+        assert "10:00–10:30 America/Bogota (UTC-05:00)." in part
+        assert "A video consultation has been booked with you." not in part
+        assert "moves the consultation in your calendar to the new time" in part
+
+
+def test_new_time_subject_in_spanish_is_translated(booked):
+    english = build(booked(language="en"), "patient", "time_changed")
+    spanish = build(booked(language="es"), "patient", "time_changed")
+
+    assert english.subject.startswith("New time for your video consultation")
+    assert not spanish.subject.startswith("New time")
+    assert "miércoles, 10 de marzo de 2027" in spanish.subject
+    assert "New time:" not in spanish.body
+
+
 # --- Immediate consultations ----------------------------------------------------------------
 
 
@@ -384,8 +442,10 @@ def test_calendar_uid_is_stable_across_builds_resends_and_recipients(booked):
                 ("patient", "booking"),
                 ("patient", "resend"),
                 ("patient", "reminder"),
+                ("patient", "time_changed"),
                 ("provider", "booking"),
                 ("provider", "resend"),
+                ("provider", "time_changed"),
             ]
         ),
     }
@@ -416,7 +476,8 @@ def test_line_breaks_in_names_cannot_add_headers(booked, settings):
         provider=ProviderFactory(name="Dra. Ana\nBcc: evil@attacker.example"),
     )
     for recipient, address in [("patient", PATIENT_ADDRESS), ("provider", PROVIDER_ADDRESS)]:
-        for kind in ["booking", "resend"] + (["reminder"] if recipient == "patient" else []):
+        kinds = ["booking", "resend", "time_changed"]
+        for kind in kinds + (["reminder"] if recipient == "patient" else []):
             message = build(consultation, recipient, kind)
 
             assert not any(line.lower().startswith("bcc:") for line in header_lines(message))
@@ -509,6 +570,8 @@ def test_the_other_party_missing_a_link_does_not_block_this_one(booked):
 def test_immediate_consultation_has_no_reminder_and_no_calendar_file(immediate):
     with pytest.raises(ValueError):
         build(immediate, "patient", "reminder", reminder_offset_minutes=60)
+    with pytest.raises(ValueError, match="no time to change"):
+        build(immediate, "patient", "time_changed")
     with pytest.raises(ValueError):
         calendar_file_build(immediate)
 
