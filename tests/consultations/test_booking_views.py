@@ -20,6 +20,7 @@ from consultations.models import (
     Consultation,
     ConsultationEvent,
     ConsultationStatus,
+    Delivery,
     Patient,
 )
 from tests.consultations.conftest import future
@@ -517,11 +518,22 @@ def test_the_detail_page_query_budget_does_not_grow(reception_client, make_consu
             )
             for _ in range(count)
         )
+        Delivery.objects.bulk_create(
+            Delivery(
+                consultation=consultation,
+                recipient="patient",
+                kind="resend",
+                to_address="ana@correo.example",
+                requested_by=UserFactory(),  # and per delivery's requester
+            )
+            for _ in range(count)
+        )
         reception_client.get(url)
         return count_queries(reception_client, url)
 
     with_one = events(1)
     with_fifty = events(49)
+    assert consultation.deliveries.count() == 50
     assert with_one == with_fifty <= 10
 
 
