@@ -65,6 +65,14 @@ def test_receptionist_books_scheduled_and_immediate_and_sees_the_agenda(
     local_start = scheduled.starts_at.astimezone(organization_zone())
     assert (local_start.date(), local_start.time()) == (tomorrow, dt.time(10, 0))
 
+    # Its two messages are listed; "Resend" adds a third, recorded with who asked.
+    assert page.locator("#deliveries tbody tr").count() == 2
+    page.locator("#resend-patient").click()
+    page.wait_for_selector("#deliveries tbody tr >> nth=2")
+    assert page.locator("#deliveries tbody tr").count() == 3
+    resent = scheduled.deliveries.get(kind="resend")
+    assert (resent.recipient, resent.requested_by.username) == ("patient", "recepcion")
+
     # 2. Immediate, existing patient found with the search.
     page.goto("/consultations/new/")
     page.fill("#patient-search", "79555111")
