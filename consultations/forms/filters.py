@@ -13,7 +13,12 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import ConsultationStatus, ConsultationType, Provider
+from consultations.models import (
+    ConsultationStatus,
+    ConsultationType,
+    Provider,
+    name_search_key,
+)
 
 # Days outside this range are refused: they make no sense for a booking desk, and the
 # extremes of Python's calendar (year 1 or 9999) overflow once shifted to UTC.
@@ -49,8 +54,8 @@ class SearchForm(forms.Form):
     """One search box: a document number (it has a digit) or else a patient's name fragment.
 
     `cleaned_data` gains `document_number` (normalized as stored: no dots or spaces,
-    upper case) and `name_fragment` (whitespace collapsed, as names are stored); at most
-    one of them is non-empty.
+    upper case) and `name_fragment` (whitespace collapsed, as names are stored; the
+    selectors ignore its accents and case); at most one of them is non-empty.
     """
 
     q = forms.CharField(
@@ -63,7 +68,13 @@ class SearchForm(forms.Form):
 
     def clean_q(self) -> str:
         text = " ".join(self.cleaned_data["q"].split())
-        if text and not _looks_like_document(text) and len(text) < NAME_FRAGMENT_MIN:
+        # Counted as searched (accents and case ignored), so that a fragment of stray
+        # combining marks cannot pass as three letters.
+        if (
+            text
+            and not _looks_like_document(text)
+            and len(name_search_key(text)) < NAME_FRAGMENT_MIN
+        ):
             raise forms.ValidationError(
                 _("Type at least %(count)d letters of the name, or a document number."),
                 code="too_short",

@@ -22,7 +22,14 @@ from consultations.models.consultations import (
     ConsultationStatus,
 )
 from consultations.models.deliveries import Delivery
-from consultations.models.directory import DocumentType, Identity, Language, Patient, Provider
+from consultations.models.directory import (
+    DocumentType,
+    Identity,
+    Language,
+    Patient,
+    Provider,
+    name_search_key,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -42,4 +49,5 @@ __all__ = [
     "Patient",
     "ProfessionalType",
     "Provider",
+    "name_search_key",
 ]

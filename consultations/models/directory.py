@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import EmailValidator, MinLengthValidator, RegexValidator
@@ -35,6 +37,39 @@ document_number_validators = [
 ]
 
 
+def name_search_key(text: str) -> str:
+    """A name as the directory searches it: no accents, no case, whitespace collapsed.
+
+    Receptionists type names as they hear them on the phone ("rios", "PEREZ", "nunez"),
+    so both the stored key and the typed fragment go through this one function:
+    compatibility decomposition (NFKD) splits "í" into "i" plus a combining accent and
+    "ñ" into "n" plus a tilde, the combining marks are dropped, and case is folded.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(bare.split())
+
+
+class NameSearchField(models.TextField):
+    """The row's `name` as `name_search_key` gives it, written whenever the row is.
+
+    Computed in `pre_save`, which Django calls on `save()` and also for every row of
+    `bulk_create`, so no insert can leave it stale. `QuerySet.update(name=...)` and
+    `bulk_update` bypass it: set this field alongside the name there.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = name_search_key(model_instance.name or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Identity(models.Model):
     """Identity and contact fields shared by providers and patients (contract: both parties)."""
 
@@ -54,11 +89,20 @@ class Identity(models.Model):
     # Kairo Connect wants a deliverable address: Django's default validator would also
     # accept "user@localhost", so the allowlist is emptied (a dotted domain is required).
     email = models.EmailField(_("email"), validators=[EmailValidator(allowlist=[])])
+    # What the name search matches: see name_search_key. Indexed for trigram search on
+    # PostgreSQL (patients, migration 0013).
+    name_search = NameSearchField()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_search"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()

@@ -6,7 +6,14 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from consultations.models import ACTIVE_STATUSES, Consultation, DocumentType, Patient, Provider
+from consultations.models import (
+    ACTIVE_STATUSES,
+    Consultation,
+    DocumentType,
+    Patient,
+    Provider,
+    name_search_key,
+)
 
 
 def patient_search_condition(
@@ -14,10 +21,13 @@ def patient_search_condition(
 ) -> Q:
     """A patient (or provider) by name fragment or by exact document number.
 
-    The name uses `icontains`, which PostgreSQL runs as `UPPER(name::text) LIKE ...`: the
-    expression the `patient_name_upper_trgm` trigram index covers (migration 0006). The
-    document filter names every document type so that PostgreSQL can use the unique
-    (type, number) index, whose leading column is the type.
+    The name fragment ignores accents and case: it is reduced with `name_search_key`, as
+    the stored `name_search` column is, and matched with `contains`, which PostgreSQL
+    runs as `"name_search"::text LIKE ...`: the column the `patient_name_search_trgm`
+    trigram index covers (migration 0013). A fragment that reduces to nothing (only
+    combining marks) matches nobody rather than everybody. The document filter names
+    every document type so that PostgreSQL can use the unique (type, number) index,
+    whose leading column is the type.
     """
     if document_number:
         return Q(
@@ -27,7 +37,10 @@ def patient_search_condition(
             }
         )
     if name_fragment:
-        return Q(**{f"{prefix}name__icontains": name_fragment})
+        key = name_search_key(name_fragment)
+        if not key:
+            return Q(**{f"{prefix}pk__in": []})
+        return Q(**{f"{prefix}name_search__contains": key})
     return Q()
 
 

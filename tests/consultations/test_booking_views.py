@@ -106,6 +106,14 @@ def test_the_plain_search_lists_patients_with_use_links(reception_client):
     assert ana.masked_document in page
 
 
+def test_the_plain_search_ignores_accents_and_case(reception_client):
+    rios = PatientFactory(name="María Fernanda Ríos")
+    PatientFactory(name="Pedro Pérez")
+    page = html(reception_client.get(f"{NEW}?q=MARIA+FERNANDA+RIOS"))
+    assert f"?patient={rios.pk}" in page
+    assert "Pedro" not in page
+
+
 def test_a_too_short_search_is_a_form_error(reception_client):
     response = reception_client.get(f"{NEW}?q=a")
     assert response.context["search"].has_error("q", "too_short")
@@ -125,6 +133,17 @@ def test_patient_search_json_reveals_only_what_the_list_needs(reception_client):
             "url": f"{NEW}?patient={ana.pk}",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("rios", "María Fernanda Ríos"), ("PEREZ", "Jorge Iván Pérez"), ("nunez", "Ñúñez")],
+)
+def test_patient_search_ignores_accents_and_case(reception_client, typed, name):
+    wanted = PatientFactory(name=name)
+    PatientFactory(name="Pedro Gómez Arango")
+    data = reception_client.get(reverse("patient_search"), {"q": typed}).json()
+    assert [row["id"] for row in data["results"]] == [wanted.pk]
 
 
 def test_patient_search_by_document(reception_client, patient):
@@ -205,6 +224,23 @@ def test_an_immediate_booking_for_an_existing_patient(reception_client, booking_
     assert consultation.status == Status.BOOKED
     assert Patient.objects.count() == 1
     assert 'id="outcome-booked"' in html(response)
+
+
+def test_correcting_a_patients_name_while_booking_updates_the_search(
+    reception_client, booking_data, patient
+):
+    data = booking_data(
+        document_number=patient.document_number,
+        name="Jorge Iván Pérez Ñúñez",
+        phone=str(patient.phone),
+        email=patient.email,
+        authorization=None,
+    )
+    assert reception_client.post(NEW, data).status_code == 302
+    patient.refresh_from_db()
+    assert patient.name_search == "jorge ivan perez nunez"
+    found = reception_client.get(reverse("patient_search"), {"q": "perez nunez"}).json()
+    assert [row["id"] for row in found["results"]] == [patient.pk]
 
 
 def test_form_errors_come_back_with_a_fresh_token(reception_client, booking_data, sandbox):

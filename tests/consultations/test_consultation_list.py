@@ -73,6 +73,16 @@ def test_search_by_a_name_fragment_ignores_case(reception_client):
     assert listed(reception_client, q="  rez   SOT ") == [ramirez.pk]
 
 
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("rios", "María Fernanda Ríos"), ("PEREZ", "Jorge Iván Pérez"), ("nunez", "Ñúñez")],
+)
+def test_search_by_a_name_fragment_ignores_accents(reception_client, typed, name):
+    wanted = consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name=name))
+    consultation_at(at(2026, 3, 10, 10), patient=PatientFactory(name="Lucía Gómez"))
+    assert listed(reception_client, q=typed) == [wanted.pk]
+
+
 def test_search_by_document_number_is_exact_and_ignores_dots(reception_client):
     patient = PatientFactory(document_number="1020304050")
     mine = consultation_at(at(2026, 3, 10, 9), patient=patient)

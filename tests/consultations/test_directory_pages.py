@@ -83,6 +83,36 @@ def test_patient_list_searches_by_name_fragment_and_document(reception_client):
     assert [p.pk for p in by_document.items] == [ana.pk]
 
 
+# As receptionists type names heard on the phone: no accents, any case.
+SPOKEN_NAMES = [
+    ("rios", "María Fernanda Ríos"),
+    ("PEREZ", "Jorge Iván Pérez"),
+    ("nunez", "Ñúñez"),
+    ("ivan   pér", "Jorge Iván Pérez"),
+]
+
+
+@pytest.mark.parametrize(("typed", "name"), SPOKEN_NAMES)
+def test_patient_list_search_ignores_accents_and_case(reception_client, typed, name):
+    wanted = PatientFactory(name=name)
+    PatientFactory(name="Pedro Gómez Arango")
+    page = reception_client.get(reverse("patient_list"), {"q": typed}).context["page"]
+    assert [p.pk for p in page.items] == [wanted.pk]
+
+
+def test_an_accented_fragment_finds_a_name_stored_without_accents(reception_client):
+    perez = PatientFactory(name="Jorge Ivan Perez")
+    page = reception_client.get(reverse("patient_list"), {"q": "Pérez"}).context["page"]
+    assert [p.pk for p in page.items] == [perez.pk]
+
+
+def test_a_fragment_of_bare_accents_is_too_short(reception_client):
+    PatientFactory(name="María Fernanda Ríos")
+    response = reception_client.get(reverse("patient_list"), {"q": "a\u0301\u0301\u0301"})
+    assert error_codes(response) == {"q": ["too_short"]}
+    assert response.context["page"] is None
+
+
 def test_patient_list_masks_documents(reception_client):
     PatientFactory(document_number="1020304050")
     html = reception_client.get(reverse("patient_list")).content.decode()
@@ -174,6 +204,21 @@ def test_reception_corrects_a_patient(reception_client):
     assert response.status_code == 302
     patient.refresh_from_db()
     assert (patient.name, patient.email) == ("Nombre Corregido", "nuevo@example.test")
+
+
+def test_editing_a_name_updates_what_the_search_finds(reception_client):
+    patient = PatientFactory(name="Maria Rodas", document_number="1020304050")
+    response = reception_client.post(
+        reverse("patient_edit", args=[patient.pk]), patient_data(name="María Fernanda Ríos")
+    )
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.name_search == "maria fernanda rios"
+    url = reverse("patient_list")
+    assert [p.pk for p in reception_client.get(url, {"q": "rios"}).context["page"].items] == [
+        patient.pk
+    ]
+    assert list(reception_client.get(url, {"q": "rodas"}).context["page"].items) == []
 
 
 def test_editing_to_another_patients_document_is_refused(reception_client):
@@ -337,6 +382,26 @@ def test_provider_search_by_fragment_and_document(reception_client):
     ]
 
 
+def test_provider_search_ignores_accents_and_case(reception_client):
+    rios = ProviderFactory(name="Dra. Paula Andrea Ríos")
+    ProviderFactory(name="Dr. Camilo Torres Vega")
+    url = reverse("provider_list")
+    assert [p.pk for p in reception_client.get(url, {"q": "RIOS"}).context["page"].items] == [
+        rios.pk
+    ]
+
+
+def test_editing_a_provider_name_updates_what_the_search_finds(clinic_admin_client):
+    provider = ProviderFactory(name="Dr. Camilo Torres Vega", document_number="79123456")
+    response = clinic_admin_client.post(
+        reverse("provider_edit", args=[provider.pk]),
+        provider_data(name="Dr. Camilo Núñez Vega"),
+    )
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert provider.name_search == "dr. camilo nunez vega"
+
+
 def test_provider_page_lists_upcoming_active_consultations_soonest_first(reception_client):
     provider = ProviderFactory()
     with time_machine.travel(at(2026, 3, 10, 12, 0), tick=False):
@@ -365,7 +430,10 @@ def test_directory_pages_need_a_login(client):
 
 
 def _directory_of(count: int) -> Patient:
-    """`count` patients, each with a past consultation, and one findable "Ana Lucía Beltrán"."""
+    """`count` patients, each with a past consultation, and one findable "Ana Lucía Beltrán".
+
+    The patients go in with bulk_create, whose inserts fill `name_search` too.
+    """
     seed = consultation_at(at(2025, 1, 1, 9))
     patients = Patient.objects.bulk_create(
         Patient(
@@ -395,7 +463,7 @@ def _directory_of(count: int) -> Patient:
     with connection.cursor() as cursor:
         # Rows inserted since the index was built wait in GIN's pending list, which the
         # planner prices high; autovacuum flushes it in real life, this test by hand.
-        cursor.execute("SELECT gin_clean_pending_list('patient_name_upper_trgm'::regclass)")
+        cursor.execute("SELECT gin_clean_pending_list('patient_name_search_trgm'::regclass)")
         cursor.execute("ANALYZE consultations_patient")
         cursor.execute("ANALYZE consultations_consultation")
         # Sequential scans off: the plan must be able to use the index, whatever the
@@ -407,19 +475,32 @@ def _directory_of(count: int) -> Patient:
 @pytest.mark.postgres
 def test_patient_name_search_uses_the_trigram_index():
     target = _directory_of(2000)
-    queryset = patient_search(name_fragment="lucía")
-    # The expression the index covers, exactly as Django writes it for icontains.
-    assert 'UPPER("consultations_patient"."name"::text) LIKE UPPER(' in str(queryset.query)
-    assert "patient_name_upper_trgm" in queryset[: PAGE_SIZE + 1].explain()
+    queryset = patient_search(name_fragment="LUCIA")
+    # The column the index covers, as Django writes it for `contains` (text cast to text).
+    assert '"consultations_patient"."name_search"::text LIKE' in str(queryset.query)
+    assert "patient_name_search_trgm" in queryset[: PAGE_SIZE + 1].explain()
     assert list(queryset) == [target]
 
 
 @pytest.mark.postgres
 def test_consultation_list_name_search_uses_the_trigram_index():
     target = _directory_of(2000)
-    queryset = consultation_filtered(name_fragment="BELTR")
-    assert "patient_name_upper_trgm" in queryset[: PAGE_SIZE + 1].explain()
+    queryset = consultation_filtered(name_fragment="beltrán")
+    assert "patient_name_search_trgm" in queryset[: PAGE_SIZE + 1].explain()
     assert [c.patient_id for c in queryset] == [target.pk]
+
+
+@pytest.mark.postgres
+def test_only_the_name_search_trigram_index_remains():
+    """Migration 0013 moved the trigram index from UPPER(name) to the search column."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'consultations_patient'"
+            " AND indexdef LIKE '%gin_trgm_ops%'"
+        )
+        rows = cursor.fetchall()
+    assert [name for name, _ in rows] == ["patient_name_search_trgm"]
+    assert "(name_search gin_trgm_ops)" in rows[0][1]
 
 
 @pytest.mark.postgres

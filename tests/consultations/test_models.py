@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from consultations.kairo import contract
-from consultations.models import Consultation, ConsultationStatus, Duration, Patient, Provider
+from consultations.models import (
+    Consultation,
+    ConsultationStatus,
+    Duration,
+    Patient,
+    Provider,
+    name_search_key,
+)
 from tests.factories import (
     ConsultationTypeFactory,
     MedicalSpecialtyFactory,
@@ -268,3 +277,63 @@ def test_duplicate_document_is_reported_on_the_document_number():
     with pytest.raises(ValidationError) as exc:
         duplicate.full_clean()
     assert "duplicate_document" in _error_codes(exc.value, "document_number")
+
+
+# --- The name search key --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("María Fernanda Ríos", "maria fernanda rios"),
+        ("Jorge Iván PÉREZ", "jorge ivan perez"),
+        ("Ñúñez", "nunez"),
+        ("  Ana\tLucía \n Beltrán ", "ana lucia beltran"),
+        ("Mu\u0308ller", "muller"),  # already decomposed, as some keyboards send it
+        ("", ""),
+    ],
+)
+def test_name_search_key_drops_accents_case_and_extra_spaces(name, key):
+    assert name_search_key(name) == key
+
+
+def test_saving_writes_the_name_search_key():
+    patient = PatientFactory(name="María Fernanda Ríos")
+    provider = ProviderFactory(name="Dr. Jorge Iván Pérez")
+    assert Patient.objects.get(pk=patient.pk).name_search == "maria fernanda rios"
+    assert Provider.objects.get(pk=provider.pk).name_search == "dr. jorge ivan perez"
+
+
+def test_saving_only_the_name_also_writes_its_key():
+    patient = PatientFactory(name="Nombre Viejo")
+    patient.name = "Ñúñez"
+    patient.save(update_fields=["name"])
+    assert Patient.objects.get(pk=patient.pk).name_search == "nunez"
+
+
+def test_bulk_create_writes_the_name_search_key():
+    [patient] = Patient.objects.bulk_create([PatientFactory.build(name="Jorge Iván Pérez")])
+    assert Patient.objects.get(pk=patient.pk).name_search == "jorge ivan perez"
+
+
+def test_the_data_migration_fills_blank_name_search_keys(monkeypatch):
+    migration = importlib.import_module("consultations.migrations.0013_name_search")
+    monkeypatch.setattr(migration, "BATCH", 2)  # several batches from five rows
+    patients = [
+        PatientFactory(name=name)
+        for name in ("María Fernanda Ríos", "Jorge Iván Pérez", "Ñúñez", "Ana Beltrán")
+    ]
+    provider = ProviderFactory(name="Dra. Paula Andrea Ríos")
+    # Rows as migration 0013's AddField leaves them, before the data migration.
+    Patient.objects.update(name_search="")
+    Provider.objects.update(name_search="")
+
+    migration.fill_name_search(apps, connection.schema_editor())
+
+    assert dict(Patient.objects.values_list("pk", "name_search")) == {
+        patients[0].pk: "maria fernanda rios",
+        patients[1].pk: "jorge ivan perez",
+        patients[2].pk: "nunez",
+        patients[3].pk: "ana beltran",
+    }
+    assert Provider.objects.get(pk=provider.pk).name_search == "dra. paula andrea rios"
