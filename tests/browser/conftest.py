@@ -70,3 +70,18 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_the_request_on_sqlite(settings):
+    """On SQLite the test database is in memory with a shared cache, where a write locks
+    whole tables for every other connection and the busy timeout does not apply: the
+    email task thread writing while the live server renders a page then fails with
+    "database table is locked". A real SQLite file (WAL, IMMEDIATE, busy timeout; what
+    `make run` uses) has no such lock, and PostgreSQL (CI) none either, so only here do
+    the tasks run in the request, after its commit. The in-process backend's thread is
+    covered by its own tests, and by these on PostgreSQL."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
