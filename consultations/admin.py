@@ -283,7 +283,7 @@ class ProviderAdmin(ActiveChoicesMixin, admin.ModelAdmin):
         "is_active",
     )
     list_filter = ("professional_type", "specialty", "is_active")
-    search_fields = ("name", "document_number", "email")
+    search_fields = ("name", "name_search", "document_number", "email")
     list_select_related = ("professional_type", "specialty")
     ordering = ("name",)
     active_choice_fields = ("professional_type", "specialty")
@@ -301,7 +301,7 @@ class PatientAdmin(admin.ModelAdmin):
         "data_processing_authorized",
     )
     list_filter = ("preferred_language", "data_processing_authorized")
-    search_fields = ("name", "document_number", "email")
+    search_fields = ("name", "name_search", "document_number", "email")
     ordering = ("name",)
     readonly_fields = (
         "data_processing_authorized_at",
