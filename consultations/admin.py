@@ -365,25 +365,29 @@ class ReadOnlyAdminMixin:
         return False
 
 
+# What staff may see of a delivery: never the full address (masked), link or PIN.
+DELIVERY_FIELDS = (
+    "recipient",
+    "kind",
+    "reminder_offset_minutes",
+    "state",
+    "attempts",
+    "last_error",
+    "masked_address",
+    "sent_at",
+    "next_attempt_at",
+    "requested_by",
+    "created_at",
+)
+
+
 class DeliveryInline(admin.TabularInline):
     """The consultation's emails, as the desk shows them: read-only, address masked."""
 
     model = Delivery
     extra = 0
     can_delete = False
-    fields = readonly_fields = (
-        "recipient",
-        "kind",
-        "reminder_offset_minutes",
-        "state",
-        "attempts",
-        "last_error",
-        "masked_address",
-        "sent_at",
-        "next_attempt_at",
-        "requested_by",
-        "created_at",
-    )
+    fields = readonly_fields = DELIVERY_FIELDS
     ordering = ("created_at", "id")
 
     @admin.display(description=_("sent to"))
@@ -450,21 +454,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("consultation",)
     date_hierarchy = "created_at"
     exclude = ("to_address",)
-    readonly_fields = (
-        "consultation",
-        "recipient",
-        "kind",
-        "reminder_offset_minutes",
-        "state",
-        "attempts",
-        "last_error",
-        "masked_address",
-        "next_attempt_at",
-        "attempt_started_at",
-        "sent_at",
-        "requested_by",
-        "created_at",
-    )
+    readonly_fields = ("consultation", *DELIVERY_FIELDS, "attempt_started_at")
 
     @admin.display(description=_("sent to"))
     def masked_address(self, obj: Delivery) -> str:
