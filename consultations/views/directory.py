@@ -69,22 +69,17 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _patient_form_page(request: HttpRequest, patient: Patient) -> HttpResponse:
-    is_new = patient.pk is None
-    form = PatientForm(request.POST if request.method == "POST" else None, instance=patient)
-    if form.is_bound and form.is_valid():
-        saved = _save_or_report(
-            form,
-            lambda: services.patient_save(
-                patient=form.save(commit=False),
-                actor=request.user,
-                authorization_given=form.cleaned_data["authorization"],
-            ),
-        )
-        if saved is not None:
-            messages.success(request, _("Patient saved."))
-            return redirect("patient_detail", pk=saved.pk)
-    context = {"form": form, "patient": None if is_new else patient}
-    return render(request, "consultations/patients/form.html", context)
+    return _form_page(
+        request,
+        PatientForm,
+        patient,
+        save=lambda form: services.patient_save(
+            patient=form.save(commit=False),
+            actor=request.user,
+            authorization_given=form.cleaned_data["authorization"],
+        ),
+        saved_message=_("Patient saved."),
+    )
 
 
 # --- Providers ----------------------------------------------------------------------------
@@ -125,21 +120,39 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _provider_form_page(request: HttpRequest, provider: Provider) -> HttpResponse:
-    is_new = provider.pk is None
-    form = ProviderForm(request.POST if request.method == "POST" else None, instance=provider)
-    if form.is_bound and form.is_valid():
-        saved = _save_or_report(
-            form,
-            lambda: services.provider_save(provider=form.save(commit=False), actor=request.user),
-        )
-        if saved is not None:
-            messages.success(request, _("Provider saved."))
-            return redirect("provider_detail", pk=saved.pk)
-    context = {"form": form, "provider": None if is_new else provider}
-    return render(request, "consultations/providers/form.html", context)
+    return _form_page(
+        request,
+        ProviderForm,
+        provider,
+        save=lambda form: services.provider_save(
+            provider=form.save(commit=False), actor=request.user
+        ),
+        saved_message=_("Provider saved."),
+    )
 
 
 # --- Saving -------------------------------------------------------------------------------
+
+
+def _form_page(
+    request: HttpRequest,
+    form_class: type[ModelForm],
+    record: DirectoryRecord,
+    *,
+    save: Callable[[ModelForm], DirectoryRecord],
+    saved_message: str,
+) -> HttpResponse:
+    """Create or edit a patient or a provider: the form, then the record's page once the
+    service has saved it (what the service refuses comes back on the form)."""
+    name = record._meta.model_name  # "patient" or "provider": URL names and templates
+    form = form_class(request.POST if request.method == "POST" else None, instance=record)
+    if form.is_bound and form.is_valid():
+        saved = _save_or_report(form, lambda: save(form))
+        if saved is not None:
+            messages.success(request, saved_message)
+            return redirect(f"{name}_detail", pk=saved.pk)
+    context = {"form": form, name: None if record.pk is None else record}
+    return render(request, f"consultations/{name}s/form.html", context)
 
 
 def _save_or_report(form: ModelForm, save: Callable[[], DirectoryRecord]) -> DirectoryRecord | None:
