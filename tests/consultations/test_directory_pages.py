@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from consultations.forms.directory import PatientForm, ProviderForm
 from consultations.models import Consultation, ConsultationStatus, Patient, Provider
 from consultations.selectors.agenda import consultation_filtered
 from consultations.selectors.directory import patient_search
@@ -521,17 +522,7 @@ _text = st.text(max_size=60)
 )
 @given(
     values=st.dictionaries(
-        st.sampled_from(
-            [
-                "document_type",
-                "document_number",
-                "name",
-                "phone",
-                "email",
-                "preferred_language",
-                "authorization",
-            ]
-        ),
+        st.sampled_from(sorted(PatientForm.base_fields)),
         st.one_of(_text, st.sampled_from(["CC", "PAS", "es", "on", "12345678", "+573001234567"])),
     )
 )
@@ -545,19 +536,7 @@ def test_no_post_breaks_the_patient_pages(reception_client, values):
 )
 @given(
     values=st.dictionaries(
-        st.sampled_from(
-            [
-                "name",
-                "document_type",
-                "document_number",
-                "professional_type",
-                "specialty",
-                "phone",
-                "email",
-                "professional_license",
-                "is_active",
-            ]
-        ),
+        st.sampled_from(sorted(ProviderForm.base_fields)),
         st.one_of(_text, st.integers().map(str)),
     )
 )
