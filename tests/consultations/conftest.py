@@ -4,14 +4,19 @@ providers and patients, consultations in any state, and valid booking form data.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.utils import timezone
 
 from consultations import services
+from consultations.catalogs import catalogs_seed
 from consultations.kairo.sandbox import default_sandbox, reset_default_sandbox
 from consultations.models import (
     Consultation,
@@ -53,6 +58,36 @@ def new_york(settings):
     settings.ORGANIZATION_TIME_ZONE = "America/New_York"
     settings.TIME_ZONE = "America/New_York"
     return ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def seeded_catalogs(transactional_db):
+    """Transactional tests run after others may have flushed the seeded catalogs."""
+    catalogs_seed()
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls at once, one thread and one database connection each; return each
+    result or the exception it raised. A barrier, not a sleep, lines them up."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - reported to the test as a result
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
 
 
 def org_zone() -> ZoneInfo:

@@ -15,9 +15,6 @@ from django.utils import timezone
 from consultations import rules, services
 from consultations.kairo import contract
 from consultations.kairo.client import (
-    Consultation as RemoteConsultation,
-)
-from consultations.kairo.client import (
     KairoClient,
     KairoError,
     KairoOutcome,
@@ -32,6 +29,7 @@ from consultations.models import (
 )
 from consultations.services import booking
 from tests.consultations.conftest import future
+from tests.consultations.factories_desk import remote_consultation
 from tests.factories import PatientFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -347,22 +345,8 @@ class FixedClient:
         self.status = status
 
     def get_consultation(self, consultation_id):
-        return RemoteConsultation(
-            consultation_id=consultation_id,
-            access_pin="123456",
-            patient_url="https://meet.example/r?type=patient",
-            provider_url="https://meet.example/r?type=provider",
-            expires_at=timezone.now() + dt.timedelta(hours=1),
-            status=self.status,
-            status_known=self.status in contract.WIRE_STATUSES,
-            scheduled_at=None,
-            duration_minutes=30,
-            created_at=None,
-            updated_at=None,
-            consultation_link=None,
-            notes=None,
-            session_info=None,
-            request_id="req_fixed",
+        return remote_consultation(
+            consultation_id=consultation_id, status=self.status, expires_in=dt.timedelta(hours=1)
         )
 
 

@@ -21,7 +21,6 @@ from django_tasks import TaskResultStatus, task
 
 from consultations import services
 from consultations.emails import calendar_file_build
-from consultations.kairo.client import Consultation as RemoteConsultation
 from consultations.models import (
     Consultation,
     ConsultationEvent,
@@ -31,8 +30,8 @@ from consultations.models import (
 from consultations.services import booking, deliveries
 from consultations.services.kairo_sync import remote_apply
 from consultations.task_backends import runner
-from tests.consultations.conftest import future, org_zone
-from tests.consultations.test_booking_concurrency import race
+from tests.consultations.conftest import future, org_zone, race
+from tests.consultations.factories_desk import remote_consultation
 
 pytestmark = pytest.mark.django_db
 
@@ -427,22 +426,9 @@ class FixedClient:
 
 
 def remote_for(consultation: Consultation, *, scheduled_at: dt.datetime | None):
-    return RemoteConsultation(
+    return remote_consultation(
         consultation_id=consultation.kairo_consultation_id or uuid.uuid4(),
-        access_pin="123456",
-        patient_url="https://meet.example/r?type=patient",
-        provider_url="https://meet.example/r?type=provider",
-        expires_at=timezone.now() + dt.timedelta(days=2),
-        status="Pending",
-        status_known=True,
         scheduled_at=scheduled_at,
-        duration_minutes=30,
-        created_at=None,
-        updated_at=None,
-        consultation_link=None,
-        notes=None,
-        session_info=None,
-        request_id="req_fixed",
     )
 
 
@@ -694,14 +680,6 @@ def test_the_in_process_backend_runs_an_overdue_deferred_task(settings):
     _done["overdue"] = threading.Event()
     remember_thread.using(run_after=timezone.now() - dt.timedelta(seconds=5)).enqueue("overdue")
     assert _done["overdue"].wait(timeout=10)
-
-
-@pytest.fixture
-def seeded_catalogs(transactional_db):
-    """Transactional tests run after others may have flushed the seeded catalogs."""
-    from consultations.catalogs import catalogs_seed
-
-    catalogs_seed()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -16,8 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from consultations import services
 from consultations.models import Consultation, ConsultationStatus, Delivery
 from consultations.task_backends import runner
-from tests.consultations.conftest import future
-from tests.consultations.test_booking_concurrency import race
+from tests.consultations.conftest import future, race
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -214,14 +213,6 @@ def test_the_command_queues_and_sends_due_reminders(pending):
     assert "Reminders queued: 1" in out.getvalue()
     # No on-commit capture here: the test transaction never commits, so the task waits.
     assert reminders(consultation) == [(60, State.QUEUED)]
-
-
-@pytest.fixture
-def seeded_catalogs(transactional_db):
-    """Transactional tests run after others may have flushed the seeded catalogs."""
-    from consultations.catalogs import catalogs_seed
-
-    catalogs_seed()
 
 
 @pytest.mark.django_db(transaction=True)
