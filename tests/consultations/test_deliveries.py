@@ -262,6 +262,29 @@ def test_failures_are_retried_with_backoff_then_failed(booked_quietly, settings)
     assert mail.outbox == []
 
 
+def test_a_retry_goes_to_the_address_on_file_at_the_retry(booked_quietly, settings):
+    """The patient's address is corrected after a refused attempt: the retry uses (and
+    records) the new one, not the address the failed attempt used."""
+    settings.EMAIL_BACKEND = "tests.consultations.test_deliveries.RefusingBackend"
+    delivery = booked_quietly.deliveries.get(recipient="patient")
+    old_address = booked_quietly.patient.email
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        delivery = services.delivery_send(delivery_id=delivery.pk)
+        assert (delivery.state, delivery.attempts) == (State.QUEUED, 1)
+        assert delivery.to_address == old_address
+
+        booked_quietly.patient.email = "corregida@correo.example"
+        booked_quietly.patient.save()
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        clock.shift(delivery.next_attempt_at - timezone.now())
+        delivery = services.delivery_send(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.SENT, 2)
+    assert delivery.to_address == "corregida@correo.example"
+    assert [m.to for m in mail.outbox] == [["corregida@correo.example"]]
+
+
 def test_a_bug_while_sending_is_recorded_and_raised(booked_quietly, settings):
     settings.EMAIL_BACKEND = "tests.consultations.test_deliveries.BrokenBackend"
     delivery = booked_quietly.deliveries.get(recipient="patient")
