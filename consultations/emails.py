@@ -216,9 +216,7 @@ def _check_recipient(recipient: str) -> None:
 def _join_url(consultation: Consultation, recipient: str) -> str:
     """The recipient's own join link, as stored; raises ValueError if it or the PIN is
     missing (an unconfirmed or rejected booking has nothing to send)."""
-    url = (
-        consultation.patient_join_url if recipient == "patient" else consultation.provider_join_url
-    )
+    url = consultation.join_url_for(recipient)
     if not url or not consultation.access_pin:
         raise ValueError(f"consultation {consultation.pk} has no {recipient} join link or PIN")
     return url

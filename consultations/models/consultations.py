@@ -168,6 +168,17 @@ class Consultation(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    def join_url_for(self, recipient: str) -> str:
+        """The join link stored for `recipient` ("patient" or "provider"), "" while Kairo
+        has given none. Each party has its own link to the same room (contract:
+        `participantAccess`); one must never reach the other. Raises ValueError for any
+        other recipient."""
+        if recipient == "patient":
+            return self.patient_join_url
+        if recipient == "provider":
+            return self.provider_join_url
+        raise ValueError(f"unknown recipient {recipient!r}")
+
 
 class ConsultationEvent(models.Model):
     """One line of a consultation's timeline: what happened, when, who, Kairo's request id.

@@ -88,7 +88,7 @@ def booking_deliveries_schedule(
         recipients.append(Recipient.PROVIDER)
     created = []
     for recipient in recipients:
-        if not _join_url(consultation, recipient):
+        if not consultation.join_url_for(recipient):
             continue
         delivery = _insert_once(
             consultation=consultation, recipient=recipient, kind=DeliveryKind.BOOKING
@@ -134,7 +134,7 @@ def time_change_deliveries_schedule(
     )
     created = []
     for recipient in recipients:
-        if recipient not in written_to or not _join_url(consultation, recipient):
+        if recipient not in written_to or not consultation.join_url_for(recipient):
             continue
         delivery = Delivery.objects.create(
             consultation=consultation, recipient=recipient, kind=DeliveryKind.TIME_CHANGED
@@ -182,7 +182,7 @@ def delivery_resend(
                 code="not_active",
                 params={"status": current.get_status_display()},
             )
-        if not _join_url(current, recipient):
+        if not current.join_url_for(recipient):
             raise ValidationError(
                 _("There is no join link to send yet: the booking is not confirmed by Kairo."),
                 code="no_join_link",
@@ -439,12 +439,6 @@ def safe_error(exc: BaseException, *, address: str = "") -> str:
 
 
 # --- Helpers --------------------------------------------------------------------------
-
-
-def _join_url(consultation: Consultation, recipient: str) -> str:
-    if recipient == Recipient.PATIENT:
-        return consultation.patient_join_url
-    return consultation.provider_join_url
 
 
 def _insert_once(

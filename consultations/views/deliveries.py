@@ -26,9 +26,11 @@ def emails_context(consultation: Consultation) -> dict:
         "deliveries": list(
             consultation.deliveries.select_related("requested_by").order_by("-created_at", "-id")
         ),
-        "resend_patient": can_resend and bool(consultation.patient_join_url),
+        "resend_patient": can_resend and bool(consultation.join_url_for("patient")),
         "resend_provider": (
-            can_resend and settings.EMAIL_PROVIDER_MESSAGES and bool(consultation.provider_join_url)
+            can_resend
+            and settings.EMAIL_PROVIDER_MESSAGES
+            and bool(consultation.join_url_for("provider"))
         ),
     }
 
