@@ -35,11 +35,8 @@ from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from consultations.models import Consultation
+from consultations.models import Consultation, Delivery
 from consultations.rules import organization_zone
-
-RECIPIENTS = ("patient", "provider")
-KINDS = ("booking", "resend", "reminder", "time_changed")
 
 CALENDAR_FILENAME = "consulta.ics"
 # PUBLISH, not REQUEST (RFC 5546): REQUEST makes the patient an attendee whose client
@@ -80,8 +77,12 @@ def message_build(
     one valid address. The error text never holds the address, link or PIN.
     """
     _check_recipient(recipient)
-    if kind not in KINDS:
-        raise ValueError(f"unknown message kind {kind!r}; expected one of {KINDS}")
+    # The kinds and recipients are the delivery model's choices: every delivery row
+    # names one, and nothing else can be built.
+    if kind not in Delivery.Kind.values:
+        raise ValueError(
+            f"unknown message kind {kind!r}; expected one of {tuple(Delivery.Kind.values)}"
+        )
     if kind == "reminder":
         if recipient != "patient":
             raise ValueError("reminders go to the patient only")
@@ -209,8 +210,10 @@ def calendar_uid(consultation: Consultation) -> str:
 
 
 def _check_recipient(recipient: str) -> None:
-    if recipient not in RECIPIENTS:
-        raise ValueError(f"unknown recipient {recipient!r}; expected one of {RECIPIENTS}")
+    if recipient not in Delivery.Recipient.values:
+        raise ValueError(
+            f"unknown recipient {recipient!r}; expected one of {tuple(Delivery.Recipient.values)}"
+        )
 
 
 def _join_url(consultation: Consultation, recipient: str) -> str:
