@@ -83,11 +83,8 @@ def booking_deliveries_schedule(
     """
     if previous_status in _LINK_STATUSES or consultation.status not in _LINK_STATUSES:
         return []
-    recipients = [Recipient.PATIENT]
-    if settings.EMAIL_PROVIDER_MESSAGES:
-        recipients.append(Recipient.PROVIDER)
     created = []
-    for recipient in recipients:
+    for recipient in _recipients():
         if not consultation.join_url_for(recipient):
             continue
         delivery = _insert_once(
@@ -126,14 +123,11 @@ def time_change_deliveries_schedule(
         return []
     if consultation.status not in _LINK_STATUSES:
         return []
-    recipients = [Recipient.PATIENT]
-    if settings.EMAIL_PROVIDER_MESSAGES:
-        recipients.append(Recipient.PROVIDER)
     written_to = set(
         Delivery.objects.filter(consultation=consultation).values_list("recipient", flat=True)
     )
     created = []
-    for recipient in recipients:
+    for recipient in _recipients():
         if recipient not in written_to or not consultation.join_url_for(recipient):
             continue
         delivery = Delivery.objects.create(
@@ -439,6 +433,14 @@ def safe_error(exc: BaseException, *, address: str = "") -> str:
 
 
 # --- Helpers --------------------------------------------------------------------------
+
+
+def _recipients() -> list[str]:
+    """Who is emailed about a consultation: the patient, and the provider unless
+    EMAIL_PROVIDER_MESSAGES is off."""
+    if settings.EMAIL_PROVIDER_MESSAGES:
+        return [Recipient.PATIENT, Recipient.PROVIDER]
+    return [Recipient.PATIENT]
 
 
 def _insert_once(
