@@ -150,37 +150,20 @@ def delivery_resend(
     """ "Resend": queue a new message with the join link to `recipient`, on behalf of
     `actor`, sent to the address on file when it goes out.
 
-    Raises ValidationError `not_confirmed` while Kairo has not confirmed the booking,
-    `not_active` for a consultation that is over, cancelled or rejected, `no_join_link`
-    when it has no link for that recipient,
+    Raises ValueError for an unknown recipient, and the ValidationError of
+    `_resend_refusal` (checked on the locked row): `not_confirmed` while Kairo has not
+    confirmed the booking, `not_active` for a consultation that is over, cancelled or
+    rejected, `no_join_link` when it has no link for that recipient,
     `provider_messages_off` for the provider when EMAIL_PROVIDER_MESSAGES is off.
     Records an `email` event and enqueues the send after the commit.
     """
     if recipient not in Recipient.values:
         raise ValueError(f"unknown recipient {recipient!r}")
-    if recipient == Recipient.PROVIDER and not settings.EMAIL_PROVIDER_MESSAGES:
-        raise ValidationError(
-            _("This clinic does not email providers; give the provider the link another way."),
-            code="provider_messages_off",
-        )
     with transaction.atomic():
         current = Consultation.objects.select_for_update().get(pk=consultation.pk)
-        if current.status in (Status.SENDING, Status.UNCONFIRMED):
-            raise ValidationError(
-                _("Kairo Connect has not confirmed this booking yet: there is no link to send."),
-                code="not_confirmed",
-            )
-        if current.status not in _LINK_STATUSES:
-            raise ValidationError(
-                _("A consultation that is %(status)s gets no more emails."),
-                code="not_active",
-                params={"status": current.get_status_display()},
-            )
-        if not current.join_url_for(recipient):
-            raise ValidationError(
-                _("There is no join link to send yet: the booking is not confirmed by Kairo."),
-                code="no_join_link",
-            )
+        refusal = _resend_refusal(current, recipient)
+        if refusal is not None:
+            raise refusal
         delivery = Delivery.objects.create(
             consultation=current,
             recipient=recipient,
@@ -195,6 +178,42 @@ def delivery_resend(
         )
         _enqueue_on_commit(delivery)
     return delivery
+
+
+def delivery_resend_allowed(*, consultation: Consultation, recipient: str) -> bool:
+    """Whether "Resend" to `recipient` would be accepted for `consultation` as it is now:
+    the checks `delivery_resend` makes (it makes them again on the locked row), for
+    pages deciding which Resend buttons to offer. Permissions are the caller's.
+    Raises ValueError for an unknown recipient."""
+    if recipient not in Recipient.values:
+        raise ValueError(f"unknown recipient {recipient!r}")
+    return _resend_refusal(consultation, recipient) is None
+
+
+def _resend_refusal(consultation: Consultation, recipient: str) -> ValidationError | None:
+    """Why a Resend to `recipient` is refused now (see `delivery_resend`), or None."""
+    if recipient not in _recipients():
+        return ValidationError(
+            _("This clinic does not email providers; give the provider the link another way."),
+            code="provider_messages_off",
+        )
+    if consultation.status in (Status.SENDING, Status.UNCONFIRMED):
+        return ValidationError(
+            _("Kairo Connect has not confirmed this booking yet: there is no link to send."),
+            code="not_confirmed",
+        )
+    if consultation.status not in _LINK_STATUSES:
+        return ValidationError(
+            _("A consultation that is %(status)s gets no more emails."),
+            code="not_active",
+            params={"status": consultation.get_status_display()},
+        )
+    if not consultation.join_url_for(recipient):
+        return ValidationError(
+            _("There is no join link to send yet: the booking is not confirmed by Kairo."),
+            code="no_join_link",
+        )
+    return None
 
 
 def reminders_send_due(*, now: dt.datetime | None = None) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -12,25 +11,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consultations import services
-from consultations.models import Consultation, ConsultationStatus, Delivery
-
-# "Resend" makes sense while the link can still be used.
-_RESENDABLE = (ConsultationStatus.BOOKED, ConsultationStatus.IN_PROGRESS)
+from consultations.models import Consultation, Delivery
 
 
 def emails_context(consultation: Consultation) -> dict:
     """What templates/consultations/partials/emails.html shows: every delivery, newest
-    first, and which Resend buttons to offer (the view still checks the permission)."""
-    can_resend = consultation.status in _RESENDABLE
+    first, and which Resend buttons to offer: those the service would accept (the
+    template and `consultation_resend` check the permission)."""
     return {
         "deliveries": list(
             consultation.deliveries.select_related("requested_by").order_by("-created_at", "-id")
         ),
-        "resend_patient": can_resend and bool(consultation.join_url_for("patient")),
-        "resend_provider": (
-            can_resend
-            and settings.EMAIL_PROVIDER_MESSAGES
-            and bool(consultation.join_url_for("provider"))
+        "resend_patient": services.delivery_resend_allowed(
+            consultation=consultation, recipient=Delivery.Recipient.PATIENT
+        ),
+        "resend_provider": services.delivery_resend_allowed(
+            consultation=consultation, recipient=Delivery.Recipient.PROVIDER
         ),
     }
 

@@ -370,6 +370,40 @@ def test_resend_is_refused_when_there_is_nothing_to_send(
     assert not consultation.deliveries.exists()
 
 
+@pytest.mark.parametrize("provider_messages", [True, False])
+@pytest.mark.parametrize("recipient", ["patient", "provider"])
+@pytest.mark.parametrize("has_link", [True, False])
+@pytest.mark.parametrize("status", Status.values)
+def test_resend_is_offered_exactly_when_it_would_be_accepted(
+    make_consultation, receptionist, settings, provider_messages, recipient, has_link, status
+):
+    settings.EMAIL_PROVIDER_MESSAGES = provider_messages
+    consultation = make_consultation(
+        status=status,
+        access_pin="123456",
+        patient_join_url="https://meet.example/r?type=patient" if has_link else "",
+        provider_join_url="https://meet.example/r?type=provider" if has_link else "",
+    )
+    offered = services.delivery_resend_allowed(consultation=consultation, recipient=recipient)
+    try:
+        services.delivery_resend(consultation=consultation, recipient=recipient, actor=receptionist)
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    assert offered == accepted
+    assert offered == (
+        status in (Status.BOOKED, Status.IN_PROGRESS)
+        and has_link
+        and (recipient == "patient" or provider_messages)
+    )
+
+
+def test_resend_allowed_refuses_an_unknown_recipient(make_consultation):
+    with pytest.raises(ValueError):
+        services.delivery_resend_allowed(consultation=make_consultation(), recipient="staff")
+
+
 def test_resend_to_the_provider_is_refused_when_providers_get_no_email(
     booked_quietly, receptionist, settings
 ):
