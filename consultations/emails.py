@@ -312,7 +312,6 @@ def _context(
         "provider_name": _single_line(consultation.provider.name),
         "specialty_name": _single_line(specialty.name) if specialty else "",
         "consultation_type_name": _single_line(consultation.consultation_type.name),
-        "duration_minutes": consultation.duration_id,
         "clinic_name": _single_line(settings.CLINIC_NAME),
         "clinic_phone": _single_line(settings.CLINIC_PHONE),
         "zone_label": _zone_label(start),
@@ -344,7 +343,59 @@ def _context(
             "zone": context["zone_label"],
         }
     )
+    context["greeting"] = (
+        _("Hello %(patient_name)s,") % {"patient_name": context["patient_name"]}
+        if recipient == "patient"
+        else _("Hello %(provider_name)s,") % {"provider_name": context["provider_name"]}
+    )
+    context["intro"] = _intro(context)
+    context["duration_text"] = ngettext(
+        "%(minutes)s minute", "%(minutes)s minutes", consultation.duration_id
+    ) % {"minutes": consultation.duration_id}
+    if consultation.is_immediate:
+        context["calendar_note"] = ""
+    elif kind == "time_changed":
+        context["calendar_note"] = _(
+            "The attached calendar file moves the consultation in your calendar to the new time."
+        )
+    else:
+        context["calendar_note"] = _(
+            "The attached calendar file adds the consultation to your calendar."
+        )
     return context
+
+
+def _intro(context: dict) -> str:
+    """The message's opening line: what happened, for this recipient."""
+    if context["recipient"] == "patient":
+        if context["is_reminder"]:
+            return _("Reminder: your video consultation is %(reminder_phrase)s.") % {
+                "reminder_phrase": context["reminder_phrase"]
+            }
+        if context["is_time_changed"]:
+            return _(
+                "The time of your video consultation has changed. New time: %(when_text)s."
+            ) % {"when_text": context["when_text"]}
+        if context["is_resend"]:
+            return _(
+                "Here is a copy of your video consultation details. "
+                "The link and the PIN have not changed."
+            )
+        if context["is_immediate"]:
+            return _("Your video consultation is ready. Join now with the link and the PIN below.")
+        return _("Your video consultation is booked.")
+    if context["is_time_changed"]:
+        return _("The time of this video consultation has changed. New time: %(when_text)s.") % {
+            "when_text": context["when_text"]
+        }
+    if context["is_resend"]:
+        return _(
+            "Here is a copy of the video consultation details. "
+            "The link and the PIN have not changed."
+        )
+    if context["is_immediate"]:
+        return _("A video consultation is ready to start now.")
+    return _("A video consultation has been booked with you.")
 
 
 def _subject(context: dict) -> str:
