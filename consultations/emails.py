@@ -107,6 +107,19 @@ def message_build(
         subject = _subject(context)
         text = _text_tidy(render_to_string(f"consultations/emails/{recipient}.txt", context))
         html = render_to_string(f"consultations/emails/{recipient}.html", context)
+        ics = (
+            None
+            if consultation.is_immediate
+            else _calendar_ics(
+                consultation,
+                recipient=recipient,
+                join_url=join_url,
+                other_party_name=context[
+                    "provider_name" if recipient == "patient" else "patient_name"
+                ],
+                consultation_type_name=context["consultation_type_name"],
+            )
+        )
 
     message = EmailMultiAlternatives(
         subject=subject,
@@ -122,8 +135,8 @@ def message_build(
         connection=connection,
     )
     message.attach_alternative(html, "text/html")
-    if not consultation.is_immediate:
-        message.attach(_calendar_part(calendar_file_build(consultation, recipient=recipient)))
+    if ics is not None:
+        message.attach(_calendar_part(ics))
     return message
 
 
@@ -139,35 +152,44 @@ def calendar_file_build(consultation: Consultation, *, recipient: str = "patient
     if consultation.is_immediate:
         raise ValueError("an immediate consultation has no calendar file")
     join_url = _join_url(consultation, recipient)
-
+    other_party = consultation.provider if recipient == "patient" else consultation.patient
     with translation.override(_language(consultation, recipient)):
-        context = _context(
+        return _calendar_ics(
             consultation,
             recipient=recipient,
-            kind="booking",
             join_url=join_url,
-            reminder_offset_minutes=None,
+            other_party_name=_single_line(other_party.name),
+            consultation_type_name=_single_line(consultation.consultation_type.name),
         )
-        if recipient == "patient":
-            summary = _("Video consultation with %(provider)s") % {
-                "provider": context["provider_name"]
-            }
-        else:
-            summary = _("Video consultation with %(patient)s") % {
-                "patient": context["patient_name"]
-            }
-        # The PIN goes in the description: it is needed to join, the calendar entry is
-        # what people open at the time of the consultation, and the message that carries
-        # this file already holds the same PIN beside the same link (URL below), so the
-        # file discloses nothing the message does not.
-        description = "\n".join(
-            [
-                context["consultation_type_name"],
-                _("Join: %(url)s") % {"url": join_url},
-                _("PIN: %(pin)s") % {"pin": context["pin"]},
-                _("Join a few minutes early. The room asks for the PIN when you join."),
-            ]
-        )
+
+
+def _calendar_ics(
+    consultation: Consultation,
+    *,
+    recipient: str,
+    join_url: str,
+    other_party_name: str,
+    consultation_type_name: str,
+) -> bytes:
+    """The .ics of `calendar_file_build`, worded in the active language, from what the
+    caller has already checked and put on one line (`message_build` passes the values of
+    the message context it has just built)."""
+    if recipient == "patient":
+        summary = _("Video consultation with %(provider)s") % {"provider": other_party_name}
+    else:
+        summary = _("Video consultation with %(patient)s") % {"patient": other_party_name}
+    # The PIN goes in the description: it is needed to join, the calendar entry is
+    # what people open at the time of the consultation, and the message that carries
+    # this file already holds the same PIN beside the same link (URL below), so the
+    # file discloses nothing the message does not.
+    description = "\n".join(
+        [
+            consultation_type_name,
+            _("Join: %(url)s") % {"url": join_url},
+            _("PIN: %(pin)s") % {"pin": consultation.access_pin},
+            _("Join a few minutes early. The room asks for the PIN when you join."),
+        ]
+    )
 
     calendar = icalendar.Calendar()
     calendar.add("prodid", CALENDAR_PRODID)
