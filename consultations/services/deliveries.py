@@ -252,13 +252,13 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> int:
             .order_by("starts_at", "pk")
         )
         for consultation in due:
-            with transaction.atomic():
-                delivery = _insert_once(
-                    consultation=consultation,
-                    recipient=Recipient.PATIENT,
-                    kind=DeliveryKind.REMINDER,
-                    reminder_offset_minutes=offset,
-                )
+            # _insert_once opens its own transaction (a savepoint inside a caller's).
+            delivery = _insert_once(
+                consultation=consultation,
+                recipient=Recipient.PATIENT,
+                kind=DeliveryKind.REMINDER,
+                reminder_offset_minutes=offset,
+            )
             if delivery is not None:
                 created += 1
     if created:
