@@ -434,3 +434,65 @@ def test_every_kind_names_its_required_columns():
         "consultation-types": ("code", "name"),
         "durations": ("minutes", "recommended_use"),
     }
+
+
+# --- Seeding the starter rows (`load_catalogs`, migration 0002) ----------------------------
+
+# Every value the contract's "Create a consultation" and "Catalogs" sections name.
+CONTRACT_CODES = {
+    ProfessionalType: {"MedicoGeneral", "MedicoEspecialista", "Psicologo"},
+    ConsultationType: {"ConsultaGeneral", "ConsultaUrgencias"},
+    MedicalSpecialty: {"CA003"},
+}
+
+
+def load_catalogs() -> str:
+    out = io.StringIO()
+    call_command("load_catalogs", stdout=out)
+    return out.getvalue()
+
+
+def test_the_seed_has_every_value_the_contract_names():
+    for model, codes in CONTRACT_CODES.items():
+        assert codes <= set(model.objects.values_list("code", flat=True)), model
+    assert list(Duration.objects.values_list("minutes", flat=True)) == list(
+        contract.ALLOWED_DURATIONS
+    )
+    assert not Duration.objects.filter(minutes=55).exists()
+    # Named by the contract with their display names, so confirmed.
+    for model in (ProfessionalType, ConsultationType):
+        confirmed = model.objects.filter(code__in=CONTRACT_CODES[model], is_confirmed=True)
+        assert set(confirmed.values_list("code", flat=True)) == CONTRACT_CODES[model]
+    assert ProfessionalType.objects.get(code="MedicoEspecialista").requires_specialty
+    assert ProfessionalType.objects.get(code="MedicoGeneral").name == "Médico General"
+    # The contract names the code CA003 but not its name or Kairo id: the seeded name is
+    # a guess, so the row stays unconfirmed until checked against the official table.
+    assert MedicalSpecialty.objects.get(code="CA003").is_confirmed is False
+
+
+def test_load_catalogs_leaves_a_table_with_rows_alone():
+    MedicalSpecialty.objects.get(code="PQ001").delete()
+    ProfessionalType.objects.filter(code="Enfermero").update(name="Enfermera jefe")
+    Duration.objects.filter(minutes=10).delete()
+    before = snapshot()
+
+    output = load_catalogs()
+
+    assert "0 row(s) created" in output
+    assert snapshot() == before
+    assert not MedicalSpecialty.objects.filter(code="PQ001").exists()
+    assert ProfessionalType.objects.get(code="Enfermero").name == "Enfermera jefe"
+    assert not Duration.objects.filter(minutes=10).exists()
+
+
+def test_load_catalogs_seeds_an_empty_table_and_only_that_one():
+    MedicalSpecialty.objects.all().delete()
+    ConsultationType.objects.filter(code="ConsultaControl").delete()
+
+    output = load_catalogs()
+
+    assert f"{len(contract.MEDICAL_SPECIALTIES)} row(s) created" in output
+    assert set(MedicalSpecialty.objects.values_list("code", flat=True)) == {
+        row.code for row in contract.MEDICAL_SPECIALTIES
+    }
+    assert not ConsultationType.objects.filter(code="ConsultaControl").exists()

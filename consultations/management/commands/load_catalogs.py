@@ -4,7 +4,10 @@ from consultations.catalogs import catalogs_seed
 
 
 class Command(BaseCommand):
-    help = "Create any missing starter catalog row (never overwrites an admin's edits)."
+    help = (
+        "Fill each empty catalog table with its starter rows. A table that already has rows "
+        "is left alone, so an admin's deletions and edits are never undone."
+    )
 
     def handle(self, *args, **options) -> None:
         created = catalogs_seed()
