@@ -280,6 +280,9 @@ def _single_line(value: str) -> str:
 
 
 def _shortened(value: str, limit: int = _SUBJECT_NAME_MAX) -> str:
+    """`value` cut to `limit` characters, the last one "…", with no space before it.
+    (Not Django's Truncator: it leaves that space, and it NFC-normalizes every name,
+    shortened or not.)"""
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 

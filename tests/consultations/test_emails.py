@@ -488,6 +488,20 @@ def test_line_breaks_in_names_cannot_add_headers(booked, settings):
 
 
 @pytest.mark.parametrize(
+    ("name", "in_subject"),
+    [
+        ("A" * 60, "A" * 60),  # at the limit: whole
+        ("A" * 61, "A" * 59 + "…"),  # 60 characters with the ellipsis
+        ("B" * 58 + " Cd", "B" * 58 + "…"),  # cut after a space: no space before "…"
+    ],
+)
+def test_long_names_are_shortened_in_the_subject_only(booked, name, in_subject):
+    message = build(booked(language="en", provider=ProviderFactory(name=name)), "patient")
+    assert message.subject.startswith(f"Your video consultation with {in_subject}: ")
+    assert name in parts(message)["text/plain"]
+
+
+@pytest.mark.parametrize(
     "address",
     [
         "ana.paciente@correo.example\r\nBcc: evil@attacker.example",
