@@ -95,6 +95,21 @@ def scheduled_notice_check(*, scheduled_for: dt.datetime, now: dt.datetime | Non
         )
 
 
+def patient_authorization_check(*, patient: Patient | None, authorization_given: bool) -> None:
+    """Ley 1581 de 2012: a patient's data goes to Kairo Connect only with their authorization.
+
+    Given now (`authorization_given`), or recorded earlier on `patient` (the patient as
+    stored; None for one not registered yet). Never withdrawn here: an unticked box on a
+    patient who agreed changes nothing. Raises ValidationError `authorization_required`.
+    """
+    if authorization_given or (patient is not None and patient.data_processing_authorized):
+        return
+    raise ValidationError(
+        _("Ask the patient for their authorization and tick this box before booking."),
+        code="authorization_required",
+    )
+
+
 def provider_free_check(
     *,
     provider: Provider,

@@ -45,6 +45,7 @@ KAIRO_FIELDS: dict[str, str] = {
 }
 # Where the service's errors (keyed by its argument names) land on this form.
 SERVICE_FIELDS: dict[str, str] = {
+    "authorization_given": "authorization",
     "provider": "provider",
     "patient": "document_number",
     "scheduled_for": "scheduled_time",
@@ -161,18 +162,13 @@ class BookingForm(PatientForm):
         self.patient_is_new = self.instance.pk is None
 
     def _check_authorization(self, cleaned: dict[str, Any]) -> None:
-        # Ley 1581: sending the patient's data to Kairo needs their authorization. The
-        # booking form records one when given; it never withdraws one (that is the
-        # patient page's job), so an unticked box on a patient who agreed changes nothing.
-        if cleaned.get("authorization") or self.instance.data_processing_authorized:
-            return
-        self.add_error(
-            "authorization",
-            ValidationError(
-                _("Ask the patient for their authorization and tick this box before booking."),
-                code="authorization_required",
-            ),
-        )
+        try:
+            rules.patient_authorization_check(
+                patient=None if self.patient_is_new else self.instance,
+                authorization_given=bool(cleaned.get("authorization")),
+            )
+        except ValidationError as error:
+            self.add_error("authorization", error)
 
     def _check_token(self, cleaned: dict[str, Any]) -> None:
         if cleaned.get("booking_token") is None and "booking_token" not in self.errors:

@@ -99,10 +99,11 @@ def consultation_book(
     leaves it as it is. `scheduled_for` None means now (immediate).
 
     A `booking_token` already used returns that booking as it stands, without calling
-    Kairo again. Raises ValidationError (keyed `provider`, `patient`, `scheduled_for`;
-    codes from `rules.py`) when a rule fails, with nothing written; `BookingRefused`
-    when Kairo refuses (the consultation is kept *rejected*). An unknown outcome is not
-    an exception: the booking comes back *unconfirmed* and is never re-sent.
+    Kairo again. Raises ValidationError (keyed `authorization_given`, `provider`,
+    `patient`, `scheduled_for`; codes from `rules.py`) when a rule fails, with nothing
+    written; `BookingRefused` when Kairo refuses (the consultation is kept *rejected*).
+    An unknown outcome is not an exception: the booking comes back *unconfirmed* and is
+    never re-sent.
     """
     existing = Consultation.objects.filter(booking_token=booking_token).first()
     if existing is not None:
@@ -201,6 +202,14 @@ def _booking_start(
             existing = Consultation.objects.filter(booking_token=booking_token).first()
             if existing is not None:
                 return existing, None
+            # Ley 1581, checked again here, before anything is written: the patient's data
+            # must not reach Kairo on a caller's word that some form checked it.
+            try:
+                rules.patient_authorization_check(
+                    patient=_stored(patient), authorization_given=authorization_given
+                )
+            except ValidationError as error:
+                raise ValidationError({"authorization_given": error}) from None
             saved_patient = _patient_upsert(
                 patient=patient, authorization_given=authorization_given, actor=actor
             )
@@ -297,6 +306,13 @@ def _on_file(patient: Patient) -> Patient | None:
     return patient_by_document(
         document_type=patient.document_type, document_number=patient.document_number
     )
+
+
+def _stored(patient: Patient) -> Patient | None:
+    """The patient as stored now (by id, or by document for one submitted as new)."""
+    if patient.pk is not None:
+        return Patient.objects.filter(pk=patient.pk).first()
+    return _on_file(patient)
 
 
 def _rules_check(
