@@ -198,7 +198,12 @@ def _booking_start(
             # below, instead of racing us into the exclusion constraints (where two
             # inserts can deadlock). The patient is locked next, by its upsert (always a
             # write): provider first, then patient, in every booking, so no lock cycle.
-            Provider.objects.select_for_update().only("pk").get(pk=provider.pk)
+            locked = (
+                Provider.objects.select_for_update().only("pk", "is_active").get(pk=provider.pk)
+            )
+            # Whether the provider may still be booked is read from the row just locked,
+            # not from the instance the form loaded: someone may have deactivated them since.
+            provider.is_active = locked.is_active
             existing = Consultation.objects.filter(booking_token=booking_token).first()
             if existing is not None:
                 return existing, None

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from consultations import services
 from consultations.forms.booking import BookingForm
-from consultations.models import Consultation, ConsultationEvent, Patient
+from consultations.models import Consultation, ConsultationEvent, Patient, Provider
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +92,40 @@ def test_the_form_shows_the_services_authorization_error_on_its_box(booking_data
         )
     )
     assert form.has_error("authorization", "authorization_required")
+
+
+# --- The provider, as locked --------------------------------------------------------------------
+
+
+def test_a_provider_deactivated_after_the_form_was_loaded_is_refused(
+    book_consultation, provider, sandbox
+):
+    # The form loaded `provider` active; an administrator deactivates them meanwhile.
+    Provider.objects.filter(pk=provider.pk).update(is_active=False)
+    assert provider.is_active  # the stale instance the service is handed
+    with pytest.raises(ValidationError) as refused:
+        book_consultation(provider=provider)
+    assert codes(refused.value, "provider") == ["provider_inactive"]
+    assert_nothing_written(sandbox, patients=0)
+
+
+def test_the_form_then_the_service_with_a_provider_deactivated_in_between(
+    booking_data, provider, receptionist, sandbox
+):
+    form = BookingForm(booking_data())
+    assert form.is_valid(), form.errors
+    Provider.objects.filter(pk=provider.pk).update(is_active=False)
+    with pytest.raises(ValidationError) as refused:
+        services.consultation_book(
+            patient=form.instance,
+            authorization_given=form.cleaned_data["authorization"],
+            provider=form.cleaned_data["provider"],
+            consultation_type=form.cleaned_data["consultation_type"],
+            duration=form.cleaned_data["duration"],
+            scheduled_for=form.cleaned_data["scheduled_for"],
+            actor=receptionist,
+            booking_token=form.cleaned_data["booking_token"],
+        )
+    form.add_service_errors(refused.value)
+    assert form.has_error("provider", "provider_inactive")
+    assert_nothing_written(sandbox, patients=0)
