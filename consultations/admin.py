@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, ProtectedError, Q, QuerySet, RestrictedError
+from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,6 +26,7 @@ from consultations.catalogs import (
     catalog_row_usage,
     professional_type_specialty_locked,
 )
+from consultations.forms.directory import ProviderForm
 from consultations.models import (
     Consultation,
     ConsultationType,
@@ -255,24 +256,11 @@ class DurationAdmin(CatalogAdmin):
 # --- Directory ----------------------------------------------------------------------------
 
 
-class ActiveChoicesMixin:
-    """Offer only active catalog rows in the form, plus the row the record already has."""
-
-    active_choice_fields: tuple[str, ...] = ()
-
-    def get_form(self, request: HttpRequest, obj: Model | None = None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        for name in self.active_choice_fields:
-            field = form.base_fields.get(name)
-            if field is None:
-                continue
-            current = getattr(obj, f"{name}_id", None) if obj is not None else None
-            field.queryset = field.queryset.filter(Q(is_active=True) | Q(pk=current))
-        return form
-
-
 @admin.register(Provider)
-class ProviderAdmin(ActiveChoicesMixin, admin.ModelAdmin):
+class ProviderAdmin(admin.ModelAdmin):
+    # Offers only active catalog rows, plus the one the provider already has.
+    form = ProviderForm
+
     list_display = (
         "name",
         "document_type",
@@ -286,7 +274,6 @@ class ProviderAdmin(ActiveChoicesMixin, admin.ModelAdmin):
     search_fields = ("name", "name_search", "document_number", "email")
     list_select_related = ("professional_type", "specialty")
     ordering = ("name",)
-    active_choice_fields = ("professional_type", "specialty")
     readonly_fields = ("created_at", "updated_at")
 
 

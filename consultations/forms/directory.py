@@ -38,7 +38,10 @@ class PatientForm(forms.ModelForm):
 
 
 class ProviderForm(forms.ModelForm):
-    """A provider. Only active catalog rows are offered, plus the row already chosen."""
+    """A provider. Only active catalog rows are offered, plus the row already chosen.
+
+    Also the admin's form for providers (`ProviderAdmin.form`), so both offer the same rows.
+    """
 
     class Meta:
         model = Provider
@@ -56,19 +59,9 @@ class ProviderForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["professional_type"].queryset = _active_or_current(
-            ProfessionalType, self.instance.professional_type_id
+        self.fields["professional_type"].queryset = ProfessionalType.objects.active_or(
+            self.instance.professional_type_id
         )
-        self.fields["specialty"].queryset = _active_or_current(
-            MedicalSpecialty, self.instance.specialty_id
+        self.fields["specialty"].queryset = MedicalSpecialty.objects.active_or(
+            self.instance.specialty_id
         )
-
-
-def _active_or_current(model, current_id):
-    """Active rows, plus the row an existing record already uses (inactive rows stay shown)."""
-    from django.db.models import Q
-
-    condition = Q(is_active=True)
-    if current_id is not None:
-        condition |= Q(pk=current_id)
-    return model.objects.filter(condition)

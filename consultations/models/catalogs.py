@@ -14,6 +14,13 @@ class CatalogQuerySet(models.QuerySet):
     def active(self) -> CatalogQuerySet:
         return self.filter(is_active=True)
 
+    def active_or(self, pk: object | None) -> CatalogQuerySet:
+        """The rows a form offers: the active ones, plus the row `pk` a record already
+        uses (an inactive row stays shown on old records; None adds nothing)."""
+        if pk is None:
+            return self.active()
+        return self.filter(Q(is_active=True) | Q(pk=pk))
+
 
 catalog_code_validator = RegexValidator(
     r"^[A-Za-z0-9_-]+$",

@@ -494,3 +494,16 @@ def test_consultations_searchable_by_patient(clinic_admin_client, attribute):
     response = clinic_admin_client.get(admin_url(Consultation, "changelist") + f"?q={term}")
 
     assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_provider_admin_page_lists_no_inactive_catalog_row(clinic_admin_client):
+    ProfessionalType.objects.filter(code="Enfermero").update(is_active=False)
+    enfermero = ProfessionalType.objects.get(code="Enfermero")
+    psicologo = ProfessionalType.objects.get(code="Psicologo")
+
+    html = clinic_admin_client.get(admin_url(Provider, "add")).content.decode()
+    select = html[html.index('name="professional_type"') :]
+    select = select[: select.index("</select>")]
+
+    assert f'<option value="{psicologo.pk}">' in select
+    assert f'<option value="{enfermero.pk}">' not in select
