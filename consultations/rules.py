@@ -1,8 +1,8 @@
 """Booking rules that need other rows or the clock (house style: "Where each rule lives").
 
-Each rule raises `ValidationError` with a `code` (tests assert codes, not prose). Forms
-call them for inline errors; `services.consultation_book` calls them again inside its
-transaction, where on SQLite the IMMEDIATE write lock makes check-then-insert atomic and
+Each rule raises `ValidationError` with a `code` (tests assert codes, not prose). The
+booking form calls `booking_check` (and `patient_authorization_check`) for inline errors;
+`services.consultation_book` calls the same functions again inside its transaction, where on SQLite the IMMEDIATE write lock makes check-then-insert atomic and
 on PostgreSQL the exclusion constraints back them up.
 """
 
@@ -168,6 +168,51 @@ def patient_free_check(
                 **_window_params(clash),
             },
         )
+
+
+def booking_check(
+    *,
+    provider: Provider | None,
+    patient: Patient,
+    scheduled_for: dt.datetime | None,
+    duration_minutes: int | None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Every booking rule that needs other rows or the clock, checked at once.
+
+    `scheduled_for` None means now (immediate). The provider is still active and free,
+    the patient free (one not saved yet always is), and a scheduled time far enough
+    ahead. The booking form calls it with what it could parse (`provider` or
+    `duration_minutes` None skips what needs them); `consultation_book` calls it again
+    inside its transaction. Raises ValidationError keyed `provider`, `patient`,
+    `scheduled_for`, with the codes of the rules above and `provider_inactive`.
+    """
+    now = now or timezone.now()
+    errors: dict[str, ValidationError] = {}
+    if scheduled_for is not None:
+        try:
+            scheduled_notice_check(scheduled_for=scheduled_for, now=now)
+        except ValidationError as error:
+            errors["scheduled_for"] = error
+    if provider is not None and not provider.is_active:
+        errors["provider"] = ValidationError(
+            _("This provider is no longer active."), code="provider_inactive"
+        )
+    if duration_minutes is not None:
+        starts_at, ends_at = consultation_window(
+            scheduled_for=scheduled_for, duration_minutes=duration_minutes, now=now
+        )
+        if provider is not None and "provider" not in errors:
+            try:
+                provider_free_check(provider=provider, starts_at=starts_at, ends_at=ends_at)
+            except ValidationError as error:
+                errors["provider"] = error
+        try:
+            patient_free_check(patient=patient, starts_at=starts_at, ends_at=ends_at)
+        except ValidationError as error:
+            errors["patient"] = error
+    if errors:
+        raise ValidationError(errors)
 
 
 def format_moment(value: dt.datetime) -> str:

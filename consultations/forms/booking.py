@@ -144,7 +144,7 @@ class BookingForm(PatientForm):
         self._check_authorization(cleaned)
         self._check_token(cleaned)
         self._check_when(cleaned)
-        self._check_availability(cleaned)
+        self._check_booking(cleaned)
         return cleaned
 
     def _use_existing_patient(self, cleaned: dict[str, Any]) -> None:
@@ -181,6 +181,7 @@ class BookingForm(PatientForm):
             )
 
     def _check_when(self, cleaned: dict[str, Any]) -> None:
+        """The moment meant, on the organization's clock (None: now)."""
         cleaned["scheduled_for"] = None
         when = cleaned.get("when")
         if when == WHEN_NOW:
@@ -202,35 +203,28 @@ class BookingForm(PatientForm):
         if day is None or time is None:
             return
         try:
-            scheduled_for = rules.organization_datetime(day, time)
-            rules.scheduled_notice_check(scheduled_for=scheduled_for)
+            cleaned["scheduled_for"] = rules.organization_datetime(day, time)
         except ValidationError as error:
             self.add_error("scheduled_time", error)
-            return
-        cleaned["scheduled_for"] = scheduled_for
 
-    def _check_availability(self, cleaned: dict[str, Any]) -> None:
+    def _check_booking(self, cleaned: dict[str, Any]) -> None:
+        """The rules the service checks again (`rules.booking_check`), once the moment is
+        known, on the fields the receptionist can change."""
+        when = cleaned.get("when")
+        if when not in (WHEN_NOW, WHEN_SCHEDULED):
+            return
+        if when == WHEN_SCHEDULED and cleaned["scheduled_for"] is None:
+            return
         duration = cleaned.get("duration")
-        if duration is None or cleaned.get("when") not in (WHEN_NOW, WHEN_SCHEDULED):
-            return
-        if cleaned.get("when") == WHEN_SCHEDULED and cleaned.get("scheduled_for") is None:
-            return
-        starts_at, ends_at = rules.consultation_window(
-            scheduled_for=cleaned["scheduled_for"], duration_minutes=duration.minutes
-        )
-        provider = cleaned.get("provider")
-        if provider is not None:
-            try:
-                rules.provider_free_check(provider=provider, starts_at=starts_at, ends_at=ends_at)
-            except ValidationError as error:
-                self.add_error("provider", error)
-        if not self.patient_is_new:
-            try:
-                rules.patient_free_check(
-                    patient=self.instance, starts_at=starts_at, ends_at=ends_at
-                )
-            except ValidationError as error:
-                self.add_error("document_number", error)
+        try:
+            rules.booking_check(
+                provider=cleaned.get("provider"),
+                patient=self.instance,
+                scheduled_for=cleaned["scheduled_for"],
+                duration_minutes=duration.minutes if duration is not None else None,
+            )
+        except ValidationError as error:
+            self.add_service_errors(error)
 
     # --- Errors found after the form was valid -----------------------------------------
 

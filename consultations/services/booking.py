@@ -219,16 +219,15 @@ def _booking_start(
                 patient=patient, authorization_given=authorization_given, actor=actor
             )
             now = timezone.now()
-            starts_at, ends_at = rules.consultation_window(
-                scheduled_for=scheduled_for, duration_minutes=duration.minutes, now=now
-            )
-            _rules_check(
+            rules.booking_check(
                 provider=provider,
                 patient=saved_patient,
                 scheduled_for=scheduled_for,
-                starts_at=starts_at,
-                ends_at=ends_at,
+                duration_minutes=duration.minutes,
                 now=now,
+            )
+            starts_at, ends_at = rules.consultation_window(
+                scheduled_for=scheduled_for, duration_minutes=duration.minutes, now=now
             )
             consultation = Consultation(
                 provider=provider,
@@ -318,38 +317,6 @@ def _stored(patient: Patient) -> Patient | None:
     if patient.pk is not None:
         return Patient.objects.filter(pk=patient.pk).first()
     return _on_file(patient)
-
-
-def _rules_check(
-    *,
-    provider: Provider,
-    patient: Patient,
-    scheduled_for: dt.datetime | None,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    now: dt.datetime,
-) -> None:
-    errors: dict[str, ValidationError] = {}
-    if scheduled_for is not None:
-        try:
-            rules.scheduled_notice_check(scheduled_for=scheduled_for, now=now)
-        except ValidationError as error:
-            errors["scheduled_for"] = error
-    if not provider.is_active:
-        errors["provider"] = ValidationError(
-            _("This provider is no longer active."), code="provider_inactive"
-        )
-    else:
-        try:
-            rules.provider_free_check(provider=provider, starts_at=starts_at, ends_at=ends_at)
-        except ValidationError as error:
-            errors["provider"] = error
-    try:
-        rules.patient_free_check(patient=patient, starts_at=starts_at, ends_at=ends_at)
-    except ValidationError as error:
-        errors["patient"] = error
-    if errors:
-        raise ValidationError(errors)
 
 
 def _overlap_error(

@@ -228,3 +228,81 @@ def test_busy_errors_use_a_non_bogota_zone(booked, new_york):
     # 10:00 in Bogotá (UTC-5) is 11:00 in New York in June (UTC-4).
     assert caught.value.params["start"] == "2030-06-12 11:00"
     assert caught.value.params["end"] == "11:30 (America/New_York)"
+
+
+# --- All the booking rules at once (the form and the service share them) ---------------------
+
+
+def booking_codes(**values) -> dict[str, list[str]]:
+    try:
+        rules.booking_check(**values)
+    except ValidationError as caught:
+        return {key: [e.code for e in errors] for key, errors in caught.error_dict.items()}
+    return {}
+
+
+@pytest.mark.django_db
+def test_booking_check_reports_every_rule_on_its_key(booked):
+    codes = booking_codes(
+        provider=booked.provider,
+        patient=booked.patient,
+        scheduled_for=START + dt.timedelta(minutes=10),
+        duration_minutes=30,
+        now=START,  # 10 minutes' notice: too soon
+    )
+    assert codes == {
+        "scheduled_for": ["too_soon"],
+        "provider": ["provider_busy"],
+        "patient": ["patient_busy"],
+    }
+
+
+@pytest.mark.django_db
+def test_booking_check_refuses_an_inactive_provider_before_asking_if_free(booked):
+    booked.provider.is_active = False
+    codes = booking_codes(
+        provider=booked.provider,
+        patient=PatientFactory.build(),
+        scheduled_for=START,
+        duration_minutes=30,
+        now=START - dt.timedelta(hours=1),
+    )
+    assert codes == {"provider": ["provider_inactive"]}
+
+
+@pytest.mark.django_db
+def test_booking_check_immediate_starts_now(booked):
+    codes = booking_codes(
+        provider=booked.provider,
+        patient=PatientFactory.build(),
+        scheduled_for=None,
+        duration_minutes=30,
+        now=START + dt.timedelta(minutes=29),
+    )
+    assert codes == {"provider": ["provider_busy"]}
+    assert not booking_codes(
+        provider=booked.provider,
+        patient=booked.patient,
+        scheduled_for=None,
+        duration_minutes=30,
+        now=START + dt.timedelta(minutes=30),  # adjacent
+    )
+
+
+@pytest.mark.django_db
+def test_booking_check_without_a_provider_or_duration_checks_what_it_can(booked):
+    """What the form passes when those fields are already wrong."""
+    assert booking_codes(
+        provider=None,
+        patient=booked.patient,
+        scheduled_for=START,
+        duration_minutes=30,
+        now=START - dt.timedelta(hours=1),
+    ) == {"patient": ["patient_busy"]}
+    assert booking_codes(
+        provider=booked.provider,
+        patient=booked.patient,
+        scheduled_for=START,
+        duration_minutes=None,
+        now=START - dt.timedelta(minutes=5),
+    ) == {"scheduled_for": ["too_soon"]}
