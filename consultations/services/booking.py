@@ -260,18 +260,19 @@ def _booking_start(
             return twin, None
         if isinstance(exc, ValidationError):
             raise
-        constraint = _constraint_name(exc)
-        if constraint in _EXCLUSION_FIELDS:
-            # PostgreSQL refused an overlap a concurrent booking committed after our
-            # check: name who is busy and when, like the rule does.
-            raise _overlap_error(
-                party=_EXCLUSION_FIELDS[constraint],
-                provider=provider,
-                patient=patient,
-                duration=duration,
-                scheduled_for=scheduled_for,
-            ) from None
-        raise
+        party = _EXCLUSION_FIELDS.get(_constraint_name(exc))
+        if party is None:
+            raise
+        # PostgreSQL refused an overlap our check did not see: one committed after it
+        # (the provider lock orders bookings per provider, not per patient, whose clash
+        # may come from a booking with another provider).
+        raise _overlap_error(
+            party=party,
+            provider=provider,
+            patient=patient,
+            duration=duration,
+            scheduled_for=scheduled_for,
+        ) from None
 
 
 def _patient_upsert(
@@ -327,19 +328,17 @@ def _overlap_error(
     duration: Duration,
     scheduled_for: dt.datetime | None,
 ) -> ValidationError:
-    starts_at, ends_at = rules.consultation_window(
-        scheduled_for=scheduled_for, duration_minutes=duration.minutes
-    )
+    """The rules, run again now that the clash is committed, name who is busy and when;
+    if it has gone again meanwhile, `party` (the constraint's) is refused generically."""
     try:
-        if party == "provider":
-            rules.provider_free_check(provider=provider, starts_at=starts_at, ends_at=ends_at)
-        else:
-            saved = patient if patient.pk is not None else _on_file(patient)
-            if saved is not None:
-                rules.patient_free_check(patient=saved, starts_at=starts_at, ends_at=ends_at)
+        rules.booking_check(
+            provider=provider,
+            patient=_stored(patient) or patient,
+            scheduled_for=scheduled_for,
+            duration_minutes=duration.minutes,
+        )
     except ValidationError as error:
-        return ValidationError({party: error})
-    # The clashing booking was gone by the time we looked: still refuse, generically.
+        return error
     return ValidationError(
         {
             party: ValidationError(

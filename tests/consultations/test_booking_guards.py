@@ -3,13 +3,16 @@ filled long ago, by another desk, or not at all."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 
-from consultations import services
+from consultations import rules, services
 from consultations.forms.booking import BookingForm
 from consultations.models import Consultation, ConsultationEvent, Patient, Provider
-from tests.factories import PatientFactory
+from tests.consultations.conftest import future
+from tests.factories import PatientFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +132,76 @@ def test_the_form_then_the_service_with_a_provider_deactivated_in_between(
     form.add_service_errors(refused.value)
     assert form.has_error("provider", "provider_inactive")
     assert_nothing_written(sandbox, patients=0)
+
+
+# --- PostgreSQL's exclusion constraints, when the check missed the clash ------------------------
+
+
+@pytest.fixture
+def check_misses_once(monkeypatch):
+    """The service's rules check passes once, as if the clash committed just after it;
+    later calls (naming who is busy) run the real rules."""
+    real = rules.booking_check
+    calls: list[dict] = []
+
+    def first_misses(**values) -> None:
+        calls.append(values)
+        if len(calls) > 1:
+            real(**values)
+
+    monkeypatch.setattr(rules, "booking_check", first_misses)
+    return calls
+
+
+@pytest.mark.postgres
+def test_the_provider_constraint_is_a_friendly_error_naming_the_provider(
+    book_consultation, provider, make_consultation, sandbox, check_misses_once
+):
+    start = future(hours=3)
+    taken = make_consultation(provider=provider, starts_at=start)
+    with pytest.raises(ValidationError) as refused:
+        book_consultation(scheduled_for=start + dt.timedelta(minutes=10))  # a new patient
+
+    (error,) = refused.value.error_dict["provider"]
+    assert error.code == "provider_busy"
+    assert error.params["provider"] == provider.name
+    assert len(check_misses_once) == 2  # the missed check, then the one naming who
+    assert list(Consultation.objects.values_list("pk", flat=True)) == [taken.pk]
+    assert not ConsultationEvent.objects.exists()
+    assert Patient.objects.count() == 1  # the new patient's upsert was rolled back too
+    assert sandbox.stats()["requestsReceived"] == 0
+
+
+@pytest.mark.postgres
+def test_the_patient_constraint_is_a_friendly_error_naming_the_patient(
+    book_consultation, patient, make_consultation, sandbox, check_misses_once
+):
+    start = future(hours=3)
+    elsewhere = ProviderFactory()
+    taken = make_consultation(provider=elsewhere, patient=patient, starts_at=start)
+    with pytest.raises(ValidationError) as refused:
+        book_consultation(patient=patient, scheduled_for=start + dt.timedelta(minutes=15))
+
+    (error,) = refused.value.error_dict["patient"]
+    assert error.code == "patient_busy"
+    assert error.params["patient"] == patient.name
+    assert error.params["provider"] == elsewhere.name
+    assert "provider" not in refused.value.error_dict  # our provider is free
+    assert list(Consultation.objects.values_list("pk", flat=True)) == [taken.pk]
+    assert not ConsultationEvent.objects.exists()
+    assert sandbox.stats()["requestsReceived"] == 0
+
+
+@pytest.mark.postgres
+def test_a_clash_gone_again_is_still_refused_on_the_constraints_party(
+    book_consultation, provider, make_consultation, sandbox, monkeypatch
+):
+    start = future(hours=3)
+    make_consultation(provider=provider, starts_at=start)
+    monkeypatch.setattr(rules, "booking_check", lambda **values: None)  # never sees it
+    with pytest.raises(ValidationError) as refused:
+        book_consultation(scheduled_for=start)
+
+    assert [e.code for e in refused.value.error_dict["provider"]] == ["provider_busy"]
+    assert Consultation.objects.count() == 1
+    assert sandbox.stats()["requestsReceived"] == 0
