@@ -20,6 +20,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from consultations import services
 from consultations.catalogs import (
     catalog_import,
     catalog_kind_for_model,
@@ -277,8 +278,22 @@ class ProviderAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
 
 
+class PatientAdminForm(forms.ModelForm):
+    """The authorization checkbox is staff's decision, not a value to copy onto the row:
+    `services.patient_save` records it (when, by whom, under the current policy version),
+    so until then the patient keeps the authorization it has."""
+
+    authorization_given: bool | None = None
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        self.authorization_given = cleaned_data.pop("data_processing_authorized", None)
+        return cleaned_data
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
+    form = PatientAdminForm
     list_display = (
         "name",
         "document_type",
@@ -290,7 +305,10 @@ class PatientAdmin(admin.ModelAdmin):
     list_filter = ("preferred_language", "data_processing_authorized")
     search_fields = ("name", "name_search", "document_number", "email")
     ordering = ("name",)
+    # The service records when, by whom and under which policy version (the current
+    # one, from settings): staff only tick or untick the authorization.
     readonly_fields = (
+        "data_processing_policy_version",
         "data_processing_authorized_at",
         "data_processing_recorded_by",
         "created_at",
@@ -323,16 +341,13 @@ class PatientAdmin(admin.ModelAdmin):
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
 
-    def save_model(self, request: HttpRequest, obj: Patient, form, change: bool) -> None:
-        # The authorization's date and recorder are set together with it, never typed.
-        authorization_fields = {"data_processing_authorized", "data_processing_policy_version"}
-        if authorization_fields & set(form.changed_data):
-            obj.record_authorization(
-                given=obj.data_processing_authorized,
-                policy_version=obj.data_processing_policy_version,
-                recorded_by=request.user,
-            )
-        super().save_model(request, obj, form, change)
+    def save_model(
+        self, request: HttpRequest, obj: Patient, form: PatientAdminForm, change: bool
+    ) -> None:
+        # As the desk's patient page: the service records the authorization's change.
+        services.patient_save(
+            patient=obj, actor=request.user, authorization_given=form.authorization_given
+        )
 
 
 # --- Consultations and their emails (read-only: the booking workflows own them) -----------

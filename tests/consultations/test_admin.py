@@ -6,6 +6,7 @@ import datetime as dt
 
 import factory
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.messages import ERROR, get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -441,6 +442,75 @@ def test_patient_authorization_from_the_admin_records_when_and_who(
     assert patient.data_processing_authorized is True
     assert patient.data_processing_authorized_at is not None
     assert patient.data_processing_recorded_by == clinic_admin
+    # The same service as the desk: the current policy version, never a typed one.
+    assert patient.data_processing_policy_version == settings.DATA_PROCESSING_POLICY_VERSION
+
+
+def _patient_post(patient, **changes) -> dict:
+    data = {
+        "name": patient.name,
+        "document_type": patient.document_type,
+        "document_number": patient.document_number,
+        "phone": str(patient.phone),
+        "email": patient.email,
+        "preferred_language": patient.preferred_language,
+    }
+    if patient.data_processing_authorized:
+        data["data_processing_authorized"] = "on"
+    data.update(changes)
+    return data
+
+
+def test_patient_admin_records_the_authorization_only_when_it_changes(
+    clinic_admin_client, clinic_admin
+):
+    recorded_by = UserFactory()
+    patient = PatientFactory()
+    patient.record_authorization(given=True, policy_version="2024-06", recorded_by=recorded_by)
+    patient.save()
+    recorded_at = patient.data_processing_authorized_at
+    url = admin_url(Patient, "change", patient.pk)
+
+    kept = clinic_admin_client.post(url, _patient_post(patient, email="nuevo@correo.example"))
+    patient.refresh_from_db()
+    assert kept.status_code == 302
+    assert patient.email == "nuevo@correo.example"
+    assert (
+        patient.data_processing_policy_version,
+        patient.data_processing_authorized_at,
+        patient.data_processing_recorded_by,
+    ) == ("2024-06", recorded_at, recorded_by)
+
+    data = _patient_post(patient)
+    del data["data_processing_authorized"]
+    withdrawn = clinic_admin_client.post(url, data)
+    patient.refresh_from_db()
+    assert withdrawn.status_code == 302
+    assert patient.data_processing_authorized is False
+    assert patient.data_processing_policy_version == ""
+    assert patient.data_processing_recorded_by == clinic_admin
+
+
+def test_patient_added_in_the_admin_with_authorization_records_it(
+    clinic_admin_client, clinic_admin
+):
+    data = _patient_post(PatientFactory.build(), data_processing_authorized="on")
+
+    response = clinic_admin_client.post(admin_url(Patient, "add"), data)
+
+    assert response.status_code == 302
+    patient = Patient.objects.get(document_number=data["document_number"])
+    assert patient.data_processing_authorized is True
+    assert patient.data_processing_recorded_by == clinic_admin
+    assert patient.data_processing_policy_version == settings.DATA_PROCESSING_POLICY_VERSION
+
+
+def test_patient_admin_policy_version_is_read_only(clinic_admin_client):
+    patient = PatientFactory()
+    response = clinic_admin_client.get(admin_url(Patient, "change", patient.pk))
+    form = response.context["adminform"].form
+    assert "data_processing_authorized" in form.fields
+    assert "data_processing_policy_version" not in form.fields
 
 
 # --- Consultations: read-only ---------------------------------------------------------------
