@@ -21,12 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from consultations import services
-from consultations.catalogs import (
-    catalog_import,
-    catalog_kind_for_model,
-    catalog_row_usage,
-    professional_type_specialty_locked,
-)
+from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
 from consultations.forms.directory import ProviderForm
 from consultations.models import (
     Consultation,
@@ -223,7 +218,7 @@ class ProfessionalTypeAdmin(CatalogAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: ProfessionalType | None = None):
         # Providers of this type have (or lack) a specialty to match: changing the flag
         # would contradict them (and the database constraint on providers).
-        if obj is not None and professional_type_specialty_locked(obj):
+        if obj is not None and obj.requires_specialty_locked():
             return ("requires_specialty",)
         return ()
 

@@ -2,18 +2,14 @@
 
 A package (house style: past ~400 lines): `seed` the starter rows, `kinds` the importable
 catalogs and their columns, `importer` the CSV import, `report` its outcome, `usage`
-the rules about rows that other records use.
+which records use a row.
 """
 
 from consultations.catalogs.importer import MAX_IMPORT_BYTES, catalog_import
 from consultations.catalogs.kinds import CATALOG_KINDS, CatalogKind, catalog_kind_for_model
 from consultations.catalogs.report import ImportReport, Problem, RowOutcome
 from consultations.catalogs.seed import catalogs_seed
-from consultations.catalogs.usage import (
-    catalog_row_usage,
-    professional_type_specialty_check,
-    professional_type_specialty_locked,
-)
+from consultations.catalogs.usage import catalog_row_usage
 
 __all__ = [
     "CATALOG_KINDS",
@@ -26,6 +22,4 @@ __all__ = [
     "catalog_kind_for_model",
     "catalog_row_usage",
     "catalogs_seed",
-    "professional_type_specialty_check",
-    "professional_type_specialty_locked",
 ]

@@ -22,8 +22,6 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.catalogs.kinds import CATALOG_KINDS, CatalogKind, Column, normalise, parse_text
 from consultations.catalogs.report import ImportReport, Problem, RowOutcome
-from consultations.catalogs.usage import professional_type_specialty_check
-from consultations.models import ProfessionalType
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -309,11 +307,6 @@ def _row_validate(instance: Model, headers: dict[str, str]) -> list[Problem]:
         instance.full_clean()
     except ValidationError as error:
         problems.extend(_problems(error, headers))
-    if isinstance(instance, ProfessionalType):
-        try:
-            professional_type_specialty_check(professional_type=instance)
-        except ValidationError as error:
-            problems.extend(_problems(error, headers))
     return problems
 
 

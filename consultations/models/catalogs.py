@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -72,6 +73,43 @@ class ProfessionalType(CatalogEntry):
     class Meta(CatalogEntry.Meta):
         verbose_name = _("professional type")
         verbose_name_plural = _("professional types")
+
+    def requires_specialty_locked(self) -> bool:
+        """Whether `requires_specialty` can no longer change: providers use the type, and
+        each has (or lacks) a specialty to match the current value (a database constraint
+        on providers too)."""
+        return self.pk is not None and self.providers.exists()
+
+    def clean(self) -> None:
+        """Refuse a change of `requires_specialty` while providers use the type.
+
+        Raises ValidationError(code="requires_specialty_in_use") on that field: the change
+        would contradict those providers' specialty (or lack of one). Here rather than in
+        a form so that the admin, the CSV import (`full_clean`) and any form enforce it.
+        """
+        super().clean()
+        if self.pk is None:
+            return
+        stored = (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .values_list("requires_specialty", flat=True)
+            .first()
+        )
+        if stored is None or stored == self.requires_specialty:
+            return
+        if self.requires_specialty_locked():
+            raise ValidationError(
+                {
+                    "requires_specialty": ValidationError(
+                        _(
+                            "Providers use this professional type, so whether it requires a "
+                            "specialty cannot change."
+                        ),
+                        code="requires_specialty_in_use",
+                    )
+                }
+            )
 
 
 class MedicalSpecialty(CatalogEntry):

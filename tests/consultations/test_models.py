@@ -134,6 +134,21 @@ def test_specialist_with_specialty_and_generalist_without_are_valid():
     _full_clean(ProviderFactory.build(professional_type=ProfessionalTypeFactory()))
 
 
+def test_requires_specialty_cannot_change_while_providers_use_the_type():
+    used = ProviderFactory().professional_type
+    used.requires_specialty = True
+    with pytest.raises(ValidationError) as exc:
+        used.full_clean()
+    assert "requires_specialty_in_use" in _error_codes(exc.value, "requires_specialty")
+    # Other edits of a type in use, and any edit of an unused type, are fine.
+    used.refresh_from_db()
+    used.name = "Médico general"
+    used.full_clean()
+    unused = ProfessionalTypeFactory(code="Nutricionista")
+    unused.requires_specialty = True
+    unused.full_clean()
+
+
 def test_database_refuses_specialty_mismatch_even_without_clean():
     provider = ProviderFactory(professional_type=ProfessionalTypeFactory())
     provider.specialty = MedicalSpecialtyFactory()
