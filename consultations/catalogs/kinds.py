@@ -6,7 +6,6 @@ spreadsheet may use; headers match ignoring case, accents, spaces and hyphens.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,17 +13,25 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import ConsultationType, Duration, MedicalSpecialty, ProfessionalType
+from consultations.models import (
+    ConsultationType,
+    Duration,
+    MedicalSpecialty,
+    ProfessionalType,
+    name_search_key,
+)
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "si", "s", "verdadero", "x"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "falso"})
 
 
 def normalise(value: str) -> str:
-    """Lower case, no accents, '_' for spaces and '-': 'Código' -> 'codigo'."""
-    decomposed = unicodedata.normalize("NFKD", value.strip().lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return "_".join(plain.replace("-", " ").split())
+    """No case, no accents, '_' for spaces and '-': 'Código' -> 'codigo'.
+
+    The directory's name search key (accents and case dropped, whitespace collapsed),
+    with words joined by '_'.
+    """
+    return name_search_key(value.replace("-", " ")).replace(" ", "_")
 
 
 def parse_text(raw: str) -> str:
