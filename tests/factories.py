@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from consultations import models
 
@@ -96,3 +99,21 @@ class PatientFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+5731012{n % 100000:05d}")
     email = factory.Sequence(lambda n: f"patient{n}@example.test")
     preferred_language = "es"
+
+
+class ConsultationFactory(factory.django.DjangoModelFactory):
+    """A booked consultation scheduled for tomorrow, its window from its duration."""
+
+    class Meta:
+        model = models.Consultation
+
+    provider = factory.SubFactory(ProviderFactory)
+    patient = factory.SubFactory(PatientFactory)
+    consultation_type = factory.SubFactory(ConsultationTypeFactory)
+    duration = factory.SubFactory(DurationFactory)
+    scheduled_for = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
+    starts_at = factory.LazyAttribute(lambda c: c.scheduled_for or timezone.now())
+    ends_at = factory.LazyAttribute(
+        lambda c: c.starts_at + dt.timedelta(minutes=c.duration.minutes)
+    )
+    status = models.ConsultationStatus.BOOKED

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-import factory
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.messages import ERROR, get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from consultations.models import (
     Consultation,
@@ -23,8 +19,7 @@ from consultations.models import (
     Provider,
 )
 from tests.factories import (
-    ConsultationTypeFactory,
-    DurationFactory,
+    ConsultationFactory,
     PatientFactory,
     ProviderFactory,
     SpecialistFactory,
@@ -33,21 +28,6 @@ from tests.factories import (
 
 CATALOG_MODELS = (ProfessionalType, MedicalSpecialty, ConsultationType, Duration)
 CATALOG_IDS = [model._meta.model_name for model in CATALOG_MODELS]
-
-
-class ConsultationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Consultation
-
-    provider = factory.SubFactory(ProviderFactory)
-    patient = factory.SubFactory(PatientFactory)
-    consultation_type = factory.SubFactory(ConsultationTypeFactory)
-    duration = factory.SubFactory(DurationFactory)
-    starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
-    ends_at = factory.LazyAttribute(
-        lambda c: c.starts_at + dt.timedelta(minutes=c.duration.minutes)
-    )
-    status = "booked"
 
 
 def admin_url(model, view: str, *args) -> str:

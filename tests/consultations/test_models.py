@@ -21,6 +21,7 @@ from consultations.models import (
     name_search_key,
 )
 from tests.factories import (
+    ConsultationFactory,
     ConsultationTypeFactory,
     MedicalSpecialtyFactory,
     PatientFactory,
@@ -206,33 +207,28 @@ def test_masked_document_shows_only_last_four():
     assert "102030" not in patient.masked_document
 
 
-def _consultation(provider, patient, start, minutes=30, status=ConsultationStatus.BOOKED):
-    return Consultation.objects.create(
-        provider=provider,
-        patient=patient,
-        consultation_type=ConsultationTypeFactory(),
-        duration_id=minutes,
-        scheduled_for=start,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=minutes),
-        status=status,
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("party", ["provider", "patient"])
 def test_postgres_refuses_overlapping_active_windows(party):
     assert connection.vendor == "postgresql"
     provider, patient = ProviderFactory(), PatientFactory()
     start = timezone.now() + dt.timedelta(days=1)
-    _consultation(provider, patient, start)
+    ConsultationFactory(provider=provider, patient=patient, scheduled_for=start)
     other_provider = provider if party == "provider" else ProviderFactory()
     other_patient = patient if party == "patient" else PatientFactory()
     with pytest.raises(IntegrityError) as exc, transaction.atomic():
-        _consultation(other_provider, other_patient, start + dt.timedelta(minutes=29))
+        ConsultationFactory(
+            provider=other_provider,
+            patient=other_patient,
+            scheduled_for=start + dt.timedelta(minutes=29),
+        )
     assert f"consultation_{party}_no_overlap" in str(exc.value)
     # Adjacent windows are fine.
-    _consultation(other_provider, other_patient, start + dt.timedelta(minutes=30))
+    ConsultationFactory(
+        provider=other_provider,
+        patient=other_patient,
+        scheduled_for=start + dt.timedelta(minutes=30),
+    )
 
 
 @pytest.mark.postgres
@@ -245,8 +241,8 @@ def test_postgres_overlap_ignores_inactive_consultations():
         ConsultationStatus.COMPLETED,
         ConsultationStatus.REJECTED,
     ):
-        _consultation(provider, patient, start, status=status)
-    _consultation(provider, patient, start)  # the slot is free
+        ConsultationFactory(provider=provider, patient=patient, scheduled_for=start, status=status)
+    ConsultationFactory(provider=provider, patient=patient, scheduled_for=start)  # the slot is free
     assert Consultation.objects.active().count() == 1
 
 
