@@ -17,6 +17,7 @@ from consultations.services.deliveries import (
 from consultations.services.directory import patient_save, provider_save
 from consultations.services.lifecycle import (
     CANCELLABLE_STATUSES,
+    RefreshTimeClash,
     consultation_cancel,
     consultation_refresh,
     consultations_sweep_stuck,
@@ -25,6 +26,7 @@ from consultations.services.lifecycle import (
 __all__ = [
     "CANCELLABLE_STATUSES",
     "BookingRefused",
+    "RefreshTimeClash",
     "booking_deliveries_schedule",
     "consultation_book",
     "consultation_cancel",

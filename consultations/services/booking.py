@@ -48,6 +48,7 @@ from consultations.services.kairo_sync import (
     error_detail,
     event_record,
     kairo_client,
+    overlap_party,
     remote_apply,
     status_detail,
 )
@@ -56,11 +57,6 @@ logger = logging.getLogger("consultations.booking")
 
 Status = ConsultationStatus
 Kind = ConsultationEvent.Kind
-
-_EXCLUSION_FIELDS = {
-    "consultation_provider_no_overlap": "provider",
-    "consultation_patient_no_overlap": "patient",
-}
 
 
 class BookingRefused(Exception):
@@ -260,7 +256,7 @@ def _booking_start(
             return twin, None
         if isinstance(exc, ValidationError):
             raise
-        party = _EXCLUSION_FIELDS.get(_constraint_name(exc))
+        party = overlap_party(exc)
         if party is None:
             raise
         # PostgreSQL refused an overlap our check did not see: one committed after it
@@ -347,11 +343,6 @@ def _overlap_error(
             )
         }
     )
-
-
-def _constraint_name(exc: IntegrityError) -> str:
-    """The constraint an IntegrityError names (psycopg reports it; SQLite does not)."""
-    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or ""
 
 
 def _kairo_request(consultation: Consultation) -> kairo.CreateConsultationRequest:

@@ -1,11 +1,13 @@
 """What the booking workflows share: the Kairo client, applying Kairo's view of a
-consultation to ours, and the timeline lines they write."""
+consultation to ours, the timeline lines they write, and which party PostgreSQL's
+no-overlap constraints found busy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError
 from django.utils import timezone
 
 from consultations.kairo import client as kairo
@@ -37,6 +39,20 @@ PROGRESS: dict[str, int] = {
     Status.COMPLETED: 3,
     Status.EXPIRED: 3,
 }
+
+
+# Migration 0004: PostgreSQL's exclusion constraints, by the party they keep free.
+_OVERLAP_CONSTRAINTS: dict[str, str] = {
+    "consultation_provider_no_overlap": "provider",
+    "consultation_patient_no_overlap": "patient",
+}
+
+
+def overlap_party(exc: IntegrityError) -> str | None:
+    """ "provider" or "patient" when `exc` is a no-overlap constraint refusing a window,
+    else None (psycopg names the constraint; SQLite has none of these)."""
+    diagnostics = getattr(exc.__cause__, "diag", None)
+    return _OVERLAP_CONSTRAINTS.get(getattr(diagnostics, "constraint_name", None) or "")
 
 
 def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None:

@@ -7,10 +7,11 @@ import logging
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consultations import rules
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
 from consultations.services.deliveries import (
@@ -21,6 +22,7 @@ from consultations.services.kairo_sync import (
     error_detail,
     event_record,
     kairo_client,
+    overlap_party,
     remote_apply,
     status_detail,
 )
@@ -33,6 +35,28 @@ Kind = ConsultationEvent.Kind
 # Local cancellation: a booking Kairo holds (or may hold) that nobody has joined yet. A
 # *sending* one is still in someone's hands (the sweep makes it unconfirmed first).
 CANCELLABLE_STATUSES: tuple[str, ...] = (Status.UNCONFIRMED, Status.BOOKED)
+
+
+class RefreshTimeClash(Exception):
+    """Kairo reported a new time that overlaps another active booking here.
+
+    Raised after the refresh is recorded: everything else Kairo said was applied, the
+    consultation kept its local time (no double booking here, no "new time" emails),
+    and a `refreshed` event notes the clash. `error` names who is busy and when;
+    `kairo_scheduled_for` is the time Kairo reported.
+    """
+
+    def __init__(
+        self,
+        *,
+        consultation: Consultation,
+        error: ValidationError,
+        kairo_scheduled_for: dt.datetime,
+    ) -> None:
+        super().__init__(str(error))
+        self.consultation = consultation
+        self.error = error
+        self.kairo_scheduled_for = kairo_scheduled_for
 
 
 def consultation_refresh(
@@ -48,7 +72,9 @@ def consultation_refresh(
     booked, InProgress -> in progress, Completed, Expired); a local cancellation stays.
     When Kairo reports another time for a scheduled consultation, moves it, raises its
     calendar SEQUENCE and queues the "new time" messages
-    (`time_change_deliveries_schedule`), sent after the commit.
+    (`time_change_deliveries_schedule`), sent after the commit. A new time that would
+    overlap another active booking of the provider or the patient is not taken: the
+    rest is recorded and `RefreshTimeClash` raised.
     Raises ValueError when the Kairo id is unknown (nothing to look up), KairoError when
     the call fails (after recording a `refresh_failed` event).
     """
@@ -70,8 +96,32 @@ def consultation_refresh(
         current = Consultation.objects.select_for_update().get(pk=consultation.pk)
         before = current.status
         sequence_before = current.calendar_sequence
+        local_window = (current.scheduled_for, current.starts_at, current.ends_at)
         remote_apply(current, remote)
-        current.save()
+        moved = current.calendar_sequence != sequence_before
+        clash = _new_time_clash(current) if moved else None
+        if clash is None:
+            try:
+                with transaction.atomic():  # a savepoint: the constraint may still refuse
+                    current.save()
+            except IntegrityError as exc:
+                # PostgreSQL: a booking committed after our check took the new time.
+                party = overlap_party(exc)
+                if party is None:
+                    raise
+                clash = _new_time_clash(current) or ValidationError(
+                    {
+                        party: ValidationError(
+                            _("Another booking holds that time."), code=f"{party}_busy"
+                        )
+                    }
+                )
+        if clash is not None:
+            # Kairo's word cannot double-book anyone here: keep the local window (and
+            # the calendar SEQUENCE: nothing moved, nobody is told of a new time).
+            current.scheduled_for, current.starts_at, current.ends_at = local_window
+            current.calendar_sequence = sequence_before
+            current.save()
         # First the new time for whoever already has the old one, then the booking
         # messages a first confirmation calls for (they are built with the new time).
         time_change_deliveries_schedule(
@@ -84,6 +134,11 @@ def consultation_refresh(
         }
         if current.calendar_sequence != sequence_before:
             detail["time_changed"] = True
+        if clash is not None:
+            detail["time_clash"] = sorted(
+                error.code for errors in clash.error_dict.values() for error in errors
+            )
+            detail["kairo_scheduled_at"] = remote.scheduled_at.isoformat()
         event_record(
             current,
             Kind.REFRESHED,
@@ -91,7 +146,34 @@ def consultation_refresh(
             request_id=remote.request_id,
             detail=detail,
         )
+    if clash is not None:
+        raise RefreshTimeClash(
+            consultation=current, error=clash, kairo_scheduled_for=remote.scheduled_at
+        )
     return current
+
+
+def _new_time_clash(consultation: Consultation) -> ValidationError | None:
+    """Whether the window Kairo moved an active `consultation` to overlaps another
+    active booking of its provider or patient (keyed `provider`, `patient`)."""
+    if not consultation.is_active:
+        return None
+    window = {
+        "starts_at": consultation.starts_at,
+        "ends_at": consultation.ends_at,
+        "exclude_pk": consultation.pk,
+    }
+    errors: dict[str, ValidationError] = {}
+    checks = {
+        "provider": lambda: rules.provider_free_check(provider=consultation.provider, **window),
+        "patient": lambda: rules.patient_free_check(patient=consultation.patient, **window),
+    }
+    for party, check in checks.items():
+        try:
+            check()
+        except ValidationError as error:
+            errors[party] = error
+    return ValidationError(errors) if errors else None
 
 
 def consultation_cancel(

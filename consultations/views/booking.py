@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from consultations import services
+from consultations import rules, services
 from consultations.forms.booking import BookingForm, CancelForm
 from consultations.forms.filters import SearchForm
 from consultations.kairo.client import KairoError, KairoOutcome
@@ -263,6 +263,19 @@ def consultation_refresh(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             text
             % {"message": error.message, "code": error.code, "request_id": error.request_id or "—"},
+        )
+    except services.RefreshTimeClash as clash:
+        messages.warning(
+            request,
+            _(
+                "Kairo Connect reports a new time for this consultation, %(time)s, but it "
+                "overlaps another booking here: %(reasons)s It keeps its time here; agree the "
+                "time with Kairo Connect support, or cancel it and book again."
+            )
+            % {
+                "time": rules.format_moment(clash.kairo_scheduled_for),
+                "reasons": " ".join(clash.error.messages),
+            },
         )
     else:
         messages.success(
