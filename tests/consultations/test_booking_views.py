@@ -429,7 +429,10 @@ def test_the_detail_page_shows_the_timeline_with_request_ids(reception_client, b
     consultation = Consultation.objects.get()
     page = html(reception_client.get(reverse("consultation_detail", args=[consultation.pk])))
     assert page.count('data-kind="') == 2
-    assert consultation.kairo_last_request_id in page
+    # Inside the timeline itself: the summary above it shows the last requestId too.
+    timeline = re.search(r'id="timeline"[^>]*>(.*?)</ol>', page, re.S).group(1)
+    assert consultation.kairo_last_request_id
+    assert f"<code>{consultation.kairo_last_request_id}</code>" in timeline
     assert 'id="refresh"' in page
     assert 'id="cancel-link"' in page
     assert f"{NEW}?rebook={consultation.pk}" in page
