@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.apps import apps as global_apps
+from django.db.models import Q
 
 RECEPTION = "Recepción"
 CLINIC_ADMIN = "Administración clínica"
 
 CATALOG_MODELS = ("professionaltype", "medicalspecialty", "consultationtype", "duration")
+
+# Permissions are codenames of this app's models, or "app_label.codename" for another
+# app's.
 
 # Reception: book, view, resend; keep patients' details right; see the directory.
 RECEPTION_PERMISSIONS: tuple[str, ...] = (
@@ -23,8 +27,12 @@ RECEPTION_PERMISSIONS: tuple[str, ...] = (
     *(f"view_{model}" for model in CATALOG_MODELS),
 )
 
+# django-axes: a lock-out is an access attempt row; a clinic admin lifts it by deleting
+# that row in the admin ("Axes" > "Access attempts").
+AXES_PERMISSIONS: tuple[str, ...] = ("axes.view_accessattempt", "axes.delete_accessattempt")
+
 # Clinic admins: all of reception, plus the catalogs and the directory (and the admin
-# site, through is_staff on their account).
+# site, through is_staff on their account), and lifting lock-outs.
 CLINIC_ADMIN_PERMISSIONS: tuple[str, ...] = (
     *RECEPTION_PERMISSIONS,
     *(
@@ -32,6 +40,7 @@ CLINIC_ADMIN_PERMISSIONS: tuple[str, ...] = (
         for model in (*CATALOG_MODELS, "provider", "patient")
         for action in ("view", "add", "change", "delete")
     ),
+    *AXES_PERMISSIONS,
 )
 
 GROUPS = {RECEPTION: RECEPTION_PERMISSIONS, CLINIC_ADMIN: CLINIC_ADMIN_PERMISSIONS}
@@ -49,10 +58,10 @@ def staff_groups_ensure(*, apps=global_apps) -> None:
         app_config.models_module = had_models
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
+    for name, permissions in GROUPS.items():
+        wanted = Q(pk__in=[])
+        for permission in set(permissions):
+            app_label, _dot, codename = permission.rpartition(".")
+            wanted |= Q(content_type__app_label=app_label or "consultations", codename=codename)
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="consultations", codename__in=set(codenames)
-            )
-        )
+        group.permissions.set(Permission.objects.filter(wanted))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from axes.models import AccessAttempt
+from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import ERROR, get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -557,3 +561,49 @@ def test_provider_admin_page_lists_no_inactive_catalog_row(clinic_admin_client):
 
     assert f'<option value="{psicologo.pk}">' in select
     assert f'<option value="{enfermero.pk}">' not in select
+
+
+# --- Lock-outs (django-axes) ----------------------------------------------------------------
+
+
+def test_a_clinic_admin_lifts_a_lock_out_in_the_admin(client, clinic_admin, settings):
+    UserFactory(username="bloqueada")
+    login = reverse("login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(login, {"username": "bloqueada", "password": "wrong-password"})
+    right = {"username": "bloqueada", "password": "correct-horse-battery"}
+    assert client.post(login, right).status_code != 302  # locked out
+    attempt = AccessAttempt.objects.get(username="bloqueada")
+
+    assert not clinic_admin.is_superuser
+    client.force_login(clinic_admin)
+    index = client.get(reverse("admin:index"))
+    changelist = client.get(reverse("admin:axes_accessattempt_changelist"))
+    confirm = client.get(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]))
+    deleted = client.post(
+        reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}
+    )
+
+    assert reverse("admin:axes_accessattempt_changelist") in index.content.decode()
+    assert changelist.status_code == 200
+    assert list(changelist.context["cl"].result_list) == [attempt]
+    assert confirm.status_code == 200
+    assert deleted.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    client.logout()
+    assert client.post(login, right).status_code == 302  # the lock-out is lifted
+
+
+def test_the_migration_gives_clinic_admins_the_lock_out_permissions(db):
+    migration = importlib.import_module("consultations.migrations.0014_staff_groups_axes")
+    Group.objects.all().delete()
+
+    migration.update_groups(apps, None)
+
+    granted = {
+        f"{permission.content_type.app_label}.{permission.codename}"
+        for permission in Group.objects.get(name="Administración clínica").permissions.all()
+    }
+    assert {"axes.view_accessattempt", "axes.delete_accessattempt"} <= granted
+    reception = Group.objects.get(name="Recepción").permissions
+    assert not reception.filter(content_type__app_label="axes").exists()
