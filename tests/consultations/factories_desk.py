@@ -10,34 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import factory
 from django.utils import timezone
 
-from consultations import models
 from consultations.kairo import contract
 from consultations.kairo.client import Consultation as RemoteConsultation
-from tests.factories import (
-    ConsultationTypeFactory,
-    DurationFactory,
-    PatientFactory,
-    ProviderFactory,
-)
-
-
-class ConsultationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = models.Consultation
-
-    provider = factory.SubFactory(ProviderFactory)
-    patient = factory.SubFactory(PatientFactory)
-    consultation_type = factory.SubFactory(ConsultationTypeFactory)
-    duration = factory.SubFactory(DurationFactory)
-    scheduled_for = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
-    starts_at = factory.LazyAttribute(lambda c: c.scheduled_for or timezone.now())
-    ends_at = factory.LazyAttribute(
-        lambda c: c.starts_at + dt.timedelta(minutes=c.duration.minutes)
-    )
-    status = models.ConsultationStatus.BOOKED
+from tests.factories import ConsultationFactory, DurationFactory
 
 
 def consultation_at(start: dt.datetime, *, minutes: int = 30, immediate: bool = False, **kwargs):

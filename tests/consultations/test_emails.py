@@ -18,8 +18,12 @@ import pytest
 from django.core import mail
 
 from consultations.emails import calendar_file_build, calendar_uid, message_build
-from tests.consultations.factories_desk import ConsultationFactory
-from tests.factories import PatientFactory, ProviderFactory, SpecialistFactory
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    SpecialistFactory,
+)
 
 UTC = dt.UTC
 # The shape Kairo Connect gives (same room, ?type=...), with a second parameter so that
