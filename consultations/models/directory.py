@@ -106,6 +106,9 @@ class Identity(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        # Each subclass declares `name` (the length rules differ); both tidy it alike.
+        if self.name:
+            self.name = " ".join(self.name.split())
         if self.document_number:
             self.document_number = self.document_number.strip().upper()
 
@@ -186,8 +189,6 @@ class Provider(Identity):
 
     def clean(self) -> None:
         super().clean()
-        if self.name:
-            self.name = " ".join(self.name.split())
         if self.professional_type_id is None:
             return
         ptype = self.professional_type
@@ -269,8 +270,6 @@ class Patient(Identity):
 
     def clean(self) -> None:
         super().clean()
-        if self.name:
-            self.name = " ".join(self.name.split())
         if self.data_processing_authorized and not self.data_processing_policy_version:
             raise ValidationError(
                 {

@@ -70,6 +70,14 @@ def test_document_number_length(model, length, valid):
         assert _error_codes(exc.value, "document_number") & {"min_length", "max_length"}
 
 
+@pytest.mark.parametrize("factory", [ProviderFactory, PatientFactory])
+def test_clean_collapses_whitespace_in_names(factory):
+    party = factory()
+    party.name = "  Ana   María\tRíos  Gómez "
+    _full_clean(party)
+    assert party.name == "Ana María Ríos Gómez"
+
+
 def test_document_number_refuses_dots_and_spaces():
     patient = PatientFactory.build(document_number="1.234.567.890")
     with pytest.raises(ValidationError) as exc:
