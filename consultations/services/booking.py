@@ -101,9 +101,8 @@ def consultation_book(
     An unknown outcome is not an exception: the booking comes back *unconfirmed* and is
     never re-sent.
     """
-    existing = Consultation.objects.filter(booking_token=booking_token).first()
-    if existing is not None:
-        return existing
+    # A used token is found inside the transaction (the view also looks first, to skip
+    # the form's checks): one more look out here would not make it any more correct.
     client = client or kairo_client()
     consultation, request = _retrying(
         partial(

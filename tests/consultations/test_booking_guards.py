@@ -145,6 +145,20 @@ def test_the_form_then_the_service_with_a_provider_deactivated_in_between(
     assert_nothing_written(sandbox, patients=0)
 
 
+def test_a_used_token_returns_its_booking_before_any_rule_is_checked_again(
+    book_consultation, provider, sandbox
+):
+    """The service looks the token up once, in its transaction, before the rules: a
+    resubmission gets its booking even though the provider is inactive by now and
+    the slot is taken (by that booking itself)."""
+    first = book_consultation()
+    Provider.objects.filter(pk=provider.pk).update(is_active=False)
+    again = book_consultation(booking_token=first.booking_token, authorization_given=False)
+    assert again.pk == first.pk
+    assert Consultation.objects.count() == 1
+    assert sandbox.stats()["createsReceived"] == 1
+
+
 # --- PostgreSQL's exclusion constraints, when the check missed the clash ------------------------
 
 
