@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import get_text_list
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from consultations import services
@@ -91,41 +91,36 @@ class CatalogAdmin(admin.ModelAdmin):
     change_list_template = "admin/consultations/catalog_change_list.html"
     import_template = "admin/consultations/catalog_import.html"
 
+    def _selected_update(
+        self, request: HttpRequest, queryset: QuerySet, done: str, **values: object
+    ) -> None:
+        """Set `values` on the selected rows; `done` (an ngettext_lazy keyed on "count")
+        tells the admin how many."""
+        count = queryset.update(**values)
+        self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
     @admin.action(description=_("Activate selected rows"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.update(is_active=True)
-        self.message_user(
-            request,
-            ngettext("%(count)d row activated.", "%(count)d rows activated.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        done = ngettext_lazy("%(count)d row activated.", "%(count)d rows activated.", "count")
+        self._selected_update(request, queryset, done, is_active=True)
 
     @admin.action(
         description=_("Deactivate selected rows (no longer offered; old records keep them)"),
         permissions=["change"],
     )
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.update(is_active=False)
-        self.message_user(
-            request,
-            ngettext("%(count)d row deactivated.", "%(count)d rows deactivated.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        done = ngettext_lazy("%(count)d row deactivated.", "%(count)d rows deactivated.", "count")
+        self._selected_update(request, queryset, done, is_active=False)
 
     @admin.action(
         description=_("Mark selected rows as confirmed against the official table"),
         permissions=["change"],
     )
     def mark_confirmed(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.update(is_confirmed=True)
-        self.message_user(
-            request,
-            ngettext("%(count)d row marked confirmed.", "%(count)d rows marked confirmed.", count)
-            % {"count": count},
-            messages.SUCCESS,
+        done = ngettext_lazy(
+            "%(count)d row marked confirmed.", "%(count)d rows marked confirmed.", "count"
         )
+        self._selected_update(request, queryset, done, is_confirmed=True)
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
