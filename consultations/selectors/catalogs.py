@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from consultations.models import ConsultationType, Duration, MedicalSpecialty, ProfessionalType
+from consultations.models import (
+    CatalogEntry,
+    ConsultationType,
+    Duration,
+    MedicalSpecialty,
+    ProfessionalType,
+)
 
 
 @dataclass(frozen=True)
@@ -19,30 +25,23 @@ class CatalogState:
 
 
 def catalog_summary() -> list[CatalogState]:
-    """Each catalog's row counts: total, active, and unconfirmed starter rows."""
+    """Each catalog's row counts: total, active, and unconfirmed starter rows (None for
+    durations: all ten come from the contract, so they have no "confirmed" flag)."""
     states = []
-    for model in (ProfessionalType, MedicalSpecialty, ConsultationType):
+    for model in (ProfessionalType, MedicalSpecialty, ConsultationType, Duration):
+        confirmable = issubclass(model, CatalogEntry)
         counts = model.objects.aggregate(
             total=Count("pk"),
             active=Count("pk", filter=Q(is_active=True)),
-            unconfirmed=Count("pk", filter=Q(is_confirmed=False)),
+            **({"unconfirmed": Count("pk", filter=Q(is_confirmed=False))} if confirmable else {}),
         )
         states.append(
             CatalogState(
                 name=str(model._meta.verbose_name_plural),
                 admin_url_name=f"admin:consultations_{model._meta.model_name}_changelist",
-                **counts,
+                total=counts["total"],
+                active=counts["active"],
+                unconfirmed=counts.get("unconfirmed"),
             )
         )
-    counts = Duration.objects.aggregate(
-        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
-    )
-    states.append(
-        CatalogState(
-            name=str(Duration._meta.verbose_name_plural),
-            admin_url_name="admin:consultations_duration_changelist",
-            unconfirmed=None,
-            **counts,
-        )
-    )
     return states

@@ -48,7 +48,7 @@ def test_home_lists_the_catalogs_state(reception_client):
     assert specialties.total == MedicalSpecialty.objects.count() > 0
     assert specialties.unconfirmed == MedicalSpecialty.objects.filter(is_confirmed=False).count()
     durations = catalogs["admin:consultations_duration_changelist"]
-    assert (durations.total, durations.active) == (10, 10)
+    assert (durations.total, durations.active, durations.unconfirmed) == (10, 10, None)
 
 
 def test_home_shows_the_organization_time_zone(reception_client, settings):
