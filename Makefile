@@ -34,11 +34,14 @@ test: $(VENV)/.dev-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The zero-setup path on a throwaway SQLite file: migrate, load catalogs, render pages.
+SMOKE_DB := $(VENV)/smoke.sqlite3
+SMOKE_MANAGE := DATABASE_URL=sqlite:///$(CURDIR)/$(SMOKE_DB) $(BIN)/python manage.py
+
 smoke: $(VENV)/.dev-deps
-	rm -f $(VENV)/smoke.sqlite3
-	DATABASE_URL=sqlite:///$(CURDIR)/$(VENV)/smoke.sqlite3 $(BIN)/python manage.py migrate --noinput -v0
-	DATABASE_URL=sqlite:///$(CURDIR)/$(VENV)/smoke.sqlite3 $(BIN)/python manage.py load_catalogs
-	DATABASE_URL=sqlite:///$(CURDIR)/$(VENV)/smoke.sqlite3 $(BIN)/python manage.py check
+	rm -f $(SMOKE_DB)
+	$(SMOKE_MANAGE) migrate --noinput -v0
+	$(SMOKE_MANAGE) load_catalogs
+	$(SMOKE_MANAGE) check
 	env -u DATABASE_URL $(BIN)/pytest -m smoke $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-deps
