@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
 from consultations.forms.directory import PatientForm
+from consultations.forms.errors import service_errors_add
 from consultations.kairo import contract
 from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.models import ConsultationType, Duration, Patient, Provider
@@ -230,7 +231,7 @@ class BookingForm(PatientForm):
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Errors `consultation_book` raised (keyed by its argument names) onto fields."""
-        _add_service_errors(self, error, SERVICE_FIELDS)
+        service_errors_add(self, error, SERVICE_FIELDS)
 
     def renew_token(self) -> None:
         """Render with a fresh one-time token (after a failed or refused submission: the
@@ -319,16 +320,7 @@ class CancelForm(forms.Form):
     )
 
     def add_service_errors(self, error: ValidationError) -> None:
-        _add_service_errors(self, error, {"reason": "reason"})
-
-
-def _add_service_errors(form: forms.BaseForm, error: ValidationError, fields: dict) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, errors in error.error_dict.items():
-        field = fields.get(key, key)
-        form.add_error(field if field in form.fields else None, errors)
+        service_errors_add(self, error)
 
 
 def _kairo_field(path: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from consultations.models import Patient, Provider
 
@@ -16,7 +16,8 @@ def patient_save(
 
     `authorization_given` None leaves the authorization as it is; True or False records
     it now, by `actor`, under the current policy version (unchanged if already so).
-    Raises ValidationError (field errors) or IntegrityError (a racing duplicate document).
+    Raises ValidationError (field errors; `duplicate_document` on `document_number`,
+    also when another desk saved the same document after our check).
     """
     if (
         authorization_given is not None
@@ -28,14 +29,25 @@ def patient_save(
             recorded_by=actor,
         )
     patient.full_clean()
-    with transaction.atomic():
-        patient.save()
+    _save_checked(patient)
     return patient
 
 
 def provider_save(*, provider: Provider, actor: AbstractBaseUser | None) -> Provider:
-    """Validate and save a provider. Raises ValidationError or IntegrityError."""
+    """Validate and save a provider. Raises ValidationError (field errors; a duplicate
+    document as `duplicate_document` on `document_number`, however late it appears)."""
     provider.full_clean()
-    with transaction.atomic():
-        provider.save()
+    _save_checked(provider)
     return provider
+
+
+def _save_checked(record: Patient | Provider) -> None:
+    """Save a record `full_clean` passed. A duplicate document committed by another desk
+    since then meets the unique constraint: report it as the model's own error (its
+    `violation_error_code`, on the document field), not as an IntegrityError."""
+    try:
+        with transaction.atomic():  # a savepoint: the connection stays usable after
+            record.save()
+    except IntegrityError:
+        record.validate_constraints()
+        raise  # a refusal the model's constraints cannot explain

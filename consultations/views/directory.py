@@ -12,7 +12,6 @@ from typing import TypeVar
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from consultations import services
 from consultations.forms.directory import PatientForm, ProviderForm
+from consultations.forms.errors import service_errors_add
 from consultations.forms.filters import SearchForm
 from consultations.models import Patient, Provider
 from consultations.selectors.directory import (
@@ -156,43 +156,12 @@ def _form_page(
 
 
 def _save_or_report(form: ModelForm, save: Callable[[], DirectoryRecord]) -> DirectoryRecord | None:
-    """Run a directory service; put what it refuses on the form instead of raising.
-
-    The form has already validated, so a refusal here is either a rule only the service
-    checks or a race: another desk saved the same document between our check and our
-    insert, and the unique constraint answered with an IntegrityError.
-    """
+    """Run a directory service; put what it refuses on the form instead of raising (a
+    duplicate document another desk saved meanwhile included: the service reports it)."""
     try:
         return save()
     except ValidationError as exc:
-        for field, errors in exc.update_error_dict({}).items():
-            form.add_error(field if field in form.fields else None, errors)
-    except IntegrityError:
-        instance = form.instance
-        duplicate = (
-            type(instance)
-            .objects.filter(
-                document_type=instance.document_type, document_number=instance.document_number
-            )
-            .exclude(pk=instance.pk)
-            .exists()
-        )
-        if duplicate:
-            form.add_error(
-                "document_number",
-                ValidationError(
-                    _("Someone with this document type and number is already registered."),
-                    code="duplicate_document",
-                ),
-            )
-        else:
-            form.add_error(
-                None,
-                ValidationError(
-                    _("The record could not be saved. Check the fields and try again."),
-                    code="integrity_error",
-                ),
-            )
+        service_errors_add(form, exc)
     return None
 
 

@@ -7,6 +7,7 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from consultations import services
 from consultations.forms.directory import PatientForm, ProviderForm
 from consultations.models import Consultation, ConsultationStatus, Patient, Provider
 from consultations.selectors.agenda import consultation_filtered
@@ -177,6 +179,18 @@ def test_patient_bad_phone_and_email_are_field_errors(reception_client):
     assert "invalid" in codes["email"] and codes["phone"]
 
 
+def validation_misses_duplicates(monkeypatch, model) -> None:
+    """The form's and the service's validation ran before another desk committed the
+    same document: `full_clean` skips the constraints. What the service does after the
+    IntegrityError (`validate_constraints`) sees the row as it is by then."""
+    real_full_clean = model.full_clean
+
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        real_full_clean(self, exclude=exclude, validate_unique=False, validate_constraints=False)
+
+    monkeypatch.setattr(model, "full_clean", full_clean)
+
+
 def test_duplicate_patient_document_is_a_form_error(reception_client):
     PatientFactory(document_type="CC", document_number="1020304050")
     response = reception_client.post(reverse("patient_new"), patient_data())
@@ -189,11 +203,30 @@ def test_a_duplicate_that_slips_past_validation_is_a_document_error(reception_cl
     """Two desks saving the same document at once: the database's unique constraint
     answers with an IntegrityError, which the page reports on the document field."""
     PatientFactory(document_type="CC", document_number="1020304050")
-    monkeypatch.setattr(Patient, "validate_constraints", lambda self, exclude=None: None)
+    validation_misses_duplicates(monkeypatch, Patient)
     response = reception_client.post(reverse("patient_new"), patient_data())
     assert response.status_code == 200
     assert error_codes(response)["document_number"] == ["duplicate_document"]
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize("factory", [PatientFactory, ProviderFactory])
+def test_the_service_reports_a_racing_duplicate_as_the_models_own_error(
+    factory, monkeypatch, receptionist
+):
+    stored = factory()
+    model = factory._meta.model
+    validation_misses_duplicates(monkeypatch, model)
+    record = factory.build(
+        document_type=stored.document_type,
+        document_number=stored.document_number,
+        **({"professional_type": stored.professional_type} if model is Provider else {}),
+    )
+    save = services.patient_save if model is Patient else services.provider_save
+    with pytest.raises(ValidationError) as refused:
+        save(**{model._meta.model_name: record}, actor=receptionist)
+    assert [e.code for e in refused.value.error_dict["document_number"]] == ["duplicate_document"]
+    assert model.objects.count() == 1
 
 
 def test_reception_corrects_a_patient(reception_client):
@@ -350,7 +383,7 @@ def test_duplicate_provider_document_is_a_form_error(clinic_admin_client):
 
 def test_a_provider_duplicate_race_is_a_document_error(clinic_admin_client, monkeypatch):
     ProviderFactory(document_type="CC", document_number="79123456")
-    monkeypatch.setattr(Provider, "validate_constraints", lambda self, exclude=None: None)
+    validation_misses_duplicates(monkeypatch, Provider)
     response = clinic_admin_client.post(reverse("provider_new"), provider_data())
     assert error_codes(response)["document_number"] == ["duplicate_document"]
 
