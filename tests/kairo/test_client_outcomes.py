@@ -12,7 +12,14 @@ import urllib3.util.connection
 
 from consultations.kairo import client as kairo
 from consultations.kairo.client import KairoError, KairoOutcome
-from tests.kairo.conftest import START, booking, patient_data, provider_data
+from consultations.kairo.client import api as kairo_api
+from tests.kairo.conftest import (
+    FAULT_READ_TIMEOUT,
+    START,
+    booking,
+    patient_data,
+    provider_data,
+)
 
 
 def _free_port() -> int:
@@ -48,6 +55,31 @@ def test_connection_refused_is_retried_then_rejected(make_client, sleeps, method
     for attempt, delay in enumerate(sleeps.calls, start=1):
         ceiling = 0.5 * 2 ** (attempt - 1)
         assert ceiling / 2 <= delay <= ceiling
+
+
+def test_connect_retry_delays_follow_the_jittered_backoff(make_client, sleeps, monkeypatch):
+    """Equal jitter: attempt n waits ceiling/2 + uniform(0, ceiling/2), ceiling =
+    backoff_base * 2**(n-1); so the random draw alone moves a delay within its band."""
+    draws: list[tuple[float, float]] = []
+
+    class FixedRandom:
+        def __init__(self, pick) -> None:
+            self.pick = pick
+
+        def uniform(self, low: float, high: float) -> float:
+            draws.append((low, high))
+            return self.pick(low, high)
+
+    client = make_client(base_url=f"http://127.0.0.1:{_free_port()}", backoff_base=0.5)
+    monkeypatch.setattr(kairo_api, "random", FixedRandom(lambda low, high: low))
+    _error(client.organization_profile)
+    assert sleeps.calls == [0.25, 0.5, 1.0]  # the lower edge of each band
+    assert draws == [(0, 0.25), (0, 0.5), (0, 1.0)]
+
+    sleeps.calls.clear()
+    monkeypatch.setattr(kairo_api, "random", FixedRandom(lambda low, high: high))
+    _error(client.organization_profile)
+    assert sleeps.calls == [0.5, 1.0, 2.0]  # the upper edge
 
 
 def test_dns_failure_is_retried_then_rejected(make_client, sleeps, monkeypatch):
@@ -237,6 +269,19 @@ def test_429_on_post_is_rejected_and_not_retried(make_client, sandbox, sleeps):
     assert sandbox.stats()["consultations"] == 0
 
 
+def test_429_on_post_within_the_retry_bound_is_still_not_retried(make_client, sandbox, sleeps):
+    """Even a short Retry-After does not make a POST safe to send again."""
+    sandbox.fault_retry_after = 1
+    sandbox.arm_fault("429")
+    client = make_client(max_retry_after=10)
+    error = _error(lambda: client.create_consultation(booking()))
+    assert (error.status, error.code, error.retry_after) == (429, "RATE_LIMITED", 1)
+    assert error.outcome == KairoOutcome.REJECTED
+    assert sleeps.calls == []
+    assert sandbox.stats()["createsReceived"] == 1
+    assert sandbox.stats()["consultations"] == 0
+
+
 def test_429_on_get_is_retried_after_retry_after(make_client, sandbox, sleeps, clock):
     sandbox.rate_limit = 2
     sleeps.clock = clock  # "sleeping" moves the sandbox's clock: the window slides
@@ -272,7 +317,7 @@ def test_429_fault_on_get_is_retried_and_recovers(make_client, sandbox, sleeps):
 def test_timeout_and_drop_on_post_are_unknown_and_create_exactly_once(
     make_client, sandbox, sleeps, fault
 ):
-    client = make_client(extra_headers={"X-Sandbox-Fault": fault})
+    client = make_client(extra_headers={"X-Sandbox-Fault": fault}, read_timeout=FAULT_READ_TIMEOUT)
     error = _error(lambda: client.create_consultation(booking()))
     assert error.outcome == KairoOutcome.UNKNOWN
     assert not error.known
@@ -286,7 +331,7 @@ def test_timeout_and_drop_on_post_are_unknown_and_create_exactly_once(
 @pytest.mark.parametrize("fault", ["timeout", "drop"])
 def test_armed_timeout_and_drop_behave_like_the_header(make_client, sandbox, fault):
     sandbox.arm_fault(fault)
-    client = make_client()
+    client = make_client(read_timeout=FAULT_READ_TIMEOUT)
     error = _error(lambda: client.create_consultation(booking()))
     assert error.outcome == KairoOutcome.UNKNOWN
     assert sandbox.stats()["createsReceived"] == 1
@@ -328,7 +373,9 @@ def test_malformed_body_on_post_is_unknown(make_client, sandbox):
     ],
 )
 def test_get_is_retried_within_a_bound(make_client, sandbox, sleeps, fault, code):
-    client = make_client(extra_headers={"X-Sandbox-Fault": fault}, get_retries=2)
+    client = make_client(
+        extra_headers={"X-Sandbox-Fault": fault}, get_retries=2, read_timeout=FAULT_READ_TIMEOUT
+    )
     error = _error(client.organization_profile)
     assert (error.code, error.outcome) == (code, KairoOutcome.UNKNOWN)
     assert sandbox.stats()["requestsReceived"] == 3
@@ -360,6 +407,28 @@ def test_urllib3_never_retries_by_itself(client):
         retries = client.session.get_adapter(prefix + "kairo.example").max_retries
         assert retries.total == 0
         assert retries.read is False
+
+
+def test_every_call_carries_the_connect_and_read_timeouts_from_settings(
+    settings, sandbox_server, monkeypatch
+):
+    settings.KAIRO_BASE_URL = sandbox_server.base_url
+    settings.KAIRO_CONNECT_TIMEOUT = 1.5
+    settings.KAIRO_TIMEOUT = 4.0
+    timeouts: list[object] = []
+    with kairo.KairoClient.from_settings() as client:
+        real_request = client.session.request
+
+        def recording_request(method, url, **kwargs):
+            timeouts.append(kwargs.get("timeout"))
+            return real_request(method, url, **kwargs)
+
+        monkeypatch.setattr(client.session, "request", recording_request)
+        created = client.create_consultation(booking())
+        client.get_consultation(created.consultation_id)
+        client.list_providers()
+        client.organization_profile()
+    assert timeouts == [(1.5, 4.0)] * 4
 
 
 # --- Settings that cannot work ---------------------------------------------------------------
