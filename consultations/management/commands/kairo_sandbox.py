@@ -88,9 +88,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            server.stopping.set()
-            server.server_close()
-            sandbox.webhooks.close()
+            server.stop()
 
 
 def _is_loopback(host: str) -> bool:
