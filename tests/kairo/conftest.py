@@ -2,8 +2,9 @@
 
 `sandbox` is a fresh `KairoSandbox` on a manual clock (Bogotá wall time 2030-03-14
 10:00:00, frozen until a test moves it), `sandbox_server` serves it over real loopback
-HTTP from a thread, and `client` is a `KairoClient` pointed at that server with small
-timeouts and a recording sleep (so backoff never really waits).
+HTTP from a thread, and `client` is a `KairoClient` pointed at that server with a
+recording sleep (so backoff never really waits). Its read timeout is generous; tests
+that need the client to time out pass `read_timeout=FAULT_READ_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from consultations.kairo.sandbox import KairoSandbox, ManualClock, SandboxHTTPSe
 
 BOGOTA = ZoneInfo("America/Bogota")
 START = dt.datetime(2030, 3, 14, 10, 0, tzinfo=BOGOTA)
-READ_TIMEOUT = 0.3
+# Ordinary tests: generous, so a busy machine never turns a plain answer into a timeout.
+READ_TIMEOUT = 5.0
+# Tests of the `timeout` fault (or of latency beyond the read timeout) pass this one: the
+# sandbox withholds a timeout fault's answer for `timeout_fault_seconds` (30 s below),
+# far longer, so the client gives up after FAULT_READ_TIMEOUT and the test stays fast.
+FAULT_READ_TIMEOUT = 0.3
 
 
 @pytest.fixture
@@ -49,7 +55,8 @@ def sandbox(clock: ManualClock) -> Iterator[KairoSandbox]:
 
 @pytest.fixture
 def sandbox_server(sandbox: KairoSandbox) -> Iterator[SandboxHTTPServer]:
-    # The timeout fault withholds its answer far longer than READ_TIMEOUT; stop() wakes it.
+    # The timeout fault withholds its answer far longer than any client read timeout here
+    # (READ_TIMEOUT included); stop() wakes it.
     server = SandboxHTTPServer(sandbox, host="127.0.0.1", port=0, timeout_fault_seconds=30)
     server.start_in_thread()
     yield server

@@ -9,7 +9,14 @@ import pytest
 
 from consultations.kairo.client import KairoError
 from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer
-from tests.kairo.conftest import BOGOTA, START, booking, patient_data, provider_data
+from tests.kairo.conftest import (
+    BOGOTA,
+    FAULT_READ_TIMEOUT,
+    START,
+    booking,
+    patient_data,
+    provider_data,
+)
 
 API_KEY = "key-7c1e55d0a4"
 API_SECRET = "secret-9f8e7d6c5b4a"
@@ -63,6 +70,7 @@ def test_logs_carry_request_ids_and_no_private_data(make_client, private_server,
             api_key=API_KEY,
             api_secret=API_SECRET,
             extra_headers={"X-Sandbox-Fault": "timeout"},
+            read_timeout=FAULT_READ_TIMEOUT,
         ).create_consultation(booking(provider=provider_data(document_number="80111222444")))
 
     logged = _everything_logged(caplog)

@@ -20,7 +20,15 @@ from consultations.kairo.sandbox import (
     default_sandbox,
     reset_default_sandbox,
 )
-from tests.kairo.conftest import BOGOTA, START, booking, patient_data, provider_data
+from tests.kairo.conftest import (
+    BOGOTA,
+    FAULT_READ_TIMEOUT,
+    READ_TIMEOUT,
+    START,
+    booking,
+    patient_data,
+    provider_data,
+)
 
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}
 
@@ -109,10 +117,13 @@ def test_the_default_limit_is_the_contracts():
     assert KairoSandbox().rate_limit == contract.RATE_LIMIT_PER_HOUR == 1000
 
 
-@pytest.mark.parametrize(("latency_ms", "times_out"), [(50, False), (600, True)])
-def test_latency_over_http(make_client, sandbox, latency_ms, times_out):
+@pytest.mark.parametrize(
+    ("latency_ms", "read_timeout", "times_out"),
+    [(50, READ_TIMEOUT, False), (600, FAULT_READ_TIMEOUT, True)],
+)
+def test_latency_over_http(make_client, sandbox, latency_ms, read_timeout, times_out):
     sandbox.latency_ms = latency_ms
-    client = make_client(get_retries=0)  # read timeout 0.3 s
+    client = make_client(get_retries=0, read_timeout=read_timeout)
     if times_out:
         with pytest.raises(KairoError) as caught:
             client.organization_profile()
