@@ -63,11 +63,6 @@ class ProviderChoiceField(forms.ModelChoiceField):
         return label
 
 
-class DurationChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Duration) -> str:
-        return str(obj)
-
-
 class BookingForm(PatientForm):
     """Book one consultation. `cleaned_data` gains `scheduled_for` (aware, or None = now).
 
@@ -84,7 +79,7 @@ class BookingForm(PatientForm):
     consultation_type = forms.ModelChoiceField(
         label=_("Consultation type"), queryset=ConsultationType.objects.none()
     )
-    duration = DurationChoiceField(
+    duration = forms.ModelChoiceField(
         label=_("Duration"),
         queryset=Duration.objects.none(),
         to_field_name="minutes",
