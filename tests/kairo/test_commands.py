@@ -133,6 +133,63 @@ def test_only_https_beyond_loopback(url, ok):
     assert (_base_url_problems(url) == []) is ok
 
 
+# --- kairo_sandbox's options against its settings ----------------------------------------
+
+
+class _NoServer:
+    """Stands in for SandboxHTTPServer: a refusal must come before anything listens."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise AssertionError("kairo_sandbox should have refused before binding")
+
+
+@pytest.mark.parametrize(
+    ("argv", "settings_url", "settings_secret"),
+    [
+        (["--webhook-url", "http://127.0.0.1:9/hooks", "--webhook-secret", ""], "", "s"),
+        ([], "http://127.0.0.1:9/hooks", ""),
+        (["--webhook-url", "http://127.0.0.1:9/hooks"], "", ""),
+    ],
+)
+def test_kairo_sandbox_refuses_webhooks_without_a_secret(
+    settings, monkeypatch, argv, settings_url, settings_secret
+):
+    settings.KAIRO_SANDBOX_WEBHOOK_URL = settings_url
+    settings.KAIRO_SANDBOX_WEBHOOK_SECRET = settings_secret
+    monkeypatch.setattr(
+        "consultations.management.commands.kairo_sandbox.SandboxHTTPServer", _NoServer
+    )
+    with pytest.raises(CommandError, match="Webhooks need a secret"):
+        call_command("kairo_sandbox", "--port", "0", *argv)
+
+
+def test_kairo_sandbox_options_override_settings_only_when_given(settings, monkeypatch):
+    settings.KAIRO_SANDBOX_LATENCY_MS = 7
+    settings.KAIRO_SANDBOX_RATE_LIMIT = 50
+    settings.KAIRO_SANDBOX_WEBHOOK_URL = "http://127.0.0.1:9/hooks"
+    settings.KAIRO_SANDBOX_WEBHOOK_SECRET = "from-settings"
+    built: list[KairoSandbox] = []
+
+    class Built(Exception):
+        pass
+
+    def capture(sandbox, **kwargs):
+        built.append(sandbox)
+        raise Built
+
+    monkeypatch.setattr(
+        "consultations.management.commands.kairo_sandbox.SandboxHTTPServer", capture
+    )
+    with pytest.raises(Built):
+        call_command("kairo_sandbox", "--port", "0", "--rate-limit", "5")
+    [sandbox] = built
+    assert (sandbox.latency_ms, sandbox.rate_limit) == (7, 5)
+    assert (sandbox.webhooks.url, sandbox.webhooks.secret) == (
+        "http://127.0.0.1:9/hooks",
+        "from-settings",
+    )
+
+
 # --- The standalone sandbox as a process -----------------------------------------------------
 
 

@@ -114,23 +114,21 @@ class KairoSandbox(ControlsMixin, WireMixin):
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> KairoSandbox:
-        """A sandbox configured from the KAIRO_SANDBOX_* settings."""
+        """A sandbox configured from the KAIRO_SANDBOX_* settings; `overrides` win.
+
+        clinic/settings.py defines every one of them with its default, so they are read
+        as they are (an empty time zone there means the desk's own zone)."""
         from django.conf import settings
 
         kwargs: dict[str, Any] = {
             "api_key": settings.KAIRO_SANDBOX_API_KEY,
             "api_secret": settings.KAIRO_SANDBOX_API_SECRET,
-            "timezone": getattr(settings, "KAIRO_SANDBOX_TIME_ZONE", "")
-            or settings.ORGANIZATION_TIME_ZONE,
-            "organization_name": getattr(
-                settings, "KAIRO_SANDBOX_ORGANIZATION_NAME", SANDBOX_ORGANIZATION_NAME
-            ),
+            "timezone": settings.KAIRO_SANDBOX_TIME_ZONE or settings.ORGANIZATION_TIME_ZONE,
+            "organization_name": settings.KAIRO_SANDBOX_ORGANIZATION_NAME,
             "latency_ms": settings.KAIRO_SANDBOX_LATENCY_MS,
-            "rate_limit": getattr(settings, "KAIRO_SANDBOX_RATE_LIMIT", 0)
-            or contract.RATE_LIMIT_PER_HOUR,
-            "webhook_url": getattr(settings, "KAIRO_SANDBOX_WEBHOOK_URL", ""),
-            "webhook_secret": getattr(settings, "KAIRO_SANDBOX_WEBHOOK_SECRET", "")
-            or getattr(settings, "KAIRO_WEBHOOK_SECRET", ""),
+            "rate_limit": settings.KAIRO_SANDBOX_RATE_LIMIT,
+            "webhook_url": settings.KAIRO_SANDBOX_WEBHOOK_URL,
+            "webhook_secret": settings.KAIRO_SANDBOX_WEBHOOK_SECRET,
         }
         kwargs.update(overrides)
         return cls(**kwargs)

@@ -19,13 +19,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind (loopback).")
         parser.add_argument("--port", type=int, default=8765, help="Port (0 = any free port).")
+        # Left unset, these come from the KAIRO_SANDBOX_* settings (from_settings()).
         parser.add_argument(
             "--latency-ms",
             type=int,
-            default=settings.KAIRO_SANDBOX_LATENCY_MS,
-            help="Delay every answer by this many milliseconds.",
+            default=None,
+            help="Delay every answer by this many milliseconds "
+            "(default: KAIRO_SANDBOX_LATENCY_MS).",
         )
-        parser.add_argument("--webhook-url", default="", help="Deliver signed webhooks here.")
+        parser.add_argument(
+            "--webhook-url",
+            default=None,
+            help="Deliver signed webhooks here (default: KAIRO_SANDBOX_WEBHOOK_URL).",
+        )
         parser.add_argument(
             "--webhook-secret",
             default=None,
@@ -40,23 +46,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rate-limit",
             type=int,
-            default=settings.KAIRO_SANDBOX_RATE_LIMIT,
-            help="Requests per hour before 429 RATE_LIMITED.",
+            default=None,
+            help="Requests per hour before 429 RATE_LIMITED (default: KAIRO_SANDBOX_RATE_LIMIT).",
         )
 
     def handle(self, *args, **options) -> None:
-        overrides = {
+        given = {
             "latency_ms": options["latency_ms"],
             "rate_limit": options["rate_limit"],
-            "webhook_url": options["webhook_url"] or settings.KAIRO_SANDBOX_WEBHOOK_URL,
+            "webhook_url": options["webhook_url"],
+            "webhook_secret": options["webhook_secret"],
         }
-        if options["webhook_secret"] is not None:
-            overrides["webhook_secret"] = options["webhook_secret"]
-        if overrides["webhook_url"] and not (
-            options["webhook_secret"] or settings.KAIRO_SANDBOX_WEBHOOK_SECRET
-        ):
-            raise CommandError("--webhook-url needs --webhook-secret (webhooks are signed).")
-        sandbox = KairoSandbox.from_settings(**overrides)
+        sandbox = KairoSandbox.from_settings(
+            **{name: value for name, value in given.items() if value is not None}
+        )
+        # Whichever way the URL and secret arrived (options or settings), webhooks are
+        # signed: an empty secret would sign with a key anyone can guess.
+        if sandbox.webhooks.enabled and not sandbox.webhooks.secret:
+            sandbox.webhooks.close()
+            raise CommandError(
+                "Webhooks need a secret: pass --webhook-secret or set KAIRO_SANDBOX_WEBHOOK_SECRET."
+            )
         try:
             server = SandboxHTTPServer(
                 sandbox,
