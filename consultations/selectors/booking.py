@@ -56,11 +56,7 @@ def consultation_timeline(*, consultation: Consultation) -> list[ConsultationEve
     return list(consultation.events.select_related("actor").order_by("created_at", "id"))
 
 
-def consultation_last_outcome(*, consultation: Consultation) -> ConsultationEvent | None:
-    """The latest event that says how the booking call ended, if any."""
-    return consultation.events.filter(kind__in=OUTCOME_KINDS).order_by("-created_at", "-id").first()
-
-
 def outcome_in(events: list[ConsultationEvent]) -> ConsultationEvent | None:
-    """The same as `consultation_last_outcome`, from a timeline already loaded."""
+    """The latest event that says how the booking call ended, if any, from a timeline
+    (`consultation_timeline`, oldest first)."""
     return next((event for event in reversed(events) if event.kind in OUTCOME_KINDS), None)

@@ -24,7 +24,6 @@ from consultations.models import Consultation, ConsultationEvent, ConsultationSt
 from consultations.selectors.booking import (
     consultation_for_page,
     consultation_for_token,
-    consultation_last_outcome,
     consultation_timeline,
     outcome_in,
 )
@@ -182,7 +181,7 @@ def patient_search(request: HttpRequest) -> JsonResponse:
 def consultation_result(request: HttpRequest, pk: int) -> HttpResponse:
     """What the receptionist sees right after booking: links, PIN, or what went wrong."""
     consultation = get_object_or_404(consultation_for_page(), pk=pk)
-    outcome = consultation_last_outcome(consultation=consultation)
+    outcome = outcome_in(consultation_timeline(consultation=consultation))
     return render(request, "consultations/result.html", _page_context(consultation, outcome))
 
 
