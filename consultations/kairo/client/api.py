@@ -13,6 +13,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -289,76 +290,68 @@ class KairoClient:
         body: dict[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> Reply:
-        """Send one request; retry only where that cannot create anything twice.
-
-        - Nothing sent (refused, DNS, connect timeout): retried with backoff and jitter,
-          any method, `connect_retries` times; then rejected.
-        - Maybe sent (read timeout, connection lost, 5xx, 429): a POST is never re-sent;
-          a GET is retried `get_retries` times (429 after `Retry-After`, if within
-          `max_retry_after`).
-        """
+        """Send one request; retry only where that cannot create anything twice
+        (`_retry_delay` decides)."""
         url = self.base_url + path
         data = None
         headers: dict[str, str] = {}
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        connect_failures = 0
-        repeats = 0
+        attempts = _Attempts()
         while True:
             started = time.monotonic()
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    data=data,
-                    params=params,
-                    headers=headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,  # a redirected POST would turn into a GET
-                )
-            except (requests.RequestException, UnicodeError) as exc:
-                elapsed_ms = (time.monotonic() - started) * 1000
-                error = transport_error(exc)
-                if error.code == CONNECTION_FAILED and connect_failures < self.connect_retries:
-                    connect_failures += 1
-                    delay = self._backoff(connect_failures)
-                    self._log_retry(method, path, error, elapsed_ms, delay)
-                    self._sleep(delay)
-                    continue
-                if self._may_repeat(method, error, repeats):
-                    repeats += 1
-                    delay = self._backoff(repeats)
-                    self._log_retry(method, path, error, elapsed_ms, delay)
-                    self._sleep(delay)
-                    continue
-                self._log_failure(method, path, error, elapsed_ms)
-                raise error from exc
-            elapsed_ms = (time.monotonic() - started) * 1000
-            try:
-                return self._read(method, path, response, elapsed_ms)
-            except KairoError as error:
-                if self._may_repeat(method, error, repeats):
-                    repeats += 1
-                    delay = (
-                        float(error.retry_after)
-                        if error.retry_after is not None
-                        else self._backoff(repeats)
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        data=data,
+                        params=params,
+                        headers=headers,
+                        timeout=self.timeout,
+                        allow_redirects=False,  # a redirected POST would turn into a GET
                     )
-                    self._log_retry(method, path, error, elapsed_ms, delay)
-                    self._sleep(delay)
-                    continue
-                self._log_failure(method, path, error, elapsed_ms)
-                raise
+                except (requests.RequestException, UnicodeError) as exc:
+                    raise transport_error(exc) from exc
+                return self._read(method, path, response, (time.monotonic() - started) * 1000)
+            except KairoError as error:
+                elapsed_ms = (time.monotonic() - started) * 1000
+                delay = self._retry_delay(method, error, attempts)
+                if delay is None:
+                    self._log_failure(method, path, error, elapsed_ms)
+                    raise
+                self._log_retry(method, path, error, elapsed_ms, delay)
+                self._sleep(delay)
 
-    def _may_repeat(self, method: str, error: KairoError, repeats: int) -> bool:
-        if method != "GET" or repeats >= self.get_retries:
-            return False
+    def _retry_delay(self, method: str, error: KairoError, attempts: _Attempts) -> float | None:
+        """Seconds to wait before trying again, or None to give up; counts the retry.
+
+        - Nothing sent (refused, DNS, connect timeout): any method, `connect_retries`
+          times, with backoff and jitter; then rejected.
+        - Maybe sent (read timeout, connection lost, 5xx, 429): a POST is never re-sent,
+          since Kairo may have created the consultation; a GET is retried `get_retries`
+          times (a 429 after its `Retry-After`, only within `max_retry_after`).
+        """
+        if error.code == CONNECTION_FAILED:
+            if attempts.connect_failures >= self.connect_retries:
+                return None
+            attempts.connect_failures += 1
+            return self._backoff(attempts.connect_failures)
+        if method != "GET" or attempts.repeats >= self.get_retries:
+            return None
         if error.code == contract.ERROR_RATE_LIMITED:
-            return error.retry_after is None or error.retry_after <= self.max_retry_after
-        return error.code in (TIMEOUT, CONNECTION_LOST) or (
-            error.status is not None and error.status >= 500
-        )
+            worth_waiting = error.retry_after is None or error.retry_after <= self.max_retry_after
+        else:
+            worth_waiting = error.code in (TIMEOUT, CONNECTION_LOST) or (
+                error.status is not None and error.status >= 500
+            )
+        if not worth_waiting:
+            return None
+        attempts.repeats += 1
+        if error.retry_after is not None:
+            return float(error.retry_after)
+        return self._backoff(attempts.repeats)
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with "equal jitter": half fixed, half random, so clients that failed
@@ -434,6 +427,14 @@ class KairoClient:
                 "kairo_request_id": error.request_id,
             },
         )
+
+
+@dataclass
+class _Attempts:
+    """What one `_call` has retried so far, by kind."""
+
+    connect_failures: int = 0  # nothing was sent
+    repeats: int = 0  # a GET sent again after it may have reached Kairo
 
 
 def _camel(name: str) -> str:
