@@ -84,7 +84,7 @@ def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None
         )
         consultation.patient_joined_at = session.patient_joined_at or consultation.patient_joined_at
         consultation.call_quality = session.call_quality or consultation.call_quality
-    mapped = REMOTE_STATUSES.get(remote.status) if remote.status_known else None
+    mapped = REMOTE_STATUSES.get(remote.status)  # None for a status the contract lacks
     if (
         mapped is not None
         and consultation.status in PROGRESS

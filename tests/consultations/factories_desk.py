@@ -45,7 +45,6 @@ def remote_consultation(
         provider_url="https://meet.example/r?type=provider",
         expires_at=timezone.now() + expires_in,
         status=status,
-        status_known=status in contract.WIRE_STATUSES,
         scheduled_at=scheduled_at,
         duration_minutes=30,
         created_at=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -80,6 +81,18 @@ def test_unknown_status_is_kept_raw(canned):
     result = client.get_consultation(CONSULTATION_ID)
     assert result.status == "WaitingRoom"
     assert result.status_known is False
+
+
+@pytest.mark.parametrize(
+    ("status", "known"),
+    [("Pending", True), ("InProgress", True), ("Completed", True), ("Expired", True)]
+    + [("WaitingRoom", False), ("pending", False), ("", False)],
+)
+def test_status_known_follows_the_status(canned, status, known):
+    _, client = canned(_ok(DETAIL))
+    result = client.get_consultation(CONSULTATION_ID)
+    # Derived, not stored: a copy with another status cannot keep a stale flag.
+    assert dataclasses.replace(result, status=status).status_known is known
 
 
 def test_extra_fields_are_ignored(canned):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from consultations.kairo import contract
 from consultations.kairo.client.values import (
     Consultation,
     OrganizationProfile,
@@ -65,7 +64,6 @@ class ResultReader:
             provider_url=_string(access.get("providerUrl"), "data.participantAccess.providerUrl"),
             expires_at=self._datetime(data.get(expiry_field), f"data.{expiry_field}"),
             status=status,
-            status_known=status in contract.WIRE_STATUSES,
             scheduled_at=self._optional_datetime(data.get("scheduledAt"), "data.scheduledAt"),
             duration_minutes=duration,
             created_at=self._optional_datetime(data.get("createdAt"), "data.createdAt"),

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from consultations.kairo import contract
+
 # --- Inputs ----------------------------------------------------------------------------------
 
 
@@ -61,7 +63,6 @@ class Consultation:
     provider_url: str = field(repr=False)
     expires_at: datetime
     status: str  # the raw wire value, kept even when unknown
-    status_known: bool
     scheduled_at: datetime | None
     duration_minutes: int
     created_at: datetime | None
@@ -70,6 +71,12 @@ class Consultation:
     notes: str | None = field(repr=False)
     session_info: SessionInfo | None
     request_id: str
+
+    @property
+    def status_known(self) -> bool:
+        """Whether `status` is one of the contract's wire statuses ("Lifecycle",
+        Decision: an unknown one is kept raw, never an error)."""
+        return self.status in contract.WIRE_STATUSES
 
 
 @dataclass(frozen=True)
