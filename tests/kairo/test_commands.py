@@ -20,7 +20,12 @@ from django.core.management.base import CommandError
 
 from consultations.kairo import signing
 from consultations.kairo.client import KairoClient
-from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer, reset_default_sandbox
+from consultations.kairo.sandbox import (
+    KairoSandbox,
+    SandboxHTTPServer,
+    is_loopback_host,
+    reset_default_sandbox,
+)
 from consultations.management.commands.kairo_check import _base_url_problems
 from tests.kairo.conftest import booking
 
@@ -125,12 +130,35 @@ def test_no_requests_left_is_a_problem(kairo_settings):
         ("https://api.kairo.example/v1", True),
         ("http://127.0.0.1:8765", True),
         ("http://localhost:8765", True),
+        ("http://[::1]:8765", True),
+        ("http://127.0.0.2:8765", True),
+        ("http://10.0.0.5:8765", False),
         ("http://api.kairo.example/v1", False),
         ("api.kairo.example", False),
     ],
 )
 def test_only_https_beyond_loopback(url, ok):
     assert (_base_url_problems(url) == []) is ok
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),  # noqa: S104 - the address under test, not a bind
+        ("192.168.1.20", False),
+        ("kairo.example", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_is_loopback_host(host, loopback):
+    assert is_loopback_host(host) is loopback
 
 
 # --- kairo_sandbox's options against its settings ----------------------------------------

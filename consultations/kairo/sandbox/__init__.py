@@ -21,7 +21,7 @@ Faults: a request header `X-Sandbox-Fault: timeout|drop|500|502|429|malformed`, 
 
 from consultations.kairo.sandbox.controls import FAULT_HEADER, FAULTS
 from consultations.kairo.sandbox.core import KairoSandbox, ManualClock, utc_now
-from consultations.kairo.sandbox.server import SandboxHTTPServer
+from consultations.kairo.sandbox.server import SandboxHTTPServer, is_loopback_host
 from consultations.kairo.sandbox.transport import (
     SANDBOX_BASE_URL,
     SandboxAdapter,
@@ -43,6 +43,7 @@ __all__ = [
     "SandboxHTTPServer",
     "SandboxResponse",
     "default_sandbox",
+    "is_loopback_host",
     "reset_default_sandbox",
     "utc_now",
 ]

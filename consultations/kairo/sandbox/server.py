@@ -9,6 +9,7 @@ wakes them at once.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import threading
@@ -106,3 +107,19 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Whether `host` (a name, an IPv4/IPv6 address, bracketed or not) is this machine:
+    `localhost` or any loopback address. The sandbox speaks plain HTTP and accepts the
+    well-known sandbox credentials, so it belongs there; `kairo_sandbox` warns when
+    bound elsewhere and `kairo_check` tolerates `http://` only for these hosts."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

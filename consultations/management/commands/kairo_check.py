@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from consultations.kairo.client import CONNECTION_FAILED, KairoClient, KairoError, KairoOutcome
+from consultations.kairo.sandbox import is_loopback_host
 
 
 class Command(BaseCommand):
@@ -88,7 +89,7 @@ def _base_url_problems(base_url: str) -> list[str]:
     parts = urlsplit(base_url)
     if parts.scheme == "https":
         return []
-    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"):
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return []
     return [
         f"INSECURE_BASE_URL: KAIRO_BASE_URL must use https:// (got {parts.scheme or 'no'} scheme)."

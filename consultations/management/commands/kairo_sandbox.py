@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer
+from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer, is_loopback_host
 
 
 class Command(BaseCommand):
@@ -78,7 +76,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot listen on {options['host']}:{options['port']}: {exc}"
             ) from exc
-        if not _is_loopback(options["host"]):
+        if not is_loopback_host(options["host"]):
             self.stderr.write(
                 self.style.WARNING(
                     "Warning: the sandbox accepts the sandbox credentials and has control "
@@ -99,12 +97,3 @@ class Command(BaseCommand):
             pass
         finally:
             server.stop()
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
