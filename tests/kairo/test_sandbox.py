@@ -202,6 +202,50 @@ def test_detail_shape(client, sandbox_server, clock):
     }
 
 
+def test_detail_repeats_the_create_answer_in_the_contract_order(client, sandbox_server):
+    body = client.payload_for(booking())
+    created = _post(sandbox_server, "/consultations", body).json()["data"]
+    data = _get(sandbox_server, f"/consultations/{created['consultationId']}").json()["data"]
+    # The guide's field order for each answer (JSON order is kept byte for byte).
+    assert list(created) == [
+        "consultationId",
+        "accessPin",
+        "participantAccess",
+        "expiredAt",
+        "provider",
+        "patient",
+        "scheduledAt",
+        "durationMinutes",
+        "status",
+        "createdAt",
+    ]
+    assert list(data) == [
+        "consultationId",
+        "consultationLink",
+        "accessPin",
+        "participantAccess",
+        "expiresAt",
+        "provider",
+        "patient",
+        "scheduledAt",
+        "status",
+        "durationMinutes",
+        "notes",
+        "createdAt",
+        "updatedAt",
+    ]
+    assert data["expiresAt"] == created["expiredAt"]
+    assert {k: v for k, v in data.items() if k in created} == {
+        k: v for k, v in created.items() if k != "expiredAt"
+    }
+    # consultationLink is the room both participant URLs point into.
+    room = data["consultationLink"]
+    assert data["participantAccess"] == {
+        "patientUrl": f"{room}?type=patient",
+        "providerUrl": f"{room}?type=provider",
+    }
+
+
 def test_pins_and_rooms_differ_between_consultations(client):
     first = client.create_consultation(booking())
     second = client.create_consultation(

@@ -92,6 +92,24 @@ class ConsultationRecord:
         return self.status in (contract.STATUS_PENDING, contract.STATUS_IN_PROGRESS)
 
 
+# Contract "Detail": its fields in the guide's order (sessionInfo follows when present).
+_DETAIL_FIELDS: tuple[str, ...] = (
+    "consultationId",
+    "consultationLink",
+    "accessPin",
+    "participantAccess",
+    "expiresAt",
+    "provider",
+    "patient",
+    "scheduledAt",
+    "status",
+    "durationMinutes",
+    "notes",
+    "createdAt",
+    "updatedAt",
+)
+
+
 class WireMixin:
     """Shapes for `KairoSandbox` (reads its current configuration on every call)."""
 
@@ -113,17 +131,29 @@ class WireMixin:
             return None
         return value.astimezone(self.timezone).strftime(contract.WIRE_DATETIME_FORMAT)
 
+    def _room_url(self, record: ConsultationRecord) -> str:
+        """The room both participants join (detail's `consultationLink`)."""
+        return f"{self.join_base_url}/{record.room_token}"
+
     def _access(self, record: ConsultationRecord) -> dict[str, str]:
         # Contract: both URLs share one room token.
-        base = f"{self.join_base_url}/{record.room_token}"
-        return {"patientUrl": f"{base}?type=patient", "providerUrl": f"{base}?type=provider"}
+        room = self._room_url(record)
+        return {"patientUrl": f"{room}?type=patient", "providerUrl": f"{room}?type=provider"}
+
+    def _catalog_rows(
+        self, provider: dict[str, Any]
+    ) -> tuple[contract.CatalogRow, tuple[int, contract.CatalogRow] | None]:
+        """The provider's professional-type row and, when it sent a known specialty code,
+        (Kairo specialty id, specialty row). Validation already checked the type."""
+        row = self.catalogs.professional_types[provider["professionalType"]]
+        specialty = self.catalogs.specialties.get(provider.get("medicalSpecialtyCode") or "")
+        return row, specialty
 
     def _provider_view(self, provider: dict[str, Any]) -> dict[str, Any]:
         """Contract: `professionalType` as a display label; specialty fields for
         specialists only."""
-        row = self.catalogs.professional_types[provider["professionalType"]]
+        row, specialty = self._catalog_rows(provider)
         view: dict[str, Any] = {"name": provider["name"], "professionalType": row.name}
-        specialty = self.catalogs.specialties.get(provider.get("medicalSpecialtyCode") or "")
         if row.requires_specialty and specialty:
             kairo_id, specialty_row = specialty
             view.update(
@@ -159,21 +189,14 @@ class WireMixin:
         }
 
     def _detail_data(self, record: ConsultationRecord) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "consultationId": str(record.consultation_id),
-            "consultationLink": f"{self.join_base_url}/{record.room_token}",
-            "accessPin": record.access_pin,
-            "participantAccess": self._access(record),
-            "expiresAt": self._wire(record.ends_at),
-            "provider": self._provider_view(record.provider),
-            "patient": self._patient_view(record.patient),
-            "scheduledAt": self._wire(record.scheduled_at),
-            "status": record.status,
-            "durationMinutes": record.duration_minutes,
-            "notes": record.notes,
-            "createdAt": self._wire(record.created_at),
-            "updatedAt": self._wire(record.updated_at),
-        }
+        # Contract "Detail": the create answer's fields, the expiry named `expiresAt`,
+        # plus the room link, notes and updatedAt, in the guide's order.
+        fields = self._create_data(record)
+        fields["expiresAt"] = fields.pop("expiredAt")
+        fields["consultationLink"] = self._room_url(record)
+        fields["notes"] = record.notes
+        fields["updatedAt"] = self._wire(record.updated_at)
+        data = {name: fields[name] for name in _DETAIL_FIELDS}
         if record.session:  # contract "Detail": only once a video session exists
             data["sessionInfo"] = {
                 "startedAt": self._wire(record.session.get("startedAt")),
@@ -185,8 +208,7 @@ class WireMixin:
 
     def _provider_row(self, provider: dict[str, Any], provider_id: str) -> dict[str, Any]:
         """One row of GET /providers (the contract does not show it; this is ours)."""
-        row = self.catalogs.professional_types[provider["professionalType"]]
-        specialty = self.catalogs.specialties.get(provider.get("medicalSpecialtyCode") or "")
+        row, specialty = self._catalog_rows(provider)
         return {
             "providerId": provider_id,
             "name": provider["name"],
