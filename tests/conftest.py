@@ -106,6 +106,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def seeded_catalogs(transactional_db):
+    """The catalogs the data migration seeds: a transactional test that runs after
+    another has flushed the database finds them gone."""
+    from consultations.catalogs import catalogs_seed
+
+    catalogs_seed()
+
+
+@pytest.fixture
 def staff_groups(db):
     """The two staff groups with their permissions (rebuilt: a flush may have removed them)."""
     from consultations.access import staff_groups_ensure

@@ -26,7 +26,7 @@ def _log_in(page) -> None:
 
 
 def test_receptionist_books_scheduled_and_immediate_and_sees_the_agenda(
-    page, staff_groups, artifacts_dir
+    page, staff_groups, seeded_catalogs, artifacts_dir
 ):
     reset_default_sandbox()
     UserFactory(username="recepcion", groups=["Recepción"])

@@ -16,7 +16,6 @@ from django.db import connection
 from django.utils import timezone
 
 from consultations import services
-from consultations.catalogs import catalogs_seed
 from consultations.kairo.sandbox import default_sandbox, reset_default_sandbox
 from consultations.models import (
     Consultation,
@@ -58,12 +57,6 @@ def new_york(settings):
     settings.ORGANIZATION_TIME_ZONE = "America/New_York"
     settings.TIME_ZONE = "America/New_York"
     return ZoneInfo("America/New_York")
-
-
-@pytest.fixture
-def seeded_catalogs(transactional_db):
-    """Transactional tests run after others may have flushed the seeded catalogs."""
-    catalogs_seed()
 
 
 def race(calls: list[Callable[[], Any]]) -> list[Any]:
