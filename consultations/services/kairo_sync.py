@@ -1,13 +1,16 @@
-"""What the booking workflows share: the Kairo client, applying Kairo's view of a
-consultation to ours, the timeline lines they write, and which party PostgreSQL's
-no-overlap constraints found busy."""
+"""What the booking workflows share: the Kairo client (one per thread), applying Kairo's
+view of a consultation to ours, the timeline lines they write, and which party
+PostgreSQL's no-overlap constraints found busy."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.signals import setting_changed
 from django.db import IntegrityError
+from django.dispatch import receiver
 from django.utils import timezone
 
 from consultations.kairo import client as kairo
@@ -17,9 +20,33 @@ from consultations.models import Consultation, ConsultationEvent, ConsultationSt
 Status = ConsultationStatus
 
 
+# House style: one requests.Session, built once. requests does not document a Session
+# as thread-safe, so each thread (a request worker, a task runner) keeps its own client.
+_clients = threading.local()
+# Bumped when a KAIRO_* or ORGANIZATION_TIME_ZONE setting changes (tests overriding
+# settings): every thread's cached client is then rebuilt on its next use.
+_settings_generation = 0
+
+
+@receiver(setting_changed)
+def _forget_clients(*, setting: str, **kwargs: Any) -> None:
+    global _settings_generation
+    if setting.startswith("KAIRO_") or setting == "ORGANIZATION_TIME_ZONE":
+        _settings_generation += 1
+
+
 def kairo_client() -> kairo.KairoClient:
-    """The client for the configured Kairo environment (the sandbox when none is set)."""
-    return kairo.KairoClient.from_settings()
+    """This thread's client for the configured Kairo environment (the sandbox when none
+    is set): built on first use, reused by every later call in the thread, and rebuilt
+    once the Kairo settings change. Shared, so callers need not close it."""
+    client: kairo.KairoClient | None = getattr(_clients, "client", None)
+    generation = _settings_generation
+    if client is None or _clients.generation != generation:
+        if client is not None:
+            client.close()
+        client = kairo.KairoClient.from_settings()
+        _clients.client, _clients.generation = client, generation
+    return client
 
 
 # Contract "Lifecycle" (Decision): the wire statuses, mapped to ours.
