@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from consultations.models import Patient, Provider
 
@@ -44,10 +46,16 @@ def provider_save(*, provider: Provider, actor: AbstractBaseUser | None) -> Prov
 def _save_checked(record: Patient | Provider) -> None:
     """Save a record `full_clean` passed. A duplicate document committed by another desk
     since then meets the unique constraint: report it as the model's own error (its
-    `violation_error_code`, on the document field), not as an IntegrityError."""
+    `violation_error_code`, on the document field), not as an IntegrityError; any other
+    refusal as `integrity_error`."""
     try:
         with transaction.atomic():  # a savepoint: the connection stays usable after
             record.save()
     except IntegrityError:
         record.validate_constraints()
-        raise  # a refusal the model's constraints cannot explain
+        # A refusal the model's constraints cannot explain (another desk's change in
+        # between): still a message on the form, never a 500; nothing was saved.
+        raise ValidationError(
+            _("The record could not be saved. Check the fields and try again."),
+            code="integrity_error",
+        ) from None

@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given
@@ -208,6 +208,20 @@ def test_a_duplicate_that_slips_past_validation_is_a_document_error(reception_cl
     assert response.status_code == 200
     assert error_codes(response)["document_number"] == ["duplicate_document"]
     assert Patient.objects.count() == 1
+
+
+def test_a_refusal_the_constraints_cannot_explain_is_a_form_error_not_a_500(
+    reception_client, monkeypatch
+):
+    def refused(self, *args, **kwargs):
+        raise IntegrityError("some other constraint")
+
+    monkeypatch.setattr(Patient, "save", refused)
+    response = reception_client.post(reverse("patient_new"), patient_data())
+    assert response.status_code == 200
+    assert error_codes(response)["__all__"] == ["integrity_error"]
+    monkeypatch.undo()
+    assert not Patient.objects.exists()
 
 
 @pytest.mark.parametrize("factory", [PatientFactory, ProviderFactory])
