@@ -5,17 +5,14 @@ one-time token make exactly one win, and Kairo hears about it once."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from consultations import services
-from consultations.catalogs import catalogs_seed
 from consultations.models import (
     Consultation,
     ConsultationStatus,
@@ -23,7 +20,7 @@ from consultations.models import (
     Duration,
     Patient,
 )
-from tests.consultations.conftest import future
+from tests.consultations.conftest import future, race
 from tests.factories import ProviderFactory
 
 # Real commits, seen across connections. pytest-django runs transactional tests last,
@@ -33,30 +30,6 @@ from tests.factories import ProviderFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls at once, one thread and one database connection each; return each
-    result or the exception it raised. A barrier, not a sleep, lines them up."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test as a result
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def summary(results: list[Any]) -> list[str]:
@@ -78,8 +51,7 @@ def new_patient(number: int | str) -> Patient:
 
 
 @pytest.fixture
-def catalogs(transactional_db):
-    catalogs_seed()
+def catalogs(seeded_catalogs):
     return {
         "consultation_type": ConsultationType.objects.get(code="ConsultaGeneral"),
         "duration": Duration.objects.get(minutes=30),
