@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Case, When
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations.kairo import contract
-from consultations.models import Consultation, Patient, Provider
+from consultations.models import ACTIVE_STATUSES, Consultation, Patient, Provider
 
 
 def organization_zone() -> ZoneInfo:
@@ -117,14 +118,25 @@ def provider_free_check(
     ends_at: dt.datetime,
     exclude_pk: int | None = None,
 ) -> None:
-    """The provider has no active consultation overlapping [starts_at, ends_at).
+    """The provider has no consultation blocking [starts_at, ends_at).
 
+    Blocking: active here, or cancelled here but still held by Kairo (`blocking()`).
     Adjacent windows are fine. Raises ValidationError `provider_busy` naming the
-    provider and the window that clashes, in the organization's time zone.
+    provider and the window that clashes, in the organization's time zone, or
+    `provider_held_by_kairo` when the clash is a cancelled consultation Kairo keeps.
     """
     clash = _first_clash(
         Consultation.objects.filter(provider=provider), starts_at, ends_at, exclude_pk
     )
+    if clash is not None and clash.is_held_by_kairo:
+        raise ValidationError(
+            _(
+                "Kairo Connect keeps %(start)s–%(end)s for a cancelled consultation of "
+                "%(provider)s; choose another time."
+            ),
+            code="provider_held_by_kairo",
+            params={"provider": provider.name, **_window_params(clash)},
+        )
     if clash is not None:
         raise ValidationError(
             _("%(provider)s already has a consultation from %(start)s to %(end)s."),
@@ -143,10 +155,10 @@ def patient_free_check(
     ends_at: dt.datetime,
     exclude_pk: int | None = None,
 ) -> None:
-    """The patient has no active consultation overlapping [starts_at, ends_at).
+    """The patient has no consultation blocking [starts_at, ends_at) (as for the provider).
 
     A patient not saved yet has none. Raises ValidationError `patient_busy` naming the
-    patient, the provider they are booked with and when.
+    patient, the provider they are booked with and when, or `patient_held_by_kairo`.
     """
     if patient.pk is None:
         return
@@ -156,6 +168,15 @@ def patient_free_check(
         ends_at,
         exclude_pk,
     )
+    if clash is not None and clash.is_held_by_kairo:
+        raise ValidationError(
+            _(
+                "Kairo Connect keeps %(start)s–%(end)s for a cancelled consultation of "
+                "%(patient)s; choose another time."
+            ),
+            code="patient_held_by_kairo",
+            params={"patient": patient.name, **_window_params(clash)},
+        )
     if clash is not None:
         raise ValidationError(
             _(
@@ -222,10 +243,12 @@ def format_moment(value: dt.datetime) -> str:
 
 
 def _first_clash(queryset, starts_at, ends_at, exclude_pk):
-    queryset = queryset.active().overlapping(starts_at, ends_at)
+    # Active bookings first: they are the clash staff can act on.
+    queryset = queryset.blocking().overlapping(starts_at, ends_at)
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
-    return queryset.order_by("starts_at").first()
+    active_first = Case(When(status__in=ACTIVE_STATUSES, then=0), default=1)
+    return queryset.order_by(active_first, "starts_at").first()
 
 
 def _window_params(clash: Consultation) -> dict[str, str]:

@@ -16,6 +16,7 @@ from consultations.models.catalogs import (
 )
 from consultations.models.consultations import (
     ACTIVE_STATUSES,
+    KAIRO_RELEASED_STATUSES,
     Consultation,
     ConsultationEvent,
     ConsultationQuerySet,
@@ -33,6 +34,7 @@ from consultations.models.directory import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "KAIRO_RELEASED_STATUSES",
     "CatalogEntry",
     "CatalogQuerySet",
     "Consultation",

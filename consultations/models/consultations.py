@@ -35,9 +35,30 @@ ACTIVE_STATUSES: tuple[str, ...] = (
 )
 
 
+# Kairo statuses of a consultation that no longer holds its window there.
+KAIRO_RELEASED_STATUSES: tuple[str, ...] = (contract.STATUS_COMPLETED, contract.STATUS_EXPIRED)
+
+
+def _held_by_kairo_q() -> Q:
+    # Kairo Connect has no cancel operation (contract "Endpoints"): a consultation cancelled
+    # here stays Pending there until it expires (expiry = start + duration), and Kairo
+    # refuses an overlapping booking of that provider or patient (contract "Errors",
+    # Decision on "overlapping"). A cancelled unconfirmed booking may exist there too.
+    return Q(status=ConsultationStatus.CANCELLED) & ~Q(kairo_status__in=KAIRO_RELEASED_STATUSES)
+
+
 class ConsultationQuerySet(models.QuerySet):
     def active(self) -> ConsultationQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def held_by_kairo(self) -> ConsultationQuerySet:
+        """Cancelled here, but still holding their window in Kairo Connect."""
+        return self.filter(_held_by_kairo_q())
+
+    def blocking(self) -> ConsultationQuerySet:
+        """Every consultation whose window a new booking may not overlap: the active
+        ones, and those cancelled here that Kairo still holds."""
+        return self.filter(Q(status__in=ACTIVE_STATUSES) | _held_by_kairo_q())
 
     def overlapping(self, starts_at, ends_at) -> ConsultationQuerySet:
         """Windows [start, end) that intersect [starts_at, ends_at); adjacent ones do not."""
@@ -167,6 +188,14 @@ class Consultation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_held_by_kairo(self) -> bool:
+        """Cancelled here, yet Kairo keeps its window (see `held_by_kairo`)."""
+        return (
+            self.status == ConsultationStatus.CANCELLED
+            and self.kairo_status not in KAIRO_RELEASED_STATUSES
+        )
 
     def join_url_for(self, recipient: str) -> str:
         """The join link stored for `recipient` ("patient" or "provider"), "" while Kairo

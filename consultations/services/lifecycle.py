@@ -179,10 +179,12 @@ def _new_time_clash(consultation: Consultation) -> ValidationError | None:
 def consultation_cancel(
     *, consultation: Consultation, actor: AbstractBaseUser, reason: str
 ) -> Consultation:
-    """Cancel here: free the provider's and the patient's slot, record who and why.
+    """Cancel here and record who and why.
 
     Kairo Connect has no cancel endpoint, so nothing is sent: its room stays open (and
-    joinable with the PIN) until it expires. Raises ValidationError `not_cancellable`
+    joinable with the PIN) until it expires, and Kairo keeps refusing an overlapping
+    booking of that provider or patient until then, so the window stays blocked here
+    too (`ConsultationQuerySet.held_by_kairo`). Raises ValidationError `not_cancellable`
     unless the booking is unconfirmed or booked, `reason_required` without a reason.
     """
     reason = " ".join((reason or "").split())

@@ -163,6 +163,34 @@ def test_rules_are_checked_again_and_nothing_is_written(book, make_consultation,
     assert Consultation.objects.count() == 1
 
 
+@pytest.mark.parametrize("party", ["provider", "patient"])
+def test_a_window_kairo_still_holds_is_refused_here_without_calling_kairo(
+    book, sandbox, receptionist, party
+):
+    """Kairo has no cancel operation: the cancelled room keeps its window there until it
+    expires, so rebooking over it is refused here, with no create sent."""
+    cancelled = services.consultation_cancel(
+        consultation=book(), actor=receptionist, reason="El paciente no puede"
+    )
+    other = {"provider": ProviderFactory()} if party == "patient" else {}
+    if party == "provider":
+        other["patient"] = PatientFactory.build(document_number="99887766")
+    creates = sandbox.stats()["createsReceived"]
+    with pytest.raises(ValidationError) as caught:
+        book(scheduled_for=cancelled.starts_at + dt.timedelta(minutes=10), **other)
+    assert caught.value.error_dict[party][0].code == f"{party}_held_by_kairo"
+    assert sandbox.stats()["createsReceived"] == creates
+    assert Consultation.objects.count() == 1
+
+
+def test_back_to_back_with_a_cancelled_window_is_booked(book, sandbox, receptionist):
+    cancelled = services.consultation_cancel(
+        consultation=book(), actor=receptionist, reason="El paciente no puede"
+    )
+    again = book(scheduled_for=cancelled.ends_at)
+    assert again.status == Status.BOOKED
+
+
 def test_a_busy_patient_is_refused_under_patient(book, make_consultation, patient):
     taken = make_consultation(patient=patient)
     submitted = Patient.objects.get(pk=patient.pk)
@@ -398,7 +426,9 @@ def test_refresh_without_a_kairo_id_is_refused_before_any_call(make_consultation
 # --- Cancel ------------------------------------------------------------------------------------
 
 
-def test_cancel_frees_the_slot_and_records_who_and_why(make_consultation, receptionist, sandbox):
+def test_cancel_records_who_and_why_and_kairo_keeps_the_window(
+    make_consultation, receptionist, sandbox
+):
     consultation = make_consultation()
     cancelled = services.consultation_cancel(
         consultation=consultation, actor=receptionist, reason="  El paciente   llamó  "
@@ -414,19 +444,13 @@ def test_cancel_frees_the_slot_and_records_who_and_why(make_consultation, recept
         False,
     )
     assert sandbox.stats()["requestsReceived"] == 0  # Kairo has no cancel
-    rules.provider_free_check(
-        provider=consultation.provider,
-        starts_at=consultation.starts_at,
-        ends_at=consultation.ends_at,
-    )
-
-
-def test_after_cancelling_a_new_booking_in_the_same_window_succeeds(
-    book, make_consultation, provider, receptionist
-):
-    taken = make_consultation(provider=provider)
-    services.consultation_cancel(consultation=taken, actor=receptionist, reason="No vendrá")
-    assert book(scheduled_for=taken.starts_at).status == Status.BOOKED
+    with pytest.raises(ValidationError) as caught:
+        rules.provider_free_check(
+            provider=consultation.provider,
+            starts_at=consultation.starts_at,
+            ends_at=consultation.ends_at,
+        )
+    assert caught.value.code == "provider_held_by_kairo"
 
 
 @pytest.mark.parametrize(

@@ -487,7 +487,7 @@ def test_refresh_is_post_only(reception_client, make_consultation):
     )
 
 
-def test_cancel_asks_for_a_reason_then_frees_the_slot(
+def test_cancel_asks_for_a_reason_and_kairo_keeps_the_slot(
     reception_client, booking_data, make_consultation, provider, sandbox
 ):
     taken = make_consultation(provider=provider)
@@ -501,10 +501,12 @@ def test_cancel_asks_for_a_reason_then_frees_the_slot(
     taken.refresh_from_db()
     assert taken.status == Status.CANCELLED
     assert 'id="outcome-cancelled"' in html(response)
-    # The window is free again here: a new booking there succeeds.
-    rebooked = reception_client.post(NEW, booking_data(when_at=taken.starts_at))
-    assert rebooked.status_code == 302
-    assert Consultation.objects.filter(status=Status.BOOKED).count() == 1
+    # Kairo keeps the cancelled room's window: rebooking it is refused here, on the field.
+    creates = sandbox.stats()["createsReceived"]
+    rebooked = form_of(reception_client.post(NEW, booking_data(when_at=taken.starts_at)))
+    assert rebooked.has_error("provider", "provider_held_by_kairo")
+    assert sandbox.stats()["createsReceived"] == creates
+    assert Consultation.objects.count() == 1
 
 
 def test_a_consultation_that_cannot_be_cancelled_says_so(reception_client, make_consultation):

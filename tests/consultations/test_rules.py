@@ -169,25 +169,66 @@ def test_provider_and_patient_windows_at_the_edges(booked, start_minute, minutes
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("status", "holds_the_slot"),
+    ("status", "kairo_status", "clash"),
     [
-        (ConsultationStatus.SENDING, True),
-        (ConsultationStatus.UNCONFIRMED, True),
-        (ConsultationStatus.BOOKED, True),
-        (ConsultationStatus.IN_PROGRESS, True),
-        (ConsultationStatus.COMPLETED, False),
-        (ConsultationStatus.EXPIRED, False),
-        (ConsultationStatus.CANCELLED, False),
-        (ConsultationStatus.REJECTED, False),
+        (ConsultationStatus.SENDING, "", "provider_busy"),
+        (ConsultationStatus.UNCONFIRMED, "", "provider_busy"),
+        (ConsultationStatus.BOOKED, "Pending", "provider_busy"),
+        (ConsultationStatus.IN_PROGRESS, "InProgress", "provider_busy"),
+        (ConsultationStatus.COMPLETED, "Completed", None),
+        (ConsultationStatus.EXPIRED, "Expired", None),
+        # Kairo has no cancel operation: it keeps the window until the room expires.
+        (ConsultationStatus.CANCELLED, "Pending", "provider_held_by_kairo"),
+        (ConsultationStatus.CANCELLED, "", "provider_held_by_kairo"),  # was unconfirmed
+        (ConsultationStatus.CANCELLED, "Expired", None),
+        (ConsultationStatus.CANCELLED, "Completed", None),
+        (ConsultationStatus.REJECTED, "", None),
     ],
 )
-def test_only_active_consultations_hold_the_slot(make_consultation, status, holds_the_slot):
-    existing = make_consultation(starts_at=START, status=status)
+def test_active_and_kairo_held_consultations_hold_the_slot(
+    make_consultation, status, kairo_status, clash
+):
+    existing = make_consultation(starts_at=START, status=status, kairo_status=kairo_status)
     check = lambda: rules.provider_free_check(provider=existing.provider, **window(0, 30))  # noqa: E731
-    if holds_the_slot:
-        assert code_of(check) == "provider_busy"
+    if clash:
+        assert code_of(check) == clash
     else:
         check()
+
+
+@pytest.mark.django_db
+def test_a_kairo_held_window_names_its_times_for_provider_and_patient(make_consultation):
+    held = make_consultation(
+        starts_at=START, status=ConsultationStatus.CANCELLED, kairo_status="Pending"
+    )
+    with pytest.raises(ValidationError) as caught:
+        rules.patient_free_check(patient=held.patient, **window(10, 30))
+    assert caught.value.code == "patient_held_by_kairo"
+    start = START.astimezone(rules.organization_zone())
+    end = start + dt.timedelta(minutes=30)
+    message = caught.value.messages[0]
+    assert f"{start:%H:%M}–{end:%H:%M}" in message
+    assert "cancelled" in message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("start_minute", [-30, 30])
+def test_back_to_back_with_a_kairo_held_window_is_free(make_consultation, start_minute):
+    held = make_consultation(
+        starts_at=START, status=ConsultationStatus.CANCELLED, kairo_status="Pending"
+    )
+    rules.provider_free_check(provider=held.provider, **window(start_minute, 30))
+    rules.patient_free_check(patient=held.patient, **window(start_minute, 30))
+
+
+@pytest.mark.django_db
+def test_an_active_clash_is_named_before_a_kairo_held_one(make_consultation):
+    held = make_consultation(
+        starts_at=START, status=ConsultationStatus.CANCELLED, kairo_status="Pending"
+    )
+    make_consultation(provider=held.provider, starts_at=START + dt.timedelta(minutes=30))
+    check = lambda: rules.provider_free_check(provider=held.provider, **window(0, 60))  # noqa: E731
+    assert code_of(check) == "provider_busy"
 
 
 @pytest.mark.django_db
