@@ -20,6 +20,11 @@ urlpatterns = [
     path(
         "consultations/<int:pk>/resend/", deliveries.consultation_resend, name="consultation_resend"
     ),
+    path(
+        "consultations/<int:pk>/emails.json",
+        deliveries.consultation_emails_status,
+        name="consultation_emails_status",
+    ),
     path("patients/search.json", booking.patient_search, name="patient_search"),
     path("consultations/export.csv", agenda.consultation_export, name="consultation_export"),
     path("patients/", directory.patient_list, name="patient_list"),

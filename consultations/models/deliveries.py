@@ -32,6 +32,9 @@ class Delivery(models.Model):
         # Kairo reported another time for a consultation already announced: the new
         # time, with a calendar file whose raised SEQUENCE replaces the old event.
         TIME_CHANGED = "time_changed", _("New time")
+        # Cancelled here: says so, without the PIN or a link, with a calendar file that
+        # removes the event (the same UID, a raised SEQUENCE).
+        CANCELLED = "cancelled", _("Cancellation")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -83,6 +86,12 @@ class Delivery(models.Model):
                 fields=["consultation", "recipient"],
                 condition=Q(kind="booking"),
                 name="delivery_one_booking_message",
+            ),
+            # A consultation is cancelled once, so its cancellation is written once.
+            models.UniqueConstraint(
+                fields=["consultation", "recipient"],
+                condition=Q(kind="cancelled"),
+                name="delivery_one_cancellation_message",
             ),
             models.UniqueConstraint(
                 fields=["consultation", "recipient", "reminder_offset_minutes"],

@@ -7,6 +7,7 @@ Re-exported here so callers write `from consultations import services` and
 from consultations.services.booking import BookingRefused, consultation_book
 from consultations.services.deliveries import (
     booking_deliveries_schedule,
+    cancellation_deliveries_schedule,
     deliveries_resume,
     delivery_resend,
     delivery_resend_allowed,
@@ -28,6 +29,7 @@ __all__ = [
     "BookingRefused",
     "RefreshTimeClash",
     "booking_deliveries_schedule",
+    "cancellation_deliveries_schedule",
     "consultation_book",
     "consultation_cancel",
     "consultation_refresh",

@@ -16,6 +16,7 @@ from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
 from consultations.services.deliveries import (
     booking_deliveries_schedule,
+    cancellation_deliveries_schedule,
     time_change_deliveries_schedule,
 )
 from consultations.services.kairo_sync import (
@@ -179,13 +180,17 @@ def _new_time_clash(consultation: Consultation) -> ValidationError | None:
 def consultation_cancel(
     *, consultation: Consultation, actor: AbstractBaseUser, reason: str
 ) -> Consultation:
-    """Cancel here and record who and why.
+    """Cancel here, record who and why, and tell the patient and the provider.
 
-    Kairo Connect has no cancel endpoint, so nothing is sent: its room stays open (and
-    joinable with the PIN) until it expires, and Kairo keeps refusing an overlapping
-    booking of that provider or patient until then, so the window stays blocked here
-    too (`ConsultationQuerySet.held_by_kairo`). Raises ValidationError `not_cancellable`
-    unless the booking is unconfirmed or booked, `reason_required` without a reason.
+    Kairo Connect has no cancel endpoint (contract "Endpoints"), so nothing is sent to
+    Kairo: its room stays open (and joinable with the PIN) until it expires, and Kairo
+    keeps refusing an overlapping booking of that provider or patient until then, so
+    the window stays blocked here too (`ConsultationQuerySet.held_by_kairo`).
+    Raises the consultation's calendar SEQUENCE and queues the cancellation messages
+    (`cancellation_deliveries_schedule`: the patient, and the provider unless
+    EMAIL_PROVIDER_MESSAGES is off), sent after the commit; reminders still queued are
+    then skipped by the sender. Raises ValidationError `not_cancellable` unless the
+    booking is unconfirmed or booked, `reason_required` without a reason.
     """
     reason = " ".join((reason or "").split())
     if not reason:
@@ -205,6 +210,8 @@ def consultation_cancel(
         current.cancelled_at = timezone.now()
         current.cancelled_by = actor
         current.cancellation_reason = reason[:300]
+        # The cancelling calendar file must outrank every file sent before it.
+        current.calendar_sequence += 1
         current.save()
         event_record(
             current,
@@ -212,6 +219,7 @@ def consultation_cancel(
             actor=actor,
             detail={**status_detail(before, current), "kairo_notified": False},
         )
+        cancellation_deliveries_schedule(consultation=current, actor=actor)
     return current
 
 

@@ -6,12 +6,14 @@ page, a form error or a 404, never a 500.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -209,6 +211,9 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
         "is_sending": status == ConsultationStatus.SENDING,
         "is_rejected": status == ConsultationStatus.REJECTED,
         "is_cancelled": status == ConsultationStatus.CANCELLED,
+        # What cancelling does, or did (the cancel page and the "cancelled" notice).
+        "held_window": _held_window(consultation),
+        "provider_messages": settings.EMAIL_PROVIDER_MESSAGES,
         "unconfirmed_code": None,
         "unconfirmed_reason": None,
         **emails_context(consultation),
@@ -217,6 +222,18 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
         context["unconfirmed_code"] = code = _unconfirmed_code(outcome)
         context["unconfirmed_reason"] = UNCONFIRMED_REASONS.get(code, UNCONFIRMED_REASON_OTHER)
     return context
+
+
+def _held_window(consultation: Consultation) -> str:
+    """`2026-12-02 10:00–10:30 (America/Bogota)`: the window Kairo Connect keeps for the
+    consultation once cancelled here, on the organization's clock."""
+    zone = rules.organization_zone()
+    start = consultation.starts_at.astimezone(zone)
+    end = consultation.ends_at.astimezone(zone)
+    end_format = "H:i" if start.date() == end.date() else "Y-m-d H:i"
+    return (
+        f"{dateformat.format(start, 'Y-m-d H:i')}–{dateformat.format(end, end_format)} ({zone.key})"
+    )
 
 
 def _unconfirmed_code(outcome: ConsultationEvent) -> str:
@@ -288,7 +305,8 @@ def consultation_refresh(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.change_consultation", raise_exception=True)
 def consultation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: confirm, with a reason. POST: cancel here (Kairo has no cancel)."""
+    """GET: what cancelling does, and a reason to give. POST: cancel here (Kairo has no
+    cancel), which emails the patient and the provider; the confirmation says so."""
     consultation = get_object_or_404(consultation_for_page(), pk=pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -301,17 +319,34 @@ def consultation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_service_errors(error)
         else:
-            messages.success(
-                request,
-                _(
-                    "Cancelled here; the time is free again. Kairo Connect has no way to cancel: "
-                    "its room stays open until it expires."
-                ),
-            )
+            messages.success(request, _cancelled_text(consultation))
             return redirect("consultation_detail", pk=pk)
     return render(
         request, "consultations/cancel.html", {**_page_context(consultation, None), "form": form}
     )
+
+
+def _cancelled_text(consultation: Consultation) -> str:
+    """The confirmation after cancelling: exactly what happened and what did not."""
+    if settings.EMAIL_PROVIDER_MESSAGES:
+        told = _(
+            "Cancelled here. The patient and the provider are being emailed that it is cancelled."
+        )
+    else:
+        told = _(
+            "Cancelled here. The patient is being emailed that it is cancelled; this clinic "
+            "does not email providers, so tell the provider yourself."
+        )
+    held = _(
+        "Kairo Connect has no cancel operation: it keeps %(window)s for the cancelled room "
+        "until it expires, so %(provider)s and %(patient)s cannot be booked through Kairo "
+        "Connect at an overlapping time until then."
+    ) % {
+        "window": _held_window(consultation),
+        "provider": consultation.provider.name,
+        "patient": consultation.patient.name,
+    }
+    return f"{told} {held}"
 
 
 def _id(value: str) -> int:

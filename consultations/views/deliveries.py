@@ -1,14 +1,16 @@
-"""The consultation page's email deliveries: what the partial shows, and "Resend"."""
+"""The consultation page's email deliveries: what the partial shows, their status as
+JSON for the result page to follow, and "Resend"."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import date as date_filter
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from consultations import services
 from consultations.models import Consultation, Delivery
@@ -29,6 +31,47 @@ def emails_context(consultation: Consultation) -> dict:
             consultation=consultation, recipient=Delivery.Recipient.PROVIDER
         ),
     }
+
+
+# A delivery in these states may still change: the result page keeps asking.
+PENDING_STATES = (Delivery.State.QUEUED, Delivery.State.SENDING)
+
+
+@require_GET
+@permission_required("consultations.view_consultation", raise_exception=True)
+def consultation_emails_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The state of each delivery of consultation `pk`, for the result page to update
+    its "Emails" table without a reload (static/js/emails.js). Only what the table's
+    State, Attempts and Details cells show: never an address, a link or a PIN (the
+    last error is safe text by construction, see `safe_error`)."""
+    consultation = get_object_or_404(Consultation, pk=pk)
+    deliveries = [
+        {
+            "id": delivery.pk,
+            "state": delivery.state,
+            "state_label": delivery.get_state_display(),
+            "attempts": delivery.attempts,
+            "detail": _delivery_detail(delivery),
+            "error": delivery.last_error if delivery.state != Delivery.State.SENT else "",
+        }
+        for delivery in consultation.deliveries.order_by("-created_at", "-id")
+    ]
+    return JsonResponse(
+        {
+            "pending": any(row["state"] in PENDING_STATES for row in deliveries),
+            "deliveries": deliveries,
+        }
+    )
+
+
+def _delivery_detail(delivery: Delivery) -> str:
+    """The Details cell's first line, as templates/consultations/partials/emails.html
+    words it."""
+    if delivery.sent_at:
+        return f"{_('sent')} {date_filter(delivery.sent_at, 'Y-m-d H:i')}"
+    if delivery.state == Delivery.State.QUEUED and delivery.next_attempt_at:
+        return f"{_('next attempt')} {date_filter(delivery.next_attempt_at, 'Y-m-d H:i')}"
+    return ""
 
 
 @require_POST

@@ -437,12 +437,13 @@ def test_cancel_records_who_and_why_and_kairo_keeps_the_window(
     assert cancelled.cancelled_by == receptionist
     assert cancelled.cancelled_at is not None
     assert cancelled.cancellation_reason == "El paciente llamó"
-    event = cancelled.events.get()
-    assert (event.kind, event.actor, event.detail["kairo_notified"]) == (
-        Kind.CANCELLED,
-        receptionist,
-        False,
-    )
+    event = cancelled.events.get(kind=Kind.CANCELLED)
+    assert (event.actor, event.detail["kairo_notified"]) == (receptionist, False)
+    # The patient and the provider are told (consultations/services/deliveries).
+    assert sorted(cancelled.deliveries.values_list("recipient", "kind")) == [
+        ("patient", "cancelled"),
+        ("provider", "cancelled"),
+    ]
     assert sandbox.stats()["requestsReceived"] == 0  # Kairo has no cancel
     with pytest.raises(ValidationError) as caught:
         rules.provider_free_check(

@@ -192,12 +192,52 @@ def test_patient_message_holds_the_consultation_facts_and_who_to_call(booked, se
 
 def test_without_a_specialty_or_clinic_phone_neither_is_shown(booked, settings):
     settings.CLINIC_PHONE = ""
+    settings.CLINIC_EMAIL = "recepcion@clinica.example"
     consultation = booked(language="en", provider=ProviderFactory(name="Dr. Pedro Gómez Ruiz"))
     text = parts(build(consultation, "patient"))["text/plain"]
 
     assert "With: Dr. Pedro Gómez Ruiz\n" in text
     assert "Reply to this email" in text
     assert "Call " not in text
+
+
+@pytest.mark.parametrize(
+    ("clinic_email", "clinic_phone", "present", "absent"),
+    [
+        # A real reply-to address: "reply"; no phone: no "call".
+        ("recepcion@clinica.example", "", ["Reply to this email to reach Clínica."], ["Call "]),
+        # No reply-to address: never "reply"; the phone instead.
+        ("", "+57 601 555 0101", ["Call Clínica at +57 601 555 0101."], ["Reply", "reply"]),
+        # Neither: no contact line at all.
+        ("", "", [], ["Reply", "reply", "Call ", "Questions"]),
+        # Both: call, or reply.
+        (
+            "recepcion@clinica.example",
+            "+57 601 555 0101",
+            ["Call Clínica at +57 601 555 0101, or reply to this email."],
+            [],
+        ),
+    ],
+)
+@pytest.mark.parametrize("kind", ["booking", "cancelled"])
+def test_patients_are_told_to_reply_only_when_a_reply_to_address_exists(
+    booked, settings, clinic_email, clinic_phone, present, absent, kind
+):
+    settings.CLINIC_NAME = "Clínica"
+    settings.CLINIC_EMAIL = clinic_email
+    settings.CLINIC_PHONE = clinic_phone
+    consultation = booked(language="en")
+    if kind == "cancelled":
+        consultation.status = "cancelled"
+    message = build(consultation, "patient", kind)
+    content = parts(message)
+
+    for part in (content["text/plain"], content["text/html"]):
+        for text in present:
+            assert text in part
+        for text in absent:
+            assert text not in part
+    assert message.reply_to == ([clinic_email] if clinic_email else [])
 
 
 def test_sender_reply_to_recipient_and_headers(booked, settings):
@@ -213,8 +253,11 @@ def test_sender_reply_to_recipient_and_headers(booked, settings):
     assert message.connection is connection
     assert parsed(message)["Auto-Submitted"] == "auto-generated"
 
+    # No clinic address: no Reply-To (a reply would reach the sender, likely unread).
     settings.CLINIC_EMAIL = ""
-    assert build(booked(), "patient").reply_to == ["Clínica <no-reply@clinica.example>"]
+    message = build(booked(), "patient")
+    assert message.reply_to == []
+    assert "Reply-To" not in parsed(message)
 
 
 def test_the_message_sends_as_built(booked):
@@ -397,6 +440,22 @@ def test_immediate_consultation_says_now_and_has_no_calendar_file(immediate):
     assert patient.subject.endswith("is ready: join now")
     assert "When: Now: the consultation is ready to join" in patient.body
     assert "Now: the consultation is ready to join" in parts(patient)["text/html"]
+
+
+@pytest.mark.parametrize("kind", ["booking", "resend"])
+def test_immediate_consultation_reads_as_join_now(immediate, settings, kind):
+    settings.CLINIC_PHONE = "+57 601 555 0101"
+    patient = parts(build(immediate, "patient", kind))
+    for part in (patient["text/plain"], patient["text/html"]):
+        assert "Join now, from a quiet place" in part
+        assert "Questions? Call" in part
+        assert "a few minutes early" not in part
+        assert "change the time" not in part
+    # The provider's message is in the clinic language (Spanish).
+    provider = parts(build(immediate, "provider", kind))
+    for part in (provider["text/plain"], provider["text/html"]):
+        assert "Ingrese ahora" in part
+        assert "unos minutos antes" not in part
 
 
 # --- Calendar file --------------------------------------------------------------------------

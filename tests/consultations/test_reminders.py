@@ -173,7 +173,8 @@ def test_a_reminder_queued_before_a_cancellation_is_not_sent(
         services.consultation_cancel(
             consultation=consultation, actor=receptionist, reason="El paciente no puede"
         )
-        delivery = services.delivery_send(delivery_id=consultation.deliveries.get().pk)
+        reminder = consultation.deliveries.get(kind="reminder")
+        delivery = services.delivery_send(delivery_id=reminder.pk)
     assert (delivery.state, delivery.last_error) == (
         State.FAILED,
         "Skipped: consultation cancelled",

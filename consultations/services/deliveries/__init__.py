@@ -15,6 +15,9 @@ The shape (issue 5, "Delivery you can see"):
 - When Kairo moves a consultation already announced, `time_change_deliveries_schedule`
   queues a "new time" message to whoever was written to, with the raised calendar
   SEQUENCE, in the transaction that records the new time.
+- Cancelling here queues a cancellation to the patient and the provider
+  (`cancellation_deliveries_schedule`): no PIN, no link, and a calendar file that
+  removes the event.
 - Uniqueness constraints make the booking message and each reminder exactly-once even
   when two schedulers race: the second insert fails and is skipped.
 
@@ -27,6 +30,7 @@ Nothing here logs or records an address, a join link or a PIN.
 
 from consultations.services.deliveries.scheduling import (
     booking_deliveries_schedule,
+    cancellation_deliveries_schedule,
     delivery_resend,
     delivery_resend_allowed,
     reminders_send_due,
@@ -44,6 +48,7 @@ __all__ = [
     "ABANDONED_AFTER",
     "OVERDUE_GRACE",
     "booking_deliveries_schedule",
+    "cancellation_deliveries_schedule",
     "deliveries_resume",
     "delivery_resend",
     "delivery_resend_allowed",

@@ -110,6 +110,39 @@ def time_change_deliveries_schedule(
     return created
 
 
+def cancellation_deliveries_schedule(
+    *, consultation: Consultation, actor: AbstractBaseUser | None = None
+) -> list[Delivery]:
+    """Queue the cancellation messages of `consultation`, just cancelled here.
+
+    Call inside the transaction that cancelled it, holding its row lock, after raising
+    its `calendar_sequence` (the cancelling calendar file must outrank every file sent
+    before). Creates a `cancelled` delivery for the patient, and for the provider unless
+    EMAIL_PROVIDER_MESSAGES is off, whether or not they were written to before (a
+    booking never confirmed was still agreed with the patient), records an `email`
+    event for each (by `actor`) and schedules their send tasks for after the commit.
+    A recipient who already has one gets no second. Returns the deliveries created.
+    Raises ValueError unless the consultation is cancelled.
+    """
+    if consultation.status != Status.CANCELLED:
+        raise ValueError("only a cancelled consultation gets cancellation messages")
+    created = []
+    for recipient in _recipients():
+        delivery = _insert_once(
+            consultation=consultation, recipient=recipient, kind=DeliveryKind.CANCELLED
+        )
+        if delivery is None:
+            continue
+        event_record(
+            consultation,
+            ConsultationEvent.Kind.EMAIL,
+            actor=actor,
+            detail=_event_detail(delivery, calendar_sequence=consultation.calendar_sequence),
+        )
+        created.append(delivery)
+    return created
+
+
 def delivery_resend(
     *, consultation: Consultation, recipient: str, actor: AbstractBaseUser
 ) -> Delivery:

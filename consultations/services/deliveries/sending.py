@@ -49,8 +49,8 @@ def delivery_send(*, delivery_id: int) -> Delivery | None:
     Does nothing unless the delivery is queued and due, which it claims atomically, so
     a task run twice (or by two workers) sends once. Reads the recipient's current
     address and records it on the delivery. A consultation no longer waiting for this
-    message (cancelled, over; for a reminder: no longer booked, or started) fails the
-    delivery without sending. A mail-server or network failure is never raised: it is
+    message (cancelled, over; for a reminder: no longer booked, or started; for a
+    cancellation: over) fails the delivery without sending. A mail-server or network failure is never raised: it is
     recorded (attempts, a safe `last_error`) and retried after the next delay in
     EMAIL_RETRY_DELAYS_SECONDS, enqueued with `run_after`; after the last one the
     delivery is *failed*. Records an `email` event when it is sent or fails for good.
@@ -120,6 +120,12 @@ def delivery_send(*, delivery_id: int) -> Delivery | None:
 def _skip_reason(delivery: Delivery, *, now: dt.datetime) -> str:
     """Why this message must not go out any more ("" when it should)."""
     consultation = delivery.consultation
+    if delivery.kind == DeliveryKind.CANCELLED:
+        if consultation.status != Status.CANCELLED:
+            return f"Skipped: consultation {consultation.status}"
+        if now >= consultation.ends_at:
+            return "Skipped: consultation already over"
+        return ""
     if delivery.kind == DeliveryKind.REMINDER:
         if consultation.status != Status.BOOKED:
             return f"Skipped: consultation {consultation.status}"

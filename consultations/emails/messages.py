@@ -1,4 +1,4 @@
-"""The join-link messages: patient and provider emails and their calendar file.
+"""The messages: patient and provider emails with the join link, and the cancellation.
 
 Builds messages; sends nothing itself (delivery, retries and reminders live in the
 services and tasks that call `message_build`). Nothing here logs: a message holds a PIN,
@@ -13,6 +13,13 @@ Safety rules every builder here keeps:
 - Each recipient's message, HTML and calendar file carry only that recipient's link:
   the patient link and the provider link open the same room as different participants
   (contract: `participantAccess`), so one must never reach the other party.
+- A cancellation carries neither the PIN nor a link: Kairo Connect has no cancel
+  operation (contract "Endpoints"), so the room stays joinable until it expires, and a
+  message saying "cancelled" is no place to hand out its key.
+- Patients are told to reply only when the clinic has a reply-to address
+  (CLINIC_EMAIL); without one, to call CLINIC_PHONE, or nothing.
+
+The calendar files themselves are built in `consultations.emails.calendar`.
 """
 
 from __future__ import annotations
@@ -20,12 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from email.charset import Charset
-from email.mime.text import MIMEText
-from email.utils import parseaddr
-from urllib.parse import urlsplit
 
-import icalendar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -35,17 +37,16 @@ from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from consultations.models import Consultation, Delivery
+from consultations.emails.calendar import (
+    CALENDAR_METHOD,
+    CANCEL_METHOD,
+    calendar_filename,
+    calendar_part,
+    cancel_ics,
+    publish_ics,
+)
+from consultations.models import Consultation, ConsultationStatus, Delivery
 from consultations.rules import organization_zone
-
-CALENDAR_FILENAME = "consulta.ics"
-# PUBLISH, not REQUEST (RFC 5546): REQUEST makes the patient an attendee whose client
-# offers Accept/Decline and mails the answer to the organizer. Nobody reads those
-# answers, and a patient pressing "Decline" would believe the consultation cancelled.
-# PUBLISH just puts the event in the calendar; a later file with the same UID and a
-# higher SEQUENCE replaces it when the time changes.
-CALENDAR_METHOD = "PUBLISH"
-CALENDAR_PRODID = "-//Kairo Connect clinic booking desk//consultations//EN"
 
 # Names in a subject are cut to this many characters: a subject is a preview line.
 _SUBJECT_NAME_MAX = 60
@@ -70,10 +71,15 @@ def message_build(
     language (providers: settings.LANGUAGE_CODE), with the calendar file attached for a
     scheduled consultation. Sends nothing.
 
+    `kind` "cancelled" (a consultation cancelled here) says so, with neither the PIN nor
+    a link, and attaches, for a scheduled consultation, the calendar file that removes
+    the event (METHOD:CANCEL, the same UID, the consultation's raised SEQUENCE).
+
     Raises ValueError for an unknown recipient or kind, a provider reminder, a reminder
     without a positive offset or for an immediate consultation, a new time for an
     immediate consultation, a consultation without
-    this recipient's join link or a PIN (nothing to send), or a `to_address` that is not
+    this recipient's join link or a PIN (nothing to send), a cancellation of a
+    consultation that is not cancelled, or a `to_address` that is not
     one valid address. The error text never holds the address, link or PIN.
     """
     _check_recipient(recipient)
@@ -92,8 +98,13 @@ def message_build(
             raise ValueError("a reminder needs reminder_offset_minutes > 0")
     if kind == "time_changed" and consultation.is_immediate:
         raise ValueError("an immediate consultation has no time to change")
-    join_url = _join_url(consultation, recipient)
+    cancelled = kind == Delivery.Kind.CANCELLED
+    if cancelled and consultation.status != ConsultationStatus.CANCELLED:
+        raise ValueError("a cancellation message needs a cancelled consultation")
+    # A cancellation carries no link (nor PIN): nothing of the room is needed or given.
+    join_url = "" if cancelled else _join_url(consultation, recipient)
     address = _address_check(to_address)
+    template = f"{recipient}_cancelled" if cancelled else recipient
 
     language = _language(consultation, recipient)
     with translation.override(language):
@@ -105,28 +116,36 @@ def message_build(
             reminder_offset_minutes=reminder_offset_minutes,
         )
         subject = _subject(context)
-        text = _text_tidy(render_to_string(f"consultations/emails/{recipient}.txt", context))
-        html = render_to_string(f"consultations/emails/{recipient}.html", context)
-        ics = (
-            None
-            if consultation.is_immediate
-            else _calendar_ics(
+        text = _text_tidy(render_to_string(f"consultations/emails/{template}.txt", context))
+        html = render_to_string(f"consultations/emails/{template}.html", context)
+        other_party_name = context["provider_name" if recipient == "patient" else "patient_name"]
+        if consultation.is_immediate:
+            ics = None
+        elif cancelled:
+            ics = cancel_ics(
+                consultation,
+                summary=_cancelled_summary(recipient, other_party_name),
+                attendee_address=address,
+                attendee_name=context[f"{recipient}_name"],
+                organizer_name=context["clinic_name"],
+            )
+        else:
+            ics = _calendar_ics(
                 consultation,
                 recipient=recipient,
                 join_url=join_url,
-                other_party_name=context[
-                    "provider_name" if recipient == "patient" else "patient_name"
-                ],
+                other_party_name=other_party_name,
                 consultation_type_name=context["consultation_type_name"],
             )
-        )
 
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address],
-        reply_to=[settings.CLINIC_EMAIL or settings.DEFAULT_FROM_EMAIL],
+        # Only a real reply-to: without CLINIC_EMAIL a reply would reach the sender,
+        # often an unread mailbox, and the message does not invite one (`contact_line`).
+        reply_to=[settings.CLINIC_EMAIL] if settings.CLINIC_EMAIL else None,
         headers={
             "Content-Language": language,
             # RFC 3834: an automatic message; vacation responders should not answer it.
@@ -136,7 +155,13 @@ def message_build(
     )
     message.attach_alternative(html, "text/html")
     if ics is not None:
-        message.attach(_calendar_part(ics))
+        message.attach(
+            calendar_part(
+                ics,
+                method=CANCEL_METHOD if cancelled else CALENDAR_METHOD,
+                filename=calendar_filename(language, cancelled=cancelled),
+            )
+        )
     return message
 
 
@@ -190,42 +215,20 @@ def _calendar_ics(
             _("Join a few minutes early. The room asks for the PIN when you join."),
         ]
     )
-
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", CALENDAR_PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", CALENDAR_METHOD)
-
-    event = icalendar.Event()
-    event.add("uid", calendar_uid(consultation))
-    event.add("dtstamp", timezone.now().astimezone(dt.UTC))
-    event.add("dtstart", consultation.starts_at.astimezone(dt.UTC))
-    event.add("dtend", consultation.ends_at.astimezone(dt.UTC))
-    # RFC 5546 wants SEQUENCE present once it is above 0; always writing it is simpler.
-    event.add("sequence", consultation.calendar_sequence)
-    event.add("summary", summary)
-    event.add("description", description)
-    event.add("url", join_url)
-    event.add("location", join_url)
-    event.add("status", "CONFIRMED")
-    # RFC 5546 requires an ORGANIZER in a PUBLISH: the clinic, at its reply-to address.
-    organizer_address = parseaddr(settings.CLINIC_EMAIL or settings.DEFAULT_FROM_EMAIL)[1]
-    if organizer_address:
-        organizer = icalendar.vCalAddress(f"mailto:{organizer_address}")
-        organizer.params["cn"] = icalendar.vText(_single_line(settings.CLINIC_NAME))
-        event.add("organizer", organizer)
-    calendar.add_component(event)
-    return calendar.to_ical()
+    return publish_ics(
+        consultation,
+        summary=summary,
+        description=description,
+        join_url=join_url,
+        organizer_name=_single_line(settings.CLINIC_NAME),
+    )
 
 
-def calendar_uid(consultation: Consultation) -> str:
-    """The consultation's calendar UID: the same in every file sent for it (booking,
-    resends, a changed time), so calendar programs update one event instead of adding
-    another. Scoped by the site's host name, as RFC 5545 recommends."""
-    if consultation.pk is None:
-        raise ValueError("an unsaved consultation has no calendar UID")
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"consultation-{consultation.pk}@{host}"
+def _cancelled_summary(recipient: str, other_party_name: str) -> str:
+    """The cancelling calendar file's SUMMARY, in the active language."""
+    if recipient == "patient":
+        return _("Cancelled: video consultation with %(provider)s") % {"provider": other_party_name}
+    return _("Cancelled: video consultation with %(patient)s") % {"patient": other_party_name}
 
 
 # --- Building blocks -----------------------------------------------------------------------
@@ -330,9 +333,11 @@ def _context(
         "is_resend": kind == "resend",
         "is_reminder": kind == "reminder",
         "is_time_changed": kind == "time_changed",
+        "is_cancelled": kind == "cancelled",
         "is_immediate": consultation.is_immediate,
         "join_url": join_url,
-        "pin": consultation.access_pin,
+        # Never in a cancellation: its templates do not show it, and it is not even here.
+        "pin": "" if kind == "cancelled" else consultation.access_pin,
         "patient_name": _single_line(consultation.patient.name),
         "provider_name": _single_line(consultation.provider.name),
         "specialty_name": _single_line(specialty.name) if specialty else "",
@@ -359,7 +364,7 @@ def _context(
     )
     context["when_text"] = (
         _("Now: the consultation is ready to join")
-        if consultation.is_immediate
+        if consultation.is_immediate and not context["is_cancelled"]
         else _("%(date)s, %(start)s–%(end)s %(zone)s")
         % {
             "date": context["date_text"],
@@ -374,11 +379,16 @@ def _context(
         else _("Hello %(provider_name)s,") % {"provider_name": context["provider_name"]}
     )
     context["intro"] = _intro(context)
+    context["contact_line"] = _contact_line(context) if recipient == "patient" else ""
     context["duration_text"] = ngettext(
         "%(minutes)s minute", "%(minutes)s minutes", consultation.duration_id
     ) % {"minutes": consultation.duration_id}
     if consultation.is_immediate:
         context["calendar_note"] = ""
+    elif kind == "cancelled":
+        context["calendar_note"] = _(
+            "The attached calendar file removes the consultation from your calendar."
+        )
     elif kind == "time_changed":
         context["calendar_note"] = _(
             "The attached calendar file moves the consultation in your calendar to the new time."
@@ -390,8 +400,34 @@ def _context(
     return context
 
 
+def _contact_line(context: dict) -> str:
+    """How a patient reaches the clinic, saying only what is true: "reply" only with a
+    real reply-to address (CLINIC_EMAIL), "call" only with CLINIC_PHONE; "" with
+    neither. Led by the question this message raises."""
+    if context["is_cancelled"]:
+        lead = _("Would you like another time?")
+    elif context["is_immediate"]:
+        lead = _("Questions?")
+    else:
+        lead = _("Questions, or need to change the time?")
+    names = {"clinic_name": context["clinic_name"], "clinic_phone": context["clinic_phone"]}
+    if context["clinic_phone"] and settings.CLINIC_EMAIL:
+        how = _("Call %(clinic_name)s at %(clinic_phone)s, or reply to this email.") % names
+    elif context["clinic_phone"]:
+        how = _("Call %(clinic_name)s at %(clinic_phone)s.") % names
+    elif settings.CLINIC_EMAIL:
+        how = _("Reply to this email to reach %(clinic_name)s.") % names
+    else:
+        return ""
+    return f"{lead} {how}"
+
+
 def _intro(context: dict) -> str:
     """The message's opening line: what happened, for this recipient."""
+    if context["is_cancelled"]:
+        if context["recipient"] == "patient":
+            return _("Your video consultation has been cancelled.")
+        return _("This video consultation has been cancelled.")
     if context["recipient"] == "patient":
         if context["is_reminder"]:
             return _("Reminder: your video consultation is %(reminder_phrase)s.") % {
@@ -432,7 +468,12 @@ def _subject(context: dict) -> str:
     }
     if context["recipient"] == "patient":
         provider = _shortened(context["provider_name"])
-        if context["is_reminder"]:
+        if context["is_cancelled"]:
+            subject = _(
+                "Cancelled: your video consultation with %(provider)s on "
+                "%(date)s, %(time)s %(zone)s"
+            ) % {"provider": provider, **moment}
+        elif context["is_reminder"]:
             subject = _(
                 "Reminder: your video consultation with %(provider)s is %(in_time)s "
                 "(%(date)s, %(time)s %(zone)s)"
@@ -452,7 +493,11 @@ def _subject(context: dict) -> str:
             ) % {"provider": provider, **moment}
     else:
         patient = _shortened(context["patient_name"])
-        if context["is_time_changed"]:
+        if context["is_cancelled"]:
+            subject = _(
+                "Cancelled: video consultation with %(patient)s on %(date)s, %(time)s %(zone)s"
+            ) % {"patient": patient, **moment}
+        elif context["is_time_changed"]:
             subject = _(
                 "New time for the video consultation with %(patient)s: %(date)s, %(time)s %(zone)s"
             ) % {"patient": patient, **moment}
@@ -473,17 +518,3 @@ def _text_tidy(text: str) -> str:
     template tags leave behind."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
-
-
-def _calendar_part(ics: bytes) -> MIMEText:
-    """The .ics as a `text/calendar; method=PUBLISH` attachment (RFC 6047 wants the
-    Content-Type's method to match the file's METHOD)."""
-    # 8bit rather than MIME's default base64 for UTF-8, as Django does for the text
-    # parts: RFC 5545 folds lines at 75 octets, and the file stays readable in the
-    # console backend's output and in the mail server's logs of the message structure.
-    charset = Charset("utf-8")
-    charset.body_encoding = None
-    part = MIMEText(ics.decode("utf-8"), "calendar", charset)
-    part.set_param("method", CALENDAR_METHOD)
-    part.add_header("Content-Disposition", "attachment", filename=CALENDAR_FILENAME)
-    return part
