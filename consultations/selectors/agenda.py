@@ -334,6 +334,11 @@ def consultation_filtered(
 
 # --- CSV export ---------------------------------------------------------------------------
 
+# The cell separator of each export format. Excel reads a CSV with the list separator of
+# the computer's regional settings: ";" in Colombia (where "," is the decimal mark), ","
+# in the United States and for most other programs.
+CSV_DELIMITERS = {"excel": ";", "csv": ","}
+
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
 # tab and carriage return are in OWASP's list too.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
