@@ -8,6 +8,8 @@ defaulted: a missing secret key or allowed hosts stops the process at startup.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import warnings
 import zoneinfo
 from pathlib import Path
@@ -161,6 +163,28 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
     ) from exc
 # Every time on screen is in the organization's zone, the one Kairo Connect uses.
 TIME_ZONE = ORGANIZATION_TIME_ZONE
+
+# --- Agenda ---------------------------------------------------------------------------
+
+
+def _clock_time(name: str, text: str) -> dt.time:
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text.strip())
+    if match is None:
+        raise ImproperlyConfigured(
+            f"{name}={text!r} is not a time of day as HH:MM (for example 06:00 or 20:00)."
+        )
+    return dt.time(int(match[1]), int(match[2]))
+
+
+# The clinic's opening hours, local time: the agenda always shows at least this part of
+# each day; a consultation outside them widens the day shown.
+AGENDA_DAY_STARTS = _clock_time("AGENDA_DAY_STARTS", env.str("AGENDA_DAY_STARTS", default="06:00"))
+AGENDA_DAY_ENDS = _clock_time("AGENDA_DAY_ENDS", env.str("AGENDA_DAY_ENDS", default="20:00"))
+if AGENDA_DAY_STARTS >= AGENDA_DAY_ENDS:
+    raise ImproperlyConfigured(
+        f"AGENDA_DAY_STARTS ({AGENDA_DAY_STARTS:%H:%M}) must be before "
+        f"AGENDA_DAY_ENDS ({AGENDA_DAY_ENDS:%H:%M})."
+    )
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"

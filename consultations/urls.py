@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", frame.health, name="health"),
+    path("catalogs/", frame.catalogs, name="catalogs"),
     path("agenda/", agenda.agenda, name="agenda"),
     path("consultations/", agenda.consultation_list, name="consultation_list"),
     path("consultations/new/", booking.consultation_new, name="consultation_new"),

@@ -160,3 +160,18 @@ class ConsultationFilterForm(SearchForm):
                 ),
             )
         return cleaned
+
+
+class ExportFormatForm(forms.Form):
+    """Which kind of CSV the consultations export writes (`?format=`): "excel" for Excel
+    with Colombian regional settings, whose list separator is ";" (the comma is the
+    decimal mark there), or "csv", comma-separated, for other programs. Default "csv"."""
+
+    format = forms.ChoiceField(
+        label=_("Export format"),
+        required=False,
+        choices=[("excel", _("Excel (Colombia)")), ("csv", _("CSV"))],
+    )
+
+    def clean_format(self) -> str:
+        return self.cleaned_data["format"] or "csv"

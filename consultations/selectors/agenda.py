@@ -24,9 +24,9 @@ from consultations.selectors.directory import patient_search_condition
 
 # Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line).
 REM_PER_MINUTE = 0.1
-# The hours shown when nothing falls outside them; earlier or later bookings widen it.
-FIRST_HOUR = 7
-LAST_HOUR = 20
+# Blocks shorter than this (under 20 minutes) have room for one line only: the template
+# puts the time and the patient's name on it.
+SHORT_BLOCK_REM = 2.0
 
 
 def organization_today() -> dt.date:
@@ -64,10 +64,22 @@ class AgendaBlock:
     # The window runs past the day's start or end (a consultation across midnight).
     continues_before: bool = False
     continues_after: bool = False
+    # Cancelled here, but Kairo Connect still keeps this time (its window has not ended).
+    held_by_kairo: bool = False
 
     @property
     def status(self) -> str:
         return self.consultation.status
+
+    @property
+    def status_label(self) -> str:
+        if self.held_by_kairo:
+            return _("Cancelled, held by Kairo")
+        return self.consultation.get_status_display()
+
+    @property
+    def is_short(self) -> bool:
+        return self.height < SHORT_BLOCK_REM
 
     @property
     def style(self) -> str:
@@ -95,6 +107,19 @@ class HourMark:
 
 
 @dataclass(frozen=True)
+class ClosedBand:
+    """A stretch of the grid outside opening hours, shown only because a consultation
+    falls there."""
+
+    top: float
+    height: float
+
+    @property
+    def style(self) -> str:
+        return f"top: {self.top:.2f}rem; height: {self.height:.2f}rem;"
+
+
+@dataclass(frozen=True)
 class AgendaDay:
     day: dt.date
     zone_name: str
@@ -105,6 +130,11 @@ class AgendaDay:
     hours: list[HourMark]
     height: float
     now_top: float | None
+    opens: dt.time
+    closes: dt.time
+    closed_bands: list[ClosedBand]
+    # Consultations that start before opening time or end after closing time.
+    outside_hours_count: int
 
     @property
     def body_style(self) -> str:
@@ -127,12 +157,16 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
     """The agenda of one day: a column per active provider (and per provider with a
     consultation that day), each consultation placed by its window. Two queries.
 
-    Every status is shown (cancelled and rejected ones dimmed by the template), so a
-    receptionist sees what happened to a slot.
+    The grid covers the opening hours (settings.AGENDA_DAY_STARTS to AGENDA_DAY_ENDS,
+    from the full hour before to the full hour after), widened to every consultation of
+    the day. Every status is shown (cancelled and rejected ones dimmed by the template),
+    so a receptionist sees what happened to a slot; a cancelled consultation whose time
+    Kairo Connect still keeps is marked as held.
     """
     zone = organization_zone()
     day_start, day_end = organization_day_bounds(day)
     day_minutes = (day_end - day_start) / dt.timedelta(minutes=1)
+    now = timezone.now()
 
     consultations = list(
         Consultation.objects.filter(starts_at__lt=day_end, ends_at__gt=day_start)
@@ -149,6 +183,11 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
     def minutes_into_day(moment: dt.datetime) -> float:
         return (moment.astimezone(dt.UTC) - day_start) / dt.timedelta(minutes=1)
 
+    # Opening hours are wall-clock times: on a daylight-saving day 06:00 is not 6 hours
+    # after midnight, so they are placed like any other instant of that day.
+    opens_at = minutes_into_day(dt.datetime.combine(day, settings.AGENDA_DAY_STARTS, tzinfo=zone))
+    closes_at = minutes_into_day(dt.datetime.combine(day, settings.AGENDA_DAY_ENDS, tzinfo=zone))
+
     spans = [
         (
             consultation,
@@ -157,22 +196,27 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
         )
         for consultation in consultations
     ]
-    first_hour = min([FIRST_HOUR, *(math.floor(start / 60) for _c, start, _e in spans)])
-    last_hour = max([LAST_HOUR, *(math.ceil(end / 60) for _c, _s, end in spans)])
+    first_hour = math.floor(min([opens_at, *(start for _c, start, _e in spans)]) / 60)
+    last_hour = math.ceil(max([closes_at, *(end for _c, _s, end in spans)]) / 60)
+    first_hour = max(first_hour, 0)
     last_hour = min(last_hour, math.ceil(day_minutes / 60))
     origin = first_hour * 60
+    end = last_hour * 60
 
     columns = {provider.pk: AgendaColumn(provider=provider) for provider in providers}
-    for consultation, start, end in spans:
+    for consultation, start, finish in spans:
         columns[consultation.provider_id].blocks.append(
             AgendaBlock(
                 consultation=consultation,
                 starts_local=consultation.starts_at.astimezone(zone),
                 ends_local=consultation.ends_at.astimezone(zone),
                 top=(start - origin) * REM_PER_MINUTE,
-                height=(end - start) * REM_PER_MINUTE,
+                height=(finish - start) * REM_PER_MINUTE,
                 continues_before=consultation.starts_at < day_start,
                 continues_after=consultation.ends_at > day_end,
+                # Kairo's expiry is start + duration (contract "Create a consultation",
+                # "Lifecycle"): once the window is over, Kairo holds nothing any more.
+                held_by_kairo=consultation.is_held_by_kairo and consultation.ends_at > now,
             )
         )
     for column in columns.values():
@@ -185,12 +229,19 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
         )
         for hour in range(first_hour, last_hour)
     ]
+    closed_bands = [
+        ClosedBand(
+            top=(band_start - origin) * REM_PER_MINUTE,
+            height=(band_end - band_start) * REM_PER_MINUTE,
+        )
+        for band_start, band_end in ((origin, min(opens_at, end)), (max(closes_at, origin), end))
+        if band_end > band_start
+    ]
 
-    now = timezone.now()
     now_top = None
     if day_start <= now < day_end:
         now_minutes = minutes_into_day(now)
-        if origin <= now_minutes <= last_hour * 60:
+        if origin <= now_minutes <= end:
             now_top = (now_minutes - origin) * REM_PER_MINUTE
 
     return AgendaDay(
@@ -201,8 +252,14 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
         next_day=day + dt.timedelta(days=1) if day < last_day else None,
         columns=list(columns.values()),
         hours=hours,
-        height=(last_hour * 60 - origin) * REM_PER_MINUTE,
+        height=(end - origin) * REM_PER_MINUTE,
         now_top=now_top,
+        opens=settings.AGENDA_DAY_STARTS,
+        closes=settings.AGENDA_DAY_ENDS,
+        closed_bands=closed_bands,
+        outside_hours_count=sum(
+            1 for _c, start, finish in spans if start < opens_at or finish > closes_at
+        ),
     )
 
 
@@ -276,6 +333,11 @@ def consultation_filtered(
 
 
 # --- CSV export ---------------------------------------------------------------------------
+
+# The cell separator of each export format. Excel reads a CSV with the list separator of
+# the computer's regional settings: ";" in Colombia (where "," is the decimal mark), ","
+# in the United States and for most other programs.
+CSV_DELIMITERS = {"excel": ";", "csv": ","}
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
 # tab and carriage return are in OWASP's list too.

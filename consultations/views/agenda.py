@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from consultations.forms.filters import (
@@ -17,10 +19,12 @@ from consultations.forms.filters import (
     LAST_DAY,
     AgendaDayForm,
     ConsultationFilterForm,
+    ExportFormatForm,
 )
 from consultations.models import ConsultationStatus
 from consultations.rules import organization_zone
 from consultations.selectors.agenda import (
+    CSV_DELIMITERS,
     agenda_day,
     consultation_export_rows,
     consultation_filtered,
@@ -71,14 +75,28 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("consultations.view_consultation", raise_exception=True)
 def consultation_export(request: HttpRequest) -> HttpResponse:
-    """The filtered list as CSV, streamed. Bad filters go back to the list, which says why."""
+    """The filtered list as CSV, streamed: `?format=excel` separated by semicolons (Excel
+    with Colombian settings), otherwise by commas. Bad filters go back to the list, which
+    says why; an unknown format goes back with a message."""
     form = ConsultationFilterForm(request.GET)
     if not form.is_valid():
         return redirect(f"{reverse('consultation_list')}?{request.GET.urlencode()}")
+    export_format = ExportFormatForm(request.GET)
+    if not export_format.is_valid():
+        query = request.GET.copy()
+        query.pop("format", None)
+        messages.warning(
+            request, _("That export format is not offered; choose Excel (Colombia) or CSV.")
+        )
+        return redirect(f"{reverse('consultation_list')}?{query.urlencode()}")
     rows = consultation_export_rows(consultation_filtered(**_filters(form.cleaned_data)))
     stamp = timezone.now().astimezone(organization_zone()).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        _csv_stream(rows, language=translation.get_language()),
+        _csv_stream(
+            rows,
+            language=translation.get_language(),
+            delimiter=CSV_DELIMITERS[export_format.cleaned_data["format"]],
+        ),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="consultations-{stamp}.csv"'
@@ -105,10 +123,12 @@ class _Echo:
         return value
 
 
-def _csv_stream(rows: Iterator[list[str]], *, language: str) -> Iterator[str]:
+def _csv_stream(rows: Iterator[list[str]], *, language: str, delimiter: str) -> Iterator[str]:
     # The body is produced after the view returns: keep the request's language for it.
-    # The byte-order mark lets Excel, which the clinic uses, read accents as UTF-8.
-    writer = csv.writer(_Echo())
+    # The byte-order mark lets Excel, which the clinic uses, read accents as UTF-8. No
+    # "sep=;" first line: Excel then ignores the byte-order mark and garbles the accents,
+    # and other programs read the line as data; the format is chosen by the link instead.
+    writer = csv.writer(_Echo(), delimiter=delimiter)
     with translation.override(language):
         yield "\ufeff"
         for row in rows:

@@ -11,10 +11,11 @@
       input.addEventListener("change", function () { if (input.value) { form.submit(); } });
     }
   }
-  // Today: bring the "now" line into view inside the scrolling agenda.
+  // Today: scroll the page so that the "now" line sits a third of the way down the
+  // window (unless the address points somewhere in the page).
   var now = document.querySelector(".agenda-now-line");
-  var scroller = document.querySelector(".agenda-scroll");
-  if (now && scroller) {
-    scroller.scrollTop = Math.max(0, now.offsetTop - scroller.clientHeight / 3);
+  if (now && !window.location.hash) {
+    var top = now.getBoundingClientRect().top + window.scrollY;
+    window.scrollTo(window.scrollX, Math.max(0, top - window.innerHeight / 3));
   }
 })();

@@ -17,7 +17,7 @@ def _run(args: list[str], **env_overrides: str) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "KAIRO_", "ORGANIZATION_"))
+        if not key.startswith(("DJANGO_", "KAIRO_", "ORGANIZATION_", "AGENDA_"))
     }
     env.update(env_overrides)
     return subprocess.run(
@@ -46,6 +46,42 @@ def test_unknown_organization_time_zone_fails_at_startup():
     result = _run(["check"], ORGANIZATION_TIME_ZONE="America/Atlantis")
     assert result.returncode != 0
     assert "ORGANIZATION_TIME_ZONE" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"AGENDA_DAY_STARTS": "6am"}, "AGENDA_DAY_STARTS='6am' is not a time of day as HH:MM"),
+        ({"AGENDA_DAY_ENDS": "24:00"}, "AGENDA_DAY_ENDS='24:00' is not a time of day as HH:MM"),
+        ({"AGENDA_DAY_ENDS": "20:60"}, "AGENDA_DAY_ENDS='20:60' is not a time of day as HH:MM"),
+        (
+            {"AGENDA_DAY_STARTS": "21:00"},
+            "AGENDA_DAY_STARTS (21:00) must be before AGENDA_DAY_ENDS (20:00)",
+        ),
+        (
+            {"AGENDA_DAY_STARTS": "08:00", "AGENDA_DAY_ENDS": "08:00"},
+            "AGENDA_DAY_STARTS (08:00) must be before AGENDA_DAY_ENDS (08:00)",
+        ),
+    ],
+)
+def test_bad_opening_hours_fail_at_startup(overrides, message):
+    result = _run(["check"], **overrides)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_opening_hours_are_read_from_the_environment():
+    result = _run(
+        [
+            "shell",
+            "-c",
+            "from django.conf import settings as s; print(s.AGENDA_DAY_STARTS, s.AGENDA_DAY_ENDS)",
+        ],
+        AGENDA_DAY_STARTS="7:30",
+        AGENDA_DAY_ENDS="18:00",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "07:30:00 18:00:00"
 
 
 def test_deploy_check_passes_with_only_the_three_variables():

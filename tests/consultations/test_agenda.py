@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
+import re
 import zoneinfo
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -11,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from consultations.kairo import contract
 from consultations.models import ConsultationStatus
 from tests.consultations.factories_desk import consultation_at
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
@@ -78,7 +82,7 @@ def test_a_consultation_just_after_local_midnight_belongs_to_the_new_day(recepti
     assert consultation.pk not in blocks_by_id(yesterday)
     block = blocks_by_id(today)[consultation.pk]
     assert block.starts_local.strftime("%H:%M") == "00:10"
-    # The window opens at midnight to show it (00:00 row), instead of the usual 07:00.
+    # The window opens at midnight to show it (00:00 row), instead of the usual 06:00.
     assert today.hours[0].label == "00:00"
     assert block.top == pytest.approx(1.0)  # 10 minutes after the first row, 0.1rem each
 
@@ -96,12 +100,12 @@ def test_block_is_placed_and_sized_by_time_and_duration(reception_client):
     response = agenda_of(reception_client, "2026-03-10")
     agenda = response.context["agenda"]
     block = blocks_by_id(agenda)[consultation.pk]
-    # The default window starts at 07:00: 120 minutes above, 45 minutes tall, 0.1rem/min.
-    assert agenda.hours[0].label == "07:00"
-    assert (block.top, block.height) == (pytest.approx(12.0), pytest.approx(4.5))
+    # The default window starts at 06:00: 180 minutes above, 45 minutes tall, 0.1rem/min.
+    assert agenda.hours[0].label == "06:00"
+    assert (block.top, block.height) == (pytest.approx(18.0), pytest.approx(4.5))
     assert (block.lane, block.lanes) == (0, 1)
     html = response.content.decode()
-    assert 'style="top: 12.00rem; height: 4.50rem; left: 0.00%; width: 100.00%;"' in html
+    assert 'style="top: 18.00rem; height: 4.50rem; left: 0.00%; width: 100.00%;"' in html
 
 
 def test_the_hour_rows_and_the_blocks_share_one_scale(reception_client):
@@ -110,7 +114,7 @@ def test_the_hour_rows_and_the_blocks_share_one_scale(reception_client):
     marks = {mark.label: mark.top for mark in agenda.hours}
     assert blocks_by_id(agenda)[nine.pk].top == pytest.approx(marks["09:00"])
     assert blocks_by_id(agenda)[nine.pk].height == pytest.approx(1.0)
-    assert agenda.height == pytest.approx((20 - 7) * 6)
+    assert agenda.height == pytest.approx((20 - 6) * 6)
 
 
 def test_early_and_late_consultations_widen_the_window(reception_client):
@@ -216,8 +220,200 @@ def test_the_now_line_is_drawn_on_today_only(reception_client):
     with time_machine.travel(local(BOGOTA, 2026, 3, 10, 10, 30), tick=False):
         today = agenda_of(reception_client).context["agenda"]
         tomorrow = agenda_of(reception_client, "2026-03-11").context["agenda"]
-    assert today.now_top == pytest.approx((10.5 - 7) * 6)
+    assert today.now_top == pytest.approx((10.5 - 6) * 6)
     assert tomorrow.now_top is None and not tomorrow.is_today
+
+
+# --- Opening hours ----------------------------------------------------------------------------
+
+
+def test_the_default_day_runs_from_six_to_twenty(reception_client):
+    agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    labels = [mark.label for mark in agenda.hours]
+    assert (labels[0], labels[-1]) == ("06:00", "19:00")  # the grid ends at 20:00
+    assert agenda.height == pytest.approx((20 - 6) * 6)
+    assert agenda.closed_bands == [] and agenda.outside_hours_count == 0
+    html = agenda_of(reception_client, "2026-03-10").content.decode()
+    assert "Horario de atención 06:00–20:00." in html
+    assert 'id="agenda-outside-hours"' not in html
+
+
+def test_the_opening_hours_come_from_the_settings(reception_client, settings):
+    settings.AGENDA_DAY_STARTS = dt.time(8, 0)
+    settings.AGENDA_DAY_ENDS = dt.time(17, 30)
+    agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    labels = [mark.label for mark in agenda.hours]
+    # From the full hour at or before opening to the full hour at or after closing.
+    assert (labels[0], labels[-1]) == ("08:00", "17:00")
+    assert agenda.height == pytest.approx((18 - 8) * 6)
+    assert (
+        "Horario de atención 08:00–17:30."
+        in agenda_of(reception_client, "2026-03-10").content.decode()
+    )
+
+
+def test_consultations_outside_opening_hours_widen_the_day_and_are_announced(
+    reception_client, settings
+):
+    settings.AGENDA_DAY_STARTS = dt.time(8, 0)
+    settings.AGENDA_DAY_ENDS = dt.time(17, 0)
+    early = consultation_at(local(BOGOTA, 2026, 3, 10, 6, 30))
+    late = consultation_at(local(BOGOTA, 2026, 3, 10, 19, 0), minutes=60)
+    consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0))
+    response = agenda_of(reception_client, "2026-03-10")
+    agenda = response.context["agenda"]
+    assert (agenda.hours[0].label, agenda.hours[-1].label) == ("06:00", "19:00")
+    blocks = blocks_by_id(agenda)
+    assert blocks[early.pk].top == pytest.approx(3.0)
+    assert blocks[late.pk].top + blocks[late.pk].height == pytest.approx(agenda.height)
+    assert agenda.outside_hours_count == 2
+    # 06:00-08:00 and 17:00-20:00 are shaded as outside opening hours.
+    assert [(band.top, band.height) for band in agenda.closed_bands] == [
+        (pytest.approx(0.0), pytest.approx(12.0)),
+        (pytest.approx(66.0), pytest.approx(18.0)),
+    ]
+    html = response.content.decode()
+    assert "2 consultas están fuera de ese horario" in html
+    assert html.count('class="agenda-closed"') == 2 * len(agenda.columns)
+
+
+def test_opening_hours_are_wall_clock_times_on_a_daylight_saving_day(
+    reception_client, madrid, settings
+):
+    # Madrid skips 02:00-03:00 on 2026-03-29: 06:00 that day is 5 hours after midnight.
+    settings.AGENDA_DAY_STARTS = dt.time(6, 0)
+    agenda = agenda_of(reception_client, "2026-03-29").context["agenda"]
+    assert agenda.hours[0].label == "06:00"
+
+
+# --- Short blocks and what they say -----------------------------------------------------------
+
+
+def _block_tag(html: str, consultation) -> str:
+    match = re.search(
+        rf'<a class="agenda-block[^>]*data-consultation="{consultation.pk}"[^>]*>', html
+    )
+    assert match, f"no block for consultation {consultation.pk}"
+    return html_lib.unescape(match.group(0))
+
+
+@pytest.mark.parametrize("minutes", [10, 15])
+def test_a_short_block_still_names_the_patient(reception_client, minutes):
+    provider = ProviderFactory(name="Dra. Camila Restrepo Gómez")
+    consultation = consultation_at(
+        local(BOGOTA, 2026, 3, 10, 9, 0),
+        minutes=minutes,
+        provider=provider,
+        patient=PatientFactory(name="Lucía O'Neill Corta"),
+    )
+    response = agenda_of(reception_client, "2026-03-10")
+    assert blocks_by_id(response.context["agenda"])[consultation.pk].is_short
+    html = response.content.decode()
+    tag = _block_tag(html, consultation)
+    end = f"09:{minutes:02d}"
+    assert "agenda-short" in tag
+    assert f"title=\"09:00–{end} · Lucía O'Neill Corta · " in tag
+    assert (
+        f"aria-label=\"09:00 a {end}, Lucía O'Neill Corta, Consulta general con "
+        'Dra. Camila Restrepo Gómez, Agendada"'
+    ) in tag
+    # The one line it has shows the time and the name.
+    body = html[html.index(f'data-consultation="{consultation.pk}"') :]
+    line = body[: body.index("</a>")]
+    assert re.search(
+        r'agenda-time">09:00–[^<]*</span> <span class="agenda-patient">Lucía',
+        html_lib.unescape(line),
+    )
+
+
+def test_a_thirty_minute_block_is_not_short(reception_client):
+    consultation = consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), minutes=30)
+    block = blocks_by_id(agenda_of(reception_client, "2026-03-10").context["agenda"])[
+        consultation.pk
+    ]
+    assert not block.is_short
+
+
+def test_the_block_label_is_in_english_on_request(reception_client):
+    consultation = consultation_at(
+        local(BOGOTA, 2026, 3, 10, 9, 0), minutes=10, patient=PatientFactory(name="Ana Short")
+    )
+    reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    tag = _block_tag(agenda_of(reception_client, "2026-03-10").content.decode(), consultation)
+    assert 'aria-label="09:00 to 09:10, Ana Short, ' in tag
+    assert ", Booked" in tag
+
+
+# --- Held by Kairo ----------------------------------------------------------------------------
+
+
+def test_a_cancelled_consultation_kairo_still_holds_is_hatched_and_labelled(reception_client):
+    provider = ProviderFactory(name="Dr. Andrés Held Provider")
+    start = local(BOGOTA, 2026, 3, 10, 10, 0)
+    held = consultation_at(
+        start,
+        provider=provider,
+        patient=PatientFactory(name="Paciente Retenida"),
+        status=ConsultationStatus.CANCELLED,
+        kairo_status=contract.STATUS_PENDING,
+    )
+    released = consultation_at(
+        start + dt.timedelta(hours=2),
+        provider=provider,
+        status=ConsultationStatus.CANCELLED,
+        kairo_status=contract.STATUS_EXPIRED,
+    )
+    booked = consultation_at(start + dt.timedelta(hours=4), provider=provider)
+    with time_machine.travel(local(BOGOTA, 2026, 3, 10, 8, 0), tick=False):
+        response = agenda_of(reception_client, "2026-03-10")
+    blocks = blocks_by_id(response.context["agenda"])
+    assert blocks[held.pk].held_by_kairo
+    assert not blocks[released.pk].held_by_kairo and not blocks[booked.pk].held_by_kairo
+    html = response.content.decode()
+    held_tag = _block_tag(html, held)
+    assert "agenda-status-cancelled" in held_tag and "agenda-held" in held_tag
+    assert "Cancelada, retenida por Kairo" in held_tag  # in the aria-label and the title
+    assert 'aria-label="10:00 a 10:30, Paciente Retenida, ' in held_tag
+    held_body = html[html.index(f'data-consultation="{held.pk}"') :]
+    assert (
+        '<span class="agenda-held-label">Retenido por Kairo</span>'
+        in held_body[: held_body.index("</a>")]
+    )
+    # A cancellation Kairo has let go (expired there) is shown as before: dimmed, no hatch.
+    released_tag = _block_tag(html, released)
+    assert "agenda-status-cancelled" in released_tag and "agenda-held" not in released_tag
+    assert "agenda-held" not in _block_tag(html, booked)
+    assert 'id="agenda-legend-held"' in html
+
+
+def test_a_held_block_is_no_longer_held_once_its_window_is_over(reception_client):
+    held = consultation_at(
+        local(BOGOTA, 2026, 3, 10, 10, 0),
+        status=ConsultationStatus.CANCELLED,
+        kairo_status=contract.STATUS_PENDING,
+    )
+    with time_machine.travel(local(BOGOTA, 2026, 3, 10, 10, 31), tick=False):
+        response = agenda_of(reception_client, "2026-03-10")
+    assert not blocks_by_id(response.context["agenda"])[held.pk].held_by_kairo
+    assert "agenda-held" not in _block_tag(response.content.decode(), held)
+
+
+# --- The whole day in the page ------------------------------------------------------------------
+
+AGENDA_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "agenda.css"
+
+
+def test_the_day_is_not_in_an_inner_scrolling_box(reception_client):
+    consultation_at(local(BOGOTA, 2026, 3, 10, 19, 0))
+    html = agenda_of(reception_client, "2026-03-10").content.decode()
+    grid = html[html.index('id="agenda-grid"') - 80 :]
+    grid = grid[: grid.index('class="agenda-grid"')]
+    assert "agenda-frame" in grid and "agenda-scroll" not in html
+    assert "overflow" not in grid and "max-height" not in grid
+    # The stylesheet never limits the agenda's height or makes a box of it scroll.
+    css = re.sub(r"/\*.*?\*/", "", AGENDA_CSS.read_text(), flags=re.DOTALL)
+    assert "max-height" not in css and "vh" not in css
+    assert not re.search(r"overflow(-y)?\s*:\s*(auto|scroll)", css)
 
 
 # --- Navigation and bad input -------------------------------------------------------------

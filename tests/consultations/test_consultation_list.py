@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -53,14 +54,16 @@ def filter_errors(client, **query) -> dict[str, list[str]]:
     }
 
 
-def exported(client, **query) -> list[list[str]]:
+def exported(client, *, delimiter: str = ",", **query) -> list[list[str]]:
+    """The export's rows, parsed back with `delimiter`; the body must start with the BOM."""
     response = client.get(reverse("consultation_export"), query)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="consultations-')
-    body = b"".join(response.streaming_content).decode("utf-8")
-    assert body.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(body[1:])))
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(codecs.BOM_UTF8)
+    body = raw.decode("utf-8")
+    return list(csv.reader(io.StringIO(body[1:], newline=""), delimiter=delimiter))
 
 
 # --- Search -----------------------------------------------------------------------------------
@@ -325,12 +328,60 @@ def test_export_with_bad_filters_goes_back_to_the_list(reception_client):
     assert response["Location"] == f"{reverse('consultation_list')}?provider=nope"
 
 
-def test_export_link_carries_the_filters(reception_client):
+def test_export_links_carry_the_filters_and_offer_both_formats(reception_client):
     consultation_at(at(2026, 3, 10, 9))
     html = reception_client.get(
         reverse("consultation_list"), {"status": "booked", "page": "1"}
     ).content.decode()
-    assert f'href="{reverse("consultation_export")}?status=booked"' in html
+    export = reverse("consultation_export")
+    assert f'id="consultation-export-excel" href="{export}?status=booked&amp;format=excel"' in html
+    assert f'id="consultation-export-csv" href="{export}?status=booked&amp;format=csv"' in html
+    assert ">Excel (Colombia)</a>" in html and ">CSV</a>" in html
+
+
+def test_excel_export_is_semicolon_separated_for_colombian_settings(reception_client):
+    patient = PatientFactory(name="Ruiz; Exportada, Ana", document_number="1020304050")
+    mine = consultation_at(at(2026, 3, 10, 9, 0), minutes=45, patient=patient)
+    response = reception_client.get(reverse("consultation_export"), {"format": "excel"})
+    raw = b"".join(response.streaming_content)
+    # The byte-order mark and nothing else before the header: no "sep=" line.
+    assert raw.startswith(codecs.BOM_UTF8 + b"Consulta;Inicio;")
+    rows = exported(reception_client, delimiter=";", format="excel")
+    assert len(rows[0]) == 13
+    row = rows[1]
+    assert row[0] == str(mine.pk)
+    assert row[1:4] == ["2026-03-10 09:00", "2026-03-10 09:45", "America/Bogota"]
+    # A separator inside a cell is quoted, so the row keeps its 13 cells.
+    assert row[7] == "Ruiz; Exportada, Ana"
+    assert row[8] == "CC •••4050"
+    assert row[10] == "45"
+    assert len(row) == 13
+
+
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://x")', "+57 300", "-2+3", "@SUM(A1)"])
+def test_excel_export_neutralizes_formulas_too(reception_client, dangerous):
+    consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name=dangerous))
+    rows = exported(reception_client, delimiter=";", format="excel")
+    assert rows[1][7] == "'" + dangerous
+
+
+def test_csv_format_is_comma_separated_and_the_default(reception_client):
+    consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name="Ana; Coma"))
+    explicit = exported(reception_client, format="csv")
+    default = exported(reception_client)
+    assert explicit == default
+    assert explicit[1][7] == "Ana; Coma" and len(explicit[1]) == 13
+
+
+@pytest.mark.parametrize("bad", ["xlsx", "EXCEL", "excel\x00", "9" * 500])
+def test_an_unknown_export_format_goes_back_to_the_list(reception_client, bad):
+    response = reception_client.get(
+        reverse("consultation_export"), {"status": "booked", "format": bad}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('consultation_list')}?status=booked"
+    page = reception_client.get(response["Location"]).content.decode()
+    assert "Ese formato de exportación no existe" in page
 
 
 def test_export_headers_follow_the_language(reception_client):

@@ -336,6 +336,16 @@ def test_reception_sees_providers_but_cannot_create_or_edit_them(reception_clien
     assert 'id="provider-new"' not in html
 
 
+def test_provider_list_names_its_status_column(reception_client):
+    ProviderFactory(name="Dra. Activa Columna Estado")
+    ProviderFactory(name="Dr. Inactivo Columna Estado", is_active=False)
+    html = reception_client.get(reverse("provider_list")).content.decode()
+    assert '<th scope="col" id="provider-status-header">Estado (activo/inactivo)</th>' in html
+    assert ">Activas<" not in html
+    assert '<span class="badge text-bg-success">Activo</span>' in html
+    assert '<span class="badge text-bg-secondary">Inactivo</span>' in html
+
+
 def test_clinic_admin_creates_a_provider(clinic_admin_client):
     response = clinic_admin_client.post(reverse("provider_new"), provider_data())
     provider = Provider.objects.get()

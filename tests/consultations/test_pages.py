@@ -1,4 +1,4 @@
-"""The frame: login, home page with the catalogs' state, language, time zone shown."""
+"""The frame: login, the root, the catalogs page, language, time zone shown."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ def test_failed_logins_lock_the_account_out(client, receptionist):
 
 
 @pytest.mark.smoke
-def test_home_lists_the_catalogs_state(reception_client):
-    response = reception_client.get(reverse("home"))
+def test_catalogs_page_lists_the_catalogs_state(reception_client):
+    response = reception_client.get(reverse("catalogs"))
     assert response.status_code == 200
     catalogs = {state.admin_url_name: state for state in response.context["catalogs"]}
     specialties = catalogs["admin:consultations_medicalspecialty_changelist"]
@@ -51,20 +51,36 @@ def test_home_lists_the_catalogs_state(reception_client):
     assert (durations.total, durations.active, durations.unconfirmed) == (10, 10, None)
 
 
-def test_home_shows_the_organization_time_zone(reception_client, settings):
-    html = reception_client.get(reverse("home")).content.decode()
+def test_catalogs_page_is_titled_and_reached_as_such(reception_client):
+    html = reception_client.get(reverse("catalogs")).content.decode()
+    assert "<title>Catálogos · Kairo Connect</title>" in html
+    assert '<h1 class="h3 mb-3" id="catalogs-title">Catálogos</h1>' in html
+    # Every page's navigation leads there by that name.
+    agenda = reception_client.get(reverse("agenda")).content.decode()
+    assert f'id="nav-catalogs" href="{reverse("catalogs")}">Catálogos</a>' in agenda
+
+
+def test_the_root_leads_to_the_agenda(reception_client):
+    response = reception_client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("agenda")
+
+
+def test_catalogs_page_shows_the_organization_time_zone(reception_client, settings):
+    html = reception_client.get(reverse("catalogs")).content.decode()
     assert settings.ORGANIZATION_TIME_ZONE in html
 
 
 @pytest.mark.smoke
 def test_interface_is_spanish_first_and_english_on_request(reception_client):
-    spanish = reception_client.get(reverse("home")).content.decode()
+    spanish = reception_client.get(reverse("catalogs")).content.decode()
     assert 'lang="es"' in spanish
     assert "Catálogos de Kairo Connect" in spanish
     reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    english = reception_client.get(reverse("home")).content.decode()
+    english = reception_client.get(reverse("catalogs")).content.decode()
     assert 'lang="en"' in english
     assert "Kairo Connect catalogs" in english
+    assert "<title>Catalogs · Kairo Connect</title>" in english
 
 
 @pytest.mark.smoke
