@@ -344,7 +344,10 @@ def _layout() -> FormHelper:
             "name",
             Row(Column("phone", css_class="col-md-6"), Column("email", css_class="col-md-6")),
             "preferred_language",
-            HTML('{% include "consultations/partials/patient_on_file.html" %}'),
+            HTML(
+                '{% include "consultations/partials/patient_on_file.html" with '
+                "on_file=form.on_file confirmed=form.name_change_confirmed.value %}"
+            ),
             "authorization",
         ),
         Fieldset(_("Consultation"), "provider", "consultation_type", InlineRadios("duration")),

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
 
 from consultations.forms.directory import name_change_label
 from consultations.models import Language, Patient
@@ -93,7 +92,7 @@ class PatientOnFileForm(forms.Form):
     phone = Patient._meta.get_field("phone").formfield(required=False)
     email = Patient._meta.get_field("email").formfield(required=False)
     preferred_language = Patient._meta.get_field("preferred_language").formfield(required=False)
-    name_change_confirmed = forms.BooleanField(required=False, label=_("Confirm"))
+    name_change_confirmed = forms.BooleanField(required=False)
 
     def on_file(self) -> PatientOnFile | None:
         self.is_valid()  # each valid field counts; an invalid one is simply not compared
