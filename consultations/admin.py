@@ -34,6 +34,7 @@ from consultations.models import (
     PatientChange,
     ProfessionalType,
     Provider,
+    document_number_normalize,
 )
 from consultations.selectors.directory import patient_changes
 
@@ -250,8 +251,22 @@ class DurationAdmin(CatalogAdmin):
 # --- Directory ----------------------------------------------------------------------------
 
 
+class DocumentSearchMixin:
+    """The admin's search also finds a document typed with separators ("1.020.304.050"),
+    through the directory's one normalizer (Django's search matches the text as typed)."""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
+            request, queryset, search_term
+        )
+        number = document_number_normalize(search_term)
+        if number != search_term.strip().upper() and any(c.isdigit() for c in number):
+            results = results | queryset.filter(document_number=number)
+        return results, may_have_duplicates
+
+
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(DocumentSearchMixin, admin.ModelAdmin):
     # Offers only active catalog rows, plus the one the provider already has.
     form = ProviderForm
 
@@ -304,7 +319,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = (
         "name",

@@ -5,15 +5,24 @@ masked, and document numbers typed with dots, spaces or hyphens are stored norma
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from consultations import services
 from consultations.models import Consultation, Patient, PatientChange, Provider
 from consultations.models.patient_changes import masked_email, masked_name, masked_phone
-from tests.factories import PatientFactory, ProfessionalTypeFactory, UserFactory
+from tests.factories import (
+    PatientFactory,
+    ProfessionalTypeFactory,
+    ProviderFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -482,3 +491,44 @@ def test_search_and_lookups_use_the_same_normalizer(reception_client, known):
 )
 def test_masks(mask, value, expected):
     assert mask(value) == expected
+
+
+@pytest.mark.parametrize("model", [Provider, Patient], ids=["provider", "patient"])
+def test_the_admin_search_finds_a_document_typed_with_separators(clinic_admin_client, model):
+    make = ProviderFactory if model is Provider else PatientFactory
+    wanted = make(document_number="99887766")
+    make(document_number="11223344")
+    url = reverse(f"admin:consultations_{model._meta.model_name}_changelist")
+    for term in ("99.887.766", "99 887 766", "99-887-766"):
+        response = clinic_admin_client.get(url, {"q": term})
+        assert list(response.context["cl"].result_list) == [wanted], term
+
+
+# --- Numbers stored before normalization (migration 0015) ----------------------------------
+
+
+def _store_raw(patient: Patient, number: str) -> None:
+    """Write a document number as an earlier version stored it, past the field's
+    normalization."""
+    table = Patient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET document_number = %s WHERE id = %s",  # noqa: S608
+            [number, patient.pk],
+        )
+
+
+def test_the_migration_normalizes_stored_numbers_unless_they_would_clash():
+    migration = importlib.import_module("consultations.migrations.0015_patient_changes")
+    hyphenated, clashing, short = PatientFactory(), PatientFactory(), PatientFactory()
+    PatientFactory(document_type="CC", document_number="12345678")
+    _store_raw(hyphenated, "AB-1234-5678")
+    _store_raw(clashing, "1234-5678")  # normalized, it would be the patient above
+    _store_raw(short, "123-4567")  # normalized, 7 characters: too short
+    migration.normalize_stored_documents(django_apps, None)
+    stored = dict(
+        Patient.objects.filter(pk__in=[hyphenated.pk, clashing.pk, short.pk]).values_list(
+            "pk", "document_number"
+        )
+    )
+    assert stored == {hyphenated.pk: "AB12345678", clashing.pk: "1234-5678", short.pk: "123-4567"}
