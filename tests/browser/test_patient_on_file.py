@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_booking_form_shows_the_patient_on_file_and_needs_the_name_confirmation(
-    page, staff_groups, seeded_catalogs
+    page, staff_groups, seeded_catalogs, artifacts_dir
 ):
     reset_default_sandbox()
     UserFactory(username="recepcion", groups=["Recepción"])
@@ -56,6 +56,7 @@ def test_the_booking_form_shows_the_patient_on_file_and_needs_the_name_confirmat
         "«Juan Camilo Gómez»"
     )
 
+    page.screenshot(path=artifacts_dir / "booking-patient-on-file.png", full_page=True)
     page.select_option("#id_provider", str(provider.pk))
     page.select_option("#id_consultation_type", label="Consulta general")
     page.check("input[name=when][value=scheduled]")

@@ -307,6 +307,9 @@ def test_the_patient_page_renames_with_the_confirmation_and_shows_the_history(
     assert "J. I. P." in page and "•••877" in page
     assert receptionist.username in page
     assert "+573001112233" not in page  # the old phone is not kept
+    # In the staff's language (Spanish by default): headings, fields and where.
+    assert "Cambios en este registro" in page
+    assert "Teléfono" in page and "página del paciente" in page
 
 
 def test_a_patient_without_changes_says_so(reception_client, known):
