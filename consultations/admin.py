@@ -11,16 +11,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from consultations import services
+from consultations import rules, services
 from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
 from consultations.forms.directory import ProviderForm
 from consultations.models import (
@@ -30,9 +31,12 @@ from consultations.models import (
     Duration,
     MedicalSpecialty,
     Patient,
+    PatientChange,
     ProfessionalType,
     Provider,
+    document_number_normalize,
 )
+from consultations.selectors.directory import patient_changes
 
 admin.site.site_header = _("Kairo Connect — Clinic administration")
 admin.site.site_title = _("Kairo Connect clinic administration")
@@ -247,8 +251,22 @@ class DurationAdmin(CatalogAdmin):
 # --- Directory ----------------------------------------------------------------------------
 
 
+class DocumentSearchMixin:
+    """The admin's search also finds a document typed with separators ("1.020.304.050"),
+    through the directory's one normalizer (Django's search matches the text as typed)."""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
+            request, queryset, search_term
+        )
+        number = document_number_normalize(search_term)
+        if number != search_term.strip().upper() and any(c.isdigit() for c in number):
+            results = results | queryset.filter(document_number=number)
+        return results, may_have_duplicates
+
+
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(DocumentSearchMixin, admin.ModelAdmin):
     # Offers only active catalog rows, plus the one the provider already has.
     form = ProviderForm
 
@@ -271,18 +289,37 @@ class ProviderAdmin(admin.ModelAdmin):
 class PatientAdminForm(forms.ModelForm):
     """The authorization checkbox is staff's decision, not a value to copy onto the row:
     `services.patient_save` records it (when, by whom, under the current policy version),
-    so until then the patient keeps the authorization it has."""
+    so until then the patient keeps the authorization it has.
+
+    A registered patient's name changes only with "confirm the name change" ticked, as on
+    the desk's patient page (the same rule, checked again by the service)."""
 
     authorization_given: bool | None = None
+    name_change_confirmed = forms.BooleanField(
+        label=_("Confirm a change of this patient's name"),
+        required=False,
+        help_text=_(
+            "Needed to save a different name for a registered patient; the change is "
+            "recorded in the patient's history."
+        ),
+    )
 
     def clean(self) -> dict:
         cleaned_data = super().clean()
         self.authorization_given = cleaned_data.pop("data_processing_authorized", None)
+        try:
+            rules.patient_name_change_check(
+                stored=self.instance if self.instance.pk else None,
+                name=cleaned_data.get("name") or "",
+                confirmed=bool(cleaned_data.get("name_change_confirmed")),
+            )
+        except ValidationError as error:
+            self.add_error("name", error)
         return cleaned_data
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = (
         "name",
@@ -303,6 +340,7 @@ class PatientAdmin(admin.ModelAdmin):
         "data_processing_recorded_by",
         "created_at",
         "updated_at",
+        "changes",
     )
     fieldsets = (
         (
@@ -328,15 +366,38 @@ class PatientAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Record"), {"fields": ("created_at", "updated_at")}),
+        (_("Record"), {"fields": ("created_at", "updated_at", "changes")}),
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Patient | None = None):
+        if obj is None:
+            return self.fieldsets  # a new patient: no name on file to confirm a change of
+        identity, *others = self.fieldsets
+        fields = list(identity[1]["fields"])
+        fields.insert(fields.index("name") + 1, "name_change_confirmed")
+        return ((identity[0], {**identity[1], "fields": tuple(fields)}), *others)
+
+    @admin.display(description=_("changes to this record"))
+    def changes(self, obj: Patient) -> str:
+        """The patient's history as the desk's patient page shows it (values masked)."""
+        if obj.pk is None:
+            return "—"
+        return render_to_string(
+            "consultations/partials/patient_changes.html",
+            {"changes": patient_changes(patient=obj), "bare": True},
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Patient, form: PatientAdminForm, change: bool
     ) -> None:
-        # As the desk's patient page: the service records the authorization's change.
+        # As the desk's patient page: the service decides the name change and records the
+        # authorization's and each field's change.
         services.patient_save(
-            patient=obj, actor=request.user, authorization_given=form.authorization_given
+            patient=obj,
+            actor=request.user,
+            source=PatientChange.Source.ADMIN,
+            authorization_given=form.authorization_given,
+            name_change_confirmed=bool(form.cleaned_data.get("name_change_confirmed")),
         )
 
 

@@ -111,6 +111,30 @@ def patient_authorization_check(*, patient: Patient | None, authorization_given:
     )
 
 
+def patient_name_change_check(*, stored: Patient | None, name: str, confirmed: bool) -> None:
+    """A registered patient's name changes only when staff confirm it.
+
+    `stored` is the patient as stored (None for one not registered yet: nothing to
+    compare); `name` the name submitted (tidied as the model stores it). A document
+    typed for someone else, with their name, must never silently rename the patient
+    who holds it: every earlier consultation and message would show the new name.
+    Raises ValidationError `name_change_unconfirmed` (its params: `old`, `new`).
+    """
+    if stored is None or confirmed or not name:
+        return
+    new = " ".join(name.split())
+    if new == stored.name:
+        return
+    raise ValidationError(
+        _(
+            "The patient on file with this document is named «%(old)s». To change the name "
+            "to «%(new)s», tick the confirmation below; otherwise type the name as on file."
+        ),
+        code="name_change_unconfirmed",
+        params={"old": stored.name, "new": new},
+    )
+
+
 def provider_free_check(
     *,
     provider: Provider,

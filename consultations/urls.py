@@ -27,6 +27,7 @@ urlpatterns = [
         name="consultation_emails_status",
     ),
     path("patients/search.json", booking.patient_search, name="patient_search"),
+    path("patients/on-file/", directory.patient_on_file, name="patient_on_file"),
     path("consultations/export.csv", agenda.consultation_export, name="consultation_export"),
     path("patients/", directory.patient_list, name="patient_list"),
     path("patients/new/", directory.patient_new, name="patient_new"),

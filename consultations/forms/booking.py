@@ -14,7 +14,7 @@ from typing import Any
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
+from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from consultations import rules
 from consultations.forms.directory import PatientForm
 from consultations.forms.errors import service_errors_add
+from consultations.forms.patient_on_file import PatientOnFile, patient_on_file
 from consultations.kairo import contract
 from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.models import ConsultationType, Duration, Patient, Provider
@@ -130,21 +131,25 @@ class BookingForm(PatientForm):
         self.fields["authorization"].help_text = _(
             "Required before booking for a patient who has not given it yet."
         )
+        # The patient on file beside what is typed (partials/patient_on_file.html).
+        self.on_file: PatientOnFile | None = None
+        if self.stored_patient is not None and not self.is_bound:
+            self.on_file = patient_on_file(stored=self.stored_patient, typed=self.initial)
         self.helper = _layout()
 
     # --- Cleaning -------------------------------------------------------------------------
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        self._use_existing_patient(cleaned)
+        cleaned = super().clean()  # matches the patient on file (match_stored_patient)
         self._check_authorization(cleaned)
         self._check_token(cleaned)
         self._check_when(cleaned)
         self._check_booking(cleaned)
         return cleaned
 
-    def _use_existing_patient(self, cleaned: dict[str, Any]) -> None:
-        """Identity is document type + number: edit the patient who has it, if any."""
+    def match_stored_patient(self, cleaned: dict[str, Any]) -> None:
+        """Identity is document type + number: edit the patient who has it, if any (their
+        name only with the confirmation ticked: PatientForm checks it next)."""
         document_type = cleaned.get("document_type")
         document_number = cleaned.get("document_number")
         if not document_type or not document_number:
@@ -152,9 +157,11 @@ class BookingForm(PatientForm):
         existing = patient_by_document(document_type=document_type, document_number=document_number)
         if existing is not None:
             self.instance = existing
+            self.on_file = patient_on_file(stored=existing, typed=cleaned)
         elif self.instance.pk is not None:
             # Started from an existing patient, but the document now names nobody: a new one.
             self.instance = Patient()
+        self.stored_patient = existing
         self.patient_is_new = self.instance.pk is None
 
     def _check_authorization(self, cleaned: dict[str, Any]) -> None:
@@ -337,6 +344,10 @@ def _layout() -> FormHelper:
             "name",
             Row(Column("phone", css_class="col-md-6"), Column("email", css_class="col-md-6")),
             "preferred_language",
+            HTML(
+                '{% include "consultations/partials/patient_on_file.html" with '
+                "on_file=form.on_file confirmed=form.name_change_confirmed.value %}"
+            ),
             "authorization",
         ),
         Fieldset(_("Consultation"), "provider", "consultation_type", InlineRadios("duration")),

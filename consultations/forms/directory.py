@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from consultations import rules
 from consultations.models import MedicalSpecialty, Patient, ProfessionalType, Provider
+
+
+def name_change_label(*, old: str, new: str) -> str:
+    """The confirmation box's label, naming both names."""
+    return _("Update this patient's name from «%(old)s» to «%(new)s»") % {"old": old, "new": new}
 
 
 class PatientForm(forms.ModelForm):
     """A patient's identity and contact details, and their data-processing authorization.
 
     The authorization checkbox maps to `services.patient_save(authorization_given=...)`,
-    which records when, by whom and under which policy version.
+    which records when, by whom and under which policy version. A registered patient's
+    name changes only with `name_change_confirmed` ticked (`rules.patient_name_change_check`,
+    checked again by the service); the box is offered only when the submitted name
+    differs from the one on file, naming both (`name_change_pending`).
     """
 
     authorization = forms.BooleanField(
         label=_("The patient authorizes the processing of their data (Ley 1581 de 2012)"),
         required=False,
     )
+    name_change_confirmed = forms.BooleanField(required=False)
+
+    # The confirmation box, when offered, sits right under the name it confirms.
+    field_order = ["document_type", "document_number", "name", "name_change_confirmed"]
 
     class Meta:
         model = Patient
@@ -35,6 +51,35 @@ class PatientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["authorization"].initial = self.instance.data_processing_authorized
         self.fields["phone"].widget.attrs.setdefault("placeholder", "+57 300 123 4567")
+        # What the patient is on file as, before the submitted values are applied.
+        self.stored_patient: Patient | None = self.instance if self.instance.pk else None
+        self.name_change_pending = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.match_stored_patient(cleaned)
+        self._check_name_change(cleaned)
+        return cleaned
+
+    def match_stored_patient(self, cleaned: dict[str, Any]) -> None:
+        """Which registered patient this form changes (`stored_patient`): here, the one
+        it was opened for."""
+
+    def _check_name_change(self, cleaned: dict[str, Any]) -> None:
+        stored, name = self.stored_patient, cleaned.get("name") or ""
+        self.name_change_pending = (
+            stored is not None and bool(name) and " ".join(name.split()) != stored.name
+        )
+        if self.name_change_pending:
+            self.fields["name_change_confirmed"].label = name_change_label(
+                old=stored.name, new=" ".join(name.split())
+            )
+        try:
+            rules.patient_name_change_check(
+                stored=stored, name=name, confirmed=bool(cleaned.get("name_change_confirmed"))
+            )
+        except ValidationError as error:
+            self.add_error("name", error)
 
 
 class ProviderForm(forms.ModelForm):

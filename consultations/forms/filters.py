@@ -7,7 +7,6 @@ field error (never an exception), and the selectors receive plain, typed values.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,6 +16,7 @@ from consultations.models import (
     ConsultationStatus,
     ConsultationType,
     Provider,
+    document_number_normalize,
     name_search_key,
 )
 
@@ -53,8 +53,8 @@ class DayField(forms.DateField):
 class SearchForm(forms.Form):
     """One search box: a document number (it has a digit) or else a patient's name fragment.
 
-    `cleaned_data` gains `document_number` (normalized as stored: no dots or spaces,
-    upper case) and `name_fragment` (whitespace collapsed, as names are stored; the
+    `cleaned_data` gains `document_number` (normalized as stored, by
+    `document_number_normalize`: no dots, spaces or hyphens, upper case) and `name_fragment` (whitespace collapsed, as names are stored; the
     selectors ignore its accents and case); at most one of them is non-empty.
     """
 
@@ -86,7 +86,7 @@ class SearchForm(forms.Form):
         cleaned = super().clean()
         text = cleaned.get("q") or ""
         if _looks_like_document(text):
-            cleaned["document_number"] = re.sub(r"[\s.]", "", text).upper()
+            cleaned["document_number"] = document_number_normalize(text)
             cleaned["name_fragment"] = ""
         else:
             cleaned["document_number"] = ""

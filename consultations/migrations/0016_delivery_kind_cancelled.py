@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consultations', '0014_staff_groups_axes'),
+        ('consultations', '0015_patient_changes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,8 +29,10 @@ from consultations.models.directory import (
     Language,
     Patient,
     Provider,
+    document_number_normalize,
     name_search_key,
 )
+from consultations.models.patient_changes import PatientChange
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -49,7 +51,9 @@ __all__ = [
     "Language",
     "MedicalSpecialty",
     "Patient",
+    "PatientChange",
     "ProfessionalType",
     "Provider",
+    "document_number_normalize",
     "name_search_key",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import EmailValidator, MinLengthValidator, RegexValidator
@@ -30,11 +32,66 @@ assert {c.value for c in DocumentType} == contract.DOCUMENT_TYPE_CODES
 document_number_validators = [
     MinLengthValidator(contract.DOCUMENT_NUMBER_MIN),
     RegexValidator(
-        r"^[A-Za-z0-9-]+$",
-        _("Use letters, digits or '-' only, with no spaces or dots."),
+        r"^[A-Z0-9]+$",
+        _("Use letters and digits only."),
         code="invalid_document_number",
     ),
 ]
+
+# What people put between the digits of a document: dots ("1.020.304.050"), spaces,
+# and hyphens of every kind (the plain one and the Unicode dashes a phone keyboard types).
+_DOCUMENT_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]")
+
+
+def document_number_normalize(text: str) -> str:
+    """A document number as stored: separators removed, letters upper-cased.
+
+    The one normalizer of document numbers: the model and form fields, the searches and
+    the lookups by document all use it, so "1.020.304.050", "1020 304 050" and
+    "1020-304-050" are one patient. Letters are kept (passports have them); nothing but
+    separators is removed.
+    """
+    return _DOCUMENT_SEPARATORS.sub("", text).upper()
+
+
+class DocumentNumberFormField(forms.CharField):
+    """A document number as typed: normalized before its length and format are checked."""
+
+    # Room for the separators people type ("1.020.304.050" is 13 characters for 10).
+    TYPED_MAX = 40
+
+    def to_python(self, value):
+        return document_number_normalize(super().to_python(value))
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if "maxlength" in attrs:
+            attrs["maxlength"] = str(self.TYPED_MAX)
+        return attrs
+
+
+class DocumentNumberField(models.CharField):
+    """A document number, normalized wherever it enters: the model's `full_clean`
+    (`to_python`), every save (`pre_save`), every lookup (`get_prep_value`) and every
+    form built from the model, the admin's included (`formfield`)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value if value is None else document_number_normalize(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return value if value is None else document_number_normalize(str(value))
+
+    def pre_save(self, model_instance: models.Model, add: bool):
+        value = getattr(model_instance, self.attname)
+        if value is not None:
+            value = document_number_normalize(value)
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": DocumentNumberFormField, **kwargs})
 
 
 def name_search_key(text: str) -> str:
@@ -74,11 +131,11 @@ class Identity(models.Model):
     """Identity and contact fields shared by providers and patients (contract: both parties)."""
 
     document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
-    document_number = models.CharField(
+    document_number = DocumentNumberField(
         _("document number"),
         max_length=contract.DOCUMENT_NUMBER_MAX,
         validators=document_number_validators,
-        help_text=_("8 to 20 characters, without dots or spaces."),
+        help_text=_("8 to 20 letters or digits; dots, spaces and hyphens are removed."),
     )
     phone = PhoneNumberField(
         _("phone"),
@@ -110,7 +167,7 @@ class Identity(models.Model):
         if self.name:
             self.name = " ".join(self.name.split())
         if self.document_number:
-            self.document_number = self.document_number.strip().upper()
+            self.document_number = document_number_normalize(self.document_number)
 
     def validate_constraints(self, exclude=None) -> None:
         """Report a duplicate document on the document number, where staff can fix it."""

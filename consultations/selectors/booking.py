@@ -6,7 +6,12 @@ import uuid
 
 from django.db.models import QuerySet
 
-from consultations.models import Consultation, ConsultationEvent, Patient
+from consultations.models import (
+    Consultation,
+    ConsultationEvent,
+    Patient,
+    document_number_normalize,
+)
 
 # The events that say how the booking itself ended (the result page explains the last).
 OUTCOME_KINDS: tuple[str, ...] = (
@@ -20,11 +25,9 @@ OUTCOME_KINDS: tuple[str, ...] = (
 
 def patient_by_document(*, document_type: str, document_number: str) -> Patient | None:
     """The patient with this identity (document type + number), matched as stored."""
-    # The model's own normalization (Identity.clean), not a second copy of it.
-    probe = Patient(document_type=document_type, document_number=document_number)
-    probe.clean()
+    # The one normalizer of document numbers, as the model field stores them.
     return Patient.objects.filter(
-        document_type=probe.document_type, document_number=probe.document_number
+        document_type=document_type, document_number=document_number_normalize(document_number)
     ).first()
 
 

@@ -11,9 +11,13 @@ from consultations.models import (
     Consultation,
     DocumentType,
     Patient,
+    PatientChange,
     Provider,
     name_search_key,
 )
+
+# How many of a patient's latest changes their page lists.
+PATIENT_CHANGES_SHOWN = 20
 
 
 def patient_search_condition(
@@ -72,6 +76,15 @@ def patient_history(*, patient: Patient) -> QuerySet[Consultation]:
         Consultation.objects.filter(patient=patient)
         .select_related("provider", "consultation_type")
         .order_by("-starts_at", "-id")
+    )
+
+
+def patient_changes(*, patient: Patient) -> list[PatientChange]:
+    """A patient's latest recorded changes (masked values), latest first, with who."""
+    return list(
+        PatientChange.objects.filter(patient=patient)
+        .select_related("changed_by")
+        .order_by("-changed_at", "-id")[:PATIENT_CHANGES_SHOWN]
     )
 
 

@@ -39,6 +39,7 @@ from consultations.models import (
     ConsultationType,
     Duration,
     Patient,
+    PatientChange,
     Provider,
 )
 from consultations.selectors.booking import patient_by_document
@@ -86,16 +87,19 @@ def consultation_book(
     actor: AbstractBaseUser,
     booking_token: uuid.UUID,
     client: kairo.KairoClient | None = None,
+    name_change_confirmed: bool = False,
 ) -> Consultation:
     """Book one consultation with Kairo Connect; return it *booked* or *unconfirmed*.
 
     `patient` carries the submitted details: an existing patient (corrected in place) or
     a new one; whoever holds its document by the time of the transaction is the one
-    updated. `authorization_given` True records the Ley 1581 authorization now; False
+    updated, through `directory.patient_save`: their name only with
+    `name_change_confirmed` (else ValidationError `name_change_unconfirmed` on `name`,
+    nothing written, Kairo not called). `authorization_given` True records the Ley 1581 authorization now; False
     leaves it as it is. `scheduled_for` None means now (immediate).
 
     A `booking_token` already used returns that booking as it stands, without calling
-    Kairo again. Raises ValidationError (keyed `authorization_given`, `provider`,
+    Kairo again. Raises ValidationError (keyed `authorization_given`, `name`, `provider`,
     `patient`, `scheduled_for`; codes from `rules.py`) when a rule fails, with nothing
     written; `BookingRefused` when Kairo refuses (the consultation is kept *rejected*).
     An unknown outcome is not an exception: the booking comes back *unconfirmed* and is
@@ -116,6 +120,7 @@ def consultation_book(
             actor=actor,
             booking_token=booking_token,
             client=client,
+            name_change_confirmed=name_change_confirmed,
         )
     )
     if request is None:
@@ -181,6 +186,7 @@ def _booking_start(
     actor: AbstractBaseUser,
     booking_token: uuid.UUID,
     client: kairo.KairoClient,
+    name_change_confirmed: bool,
 ) -> tuple[Consultation, kairo.CreateConsultationRequest | None]:
     """Step 1: the one transaction that claims the slot; returns the new booking and
     the request to send, or the booking an earlier submission of `booking_token` made
@@ -211,7 +217,10 @@ def _booking_start(
             except ValidationError as error:
                 raise ValidationError({"authorization_given": error}) from None
             saved_patient = _patient_upsert(
-                patient=patient, authorization_given=authorization_given, actor=actor
+                patient=patient,
+                authorization_given=authorization_given,
+                actor=actor,
+                name_change_confirmed=name_change_confirmed,
             )
             now = timezone.now()
             rules.booking_check(
@@ -271,23 +280,33 @@ def _booking_start(
 
 
 def _patient_upsert(
-    *, patient: Patient, authorization_given: bool, actor: AbstractBaseUser
+    *,
+    patient: Patient,
+    authorization_given: bool,
+    actor: AbstractBaseUser,
+    name_change_confirmed: bool,
 ) -> Patient:
     """Save the patient, matching by document type + number inside the transaction.
 
     Two bookings for the same new patient may race (PostgreSQL, READ COMMITTED): the
     loser's insert, or its uniqueness check, meets the winner's row once committed. It
-    then updates that row instead, as if it had been there all along.
+    then updates that row instead, as if it had been there all along (and, like any
+    booking for a registered patient, renames it only with `name_change_confirmed`).
     """
     authorization = True if authorization_given else None
+    save = partial(
+        patient_save,
+        actor=actor,
+        authorization_given=authorization,
+        source=PatientChange.Source.BOOKING,
+        name_change_confirmed=name_change_confirmed,
+    )
     if patient.pk is None:
         current = _on_file(patient)
         if current is None:
             try:
                 with transaction.atomic():  # a savepoint: a lost race leaves us usable
-                    return patient_save(
-                        patient=patient, actor=actor, authorization_given=authorization
-                    )
+                    return save(patient=patient)
             except (IntegrityError, ValidationError):
                 current = _on_file(patient)
                 if current is None:
@@ -295,7 +314,7 @@ def _patient_upsert(
         for name in _PATIENT_FIELDS:
             setattr(current, name, getattr(patient, name))
         patient = current
-    return patient_save(patient=patient, actor=actor, authorization_given=authorization)
+    return save(patient=patient)
 
 
 _PATIENT_FIELDS = ("name", "phone", "email", "preferred_language")

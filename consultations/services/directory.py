@@ -8,31 +8,85 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import Patient, Provider
+from consultations import rules
+from consultations.models import Patient, PatientChange, Provider
+
+# The fields a patient's history follows (the authorization has its own record).
+HISTORY_FIELDS = tuple(PatientChange.Field.values)
 
 
 def patient_save(
-    *, patient: Patient, actor: AbstractBaseUser | None, authorization_given: bool | None = None
+    *,
+    patient: Patient,
+    actor: AbstractBaseUser | None,
+    source: str,
+    authorization_given: bool | None = None,
+    name_change_confirmed: bool = False,
 ) -> Patient:
-    """Validate and save a patient; record a change of Ley 1581 authorization.
+    """Validate and save a patient; record each changed field and a change of Ley 1581
+    authorization.
+
+    The one place that decides how a patient may change, for the booking form, the
+    patient page and the admin alike (`source`, a `PatientChange.Source`, says which).
+    A registered patient's name changes only with `name_change_confirmed`
+    (`rules.patient_name_change_check`); every other field may be corrected. Each field
+    that changes leaves a `PatientChange` row (values masked, `actor`, `source`).
 
     `authorization_given` None leaves the authorization as it is; True or False records
     it now, by `actor`, under the current policy version (unchanged if already so).
-    Raises ValidationError (field errors; `duplicate_document` on `document_number`,
-    also when another desk saved the same document after our check).
+    Raises ValidationError (field errors; `name_change_unconfirmed` on `name`;
+    `duplicate_document` on `document_number`, also when another desk saved the same
+    document after our check), with nothing saved.
     """
-    if (
-        authorization_given is not None
-        and authorization_given != patient.data_processing_authorized
-    ):
-        patient.record_authorization(
-            given=authorization_given,
-            policy_version=settings.DATA_PROCESSING_POLICY_VERSION,
-            recorded_by=actor,
+    with transaction.atomic():
+        # The row as stored, locked: what the name rule and the history compare with.
+        stored = (
+            Patient.objects.select_for_update().filter(pk=patient.pk).first()
+            if patient.pk is not None
+            else None
         )
-    patient.full_clean()
-    _save_checked(patient)
+        if (
+            authorization_given is not None
+            and authorization_given != patient.data_processing_authorized
+        ):
+            patient.record_authorization(
+                given=authorization_given,
+                policy_version=settings.DATA_PROCESSING_POLICY_VERSION,
+                recorded_by=actor,
+            )
+        patient.full_clean()
+        try:
+            rules.patient_name_change_check(
+                stored=stored, name=patient.name, confirmed=name_change_confirmed
+            )
+        except ValidationError as error:
+            raise ValidationError({"name": error}) from None
+        _save_checked(patient)
+        if stored is not None:
+            _changes_record(stored=stored, saved=patient, actor=actor, source=source)
     return patient
+
+
+def _changes_record(
+    *, stored: Patient, saved: Patient, actor: AbstractBaseUser | None, source: str
+) -> None:
+    """One history row per field that differs between the stored and the saved patient."""
+    changes = []
+    for field in HISTORY_FIELDS:
+        before, after = getattr(stored, field), getattr(saved, field)
+        if str(before or "") == str(after or ""):
+            continue
+        changes.append(
+            PatientChange(
+                patient=saved,
+                field=field,
+                old_value=PatientChange.masked(field, before),
+                new_value=PatientChange.masked(field, after),
+                changed_by=actor if actor is not None and actor.is_authenticated else None,
+                source=source,
+            )
+        )
+    PatientChange.objects.bulk_create(changes)
 
 
 def provider_save(*, provider: Provider, actor: AbstractBaseUser | None) -> Provider:

@@ -97,6 +97,7 @@ def _book(request: HttpRequest) -> HttpResponse:
                 scheduled_for=data["scheduled_for"],
                 actor=request.user,
                 booking_token=data["booking_token"],
+                name_change_confirmed=data["name_change_confirmed"],
             )
         except ValidationError as error:
             form.add_service_errors(error)

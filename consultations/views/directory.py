@@ -17,14 +17,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consultations import services
 from consultations.forms.directory import PatientForm, ProviderForm
 from consultations.forms.errors import service_errors_add
 from consultations.forms.filters import SearchForm
-from consultations.models import Patient, Provider
+from consultations.forms.patient_on_file import PatientOnFileForm
+from consultations.models import Patient, PatientChange, Provider
 from consultations.selectors.directory import (
+    patient_changes,
     patient_history,
     patient_search,
     provider_search,
@@ -52,13 +54,16 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("consultations.view_patient", raise_exception=True)
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A patient's details and consultation history, latest first."""
+    """A patient's details, the changes recorded to them, and their consultation
+    history, latest first."""
     patient = get_object_or_404(Patient, pk=pk)
     history = page_fetch(
         patient_history(patient=patient), number=page_number_parse(request.GET.get("page"))
     )
     return render(
-        request, "consultations/patients/detail.html", {"patient": patient, "page": history}
+        request,
+        "consultations/patients/detail.html",
+        {"patient": patient, "page": history, "changes": patient_changes(patient=patient)},
     )
 
 
@@ -76,9 +81,25 @@ def _patient_form_page(request: HttpRequest, patient: Patient) -> HttpResponse:
         save=lambda form: services.patient_save(
             patient=form.save(commit=False),
             actor=request.user,
+            source=PatientChange.Source.PATIENT_PAGE,
             authorization_given=form.cleaned_data["authorization"],
+            name_change_confirmed=form.cleaned_data["name_change_confirmed"],
         ),
         saved_message=_("Patient saved."),
+    )
+
+
+@require_POST
+@permission_required("consultations.view_patient", raise_exception=True)
+def patient_on_file(request: HttpRequest) -> HttpResponse:
+    """The booking form's "patient on file" block for the patient fields as typed so far
+    (booking.js asks while the receptionist types). A POST, so that the document number
+    stays out of URLs and access logs; an unknown document gives the empty block."""
+    form = PatientOnFileForm(request.POST)
+    return render(
+        request,
+        "consultations/partials/patient_on_file.html",
+        {"on_file": form.on_file(), "confirmed": form.cleaned_data.get("name_change_confirmed")},
     )
 
 

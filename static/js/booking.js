@@ -60,6 +60,51 @@
     }
   }
 
+  // --- Patient on file -------------------------------------------------------------
+  // When the typed document belongs to a registered patient, the server renders that
+  // record beside what is typed, what sending would update, and the name-change box
+  // (partials/patient_on_file.html). Without JavaScript it appears after sending.
+  var bookingForm = document.getElementById("booking-form");
+  if (bookingForm && document.getElementById("patient-on-file") && window.fetch && window.FormData) {
+    var patientFields = ["document_type", "document_number", "name", "phone", "email", "preferred_language"];
+    var onFileTimer = null;
+    var onFileLatest = 0;
+    var refreshOnFile = function () {
+      var block = document.getElementById("patient-on-file");
+      var box = document.getElementById("id_name_change_confirmed");
+      var data = new FormData();
+      var token = bookingForm.querySelector("input[name=csrfmiddlewaretoken]");
+      data.append("csrfmiddlewaretoken", token ? token.value : "");
+      patientFields.forEach(function (name) {
+        var field = bookingForm.elements[name];
+        if (field) { data.append(name, field.value); }
+      });
+      if (box && box.checked) { data.append("name_change_confirmed", "on"); }
+      var ticket = ++onFileLatest;
+      fetch(block.dataset.url, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null || ticket !== onFileLatest) { return; }
+          var holder = document.createElement("div");
+          holder.innerHTML = html;
+          var fresh = holder.querySelector("#patient-on-file");
+          var current = document.getElementById("patient-on-file");
+          if (fresh && current) { current.replaceWith(fresh); }
+        })
+        .catch(function () { /* the server checks again on sending */ });
+    };
+    var onPatientInput = function (event) {
+      if (patientFields.indexOf(event.target.name) < 0) { return; }
+      // A tick confirms one new name: typing another one asks again.
+      var box = document.getElementById("id_name_change_confirmed");
+      if (event.target.name === "name" && box) { box.checked = false; }
+      clearTimeout(onFileTimer);
+      onFileTimer = setTimeout(refreshOnFile, 300);
+    };
+    bookingForm.addEventListener("input", onPatientInput);
+    bookingForm.addEventListener("change", onPatientInput);
+  }
+
   // Copy buttons: shown only where the clipboard API is available.
   if (navigator.clipboard && window.isSecureContext) {
     document.querySelectorAll(".js-copy").forEach(function (button) {

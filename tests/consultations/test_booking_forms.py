@@ -58,6 +58,7 @@ def test_an_existing_document_corrects_that_patient_in_place(booking_data, patie
             document_type=patient.document_type,
             document_number=patient.document_number,
             name="Nombre Corregido",
+            name_change_confirmed="on",
             email="nuevo@correo.example",
             authorization=None,  # already authorized: no need to tick again
         )
@@ -69,9 +70,89 @@ def test_an_existing_document_corrects_that_patient_in_place(booking_data, patie
     assert form.instance.email == "nuevo@correo.example"
 
 
+def test_an_existing_document_with_another_name_needs_the_confirmation(booking_data, patient):
+    stored_name = patient.name
+    form = bound(
+        booking_data(
+            document_number=patient.document_number,
+            name="Otra Persona Distinta",
+            phone=str(patient.phone),
+            email=patient.email,
+            authorization=None,
+        )
+    )
+    assert form.has_error("name", "name_change_unconfirmed")
+    assert form.on_file.patient_id == patient.pk
+    assert form.on_file.changes == ("name",)
+    assert stored_name in form.on_file.name_change_label
+    assert "Otra Persona Distinta" in form.on_file.name_change_label
+    patient.refresh_from_db()
+    assert patient.name == stored_name
+
+
+def test_the_same_name_spaced_differently_is_no_name_change(booking_data, patient):
+    form = bound(
+        booking_data(
+            document_number=patient.document_number,
+            name=f"  {patient.name.replace(' ', '   ')} ",
+            authorization=None,
+        )
+    )
+    assert form.is_valid(), form.errors
+    assert "name" not in form.on_file.changes
+
+
+def test_the_patient_on_file_marks_contact_changes_as_updates(booking_data, patient):
+    form = bound(
+        booking_data(
+            document_number=patient.document_number,
+            name=patient.name,
+            phone="310 555 0199",
+            email="otro@correo.example",
+            preferred_language="en",
+            authorization=None,
+        )
+    )
+    assert form.is_valid(), form.errors
+    rows = {row.field: row for row in form.on_file.rows}
+    assert form.on_file.changes == ("phone", "email", "preferred_language")
+    assert {rows[f].status for f in form.on_file.changes} == {"updates"}
+    assert rows["phone"].stored == str(patient.phone)
+    assert rows["phone"].typed == "+573105550199"
+    assert form.on_file.name_change_label is None
+
+
+def test_a_new_patient_has_nothing_on_file(booking_data):
+    form = bound(booking_data())
+    assert form.is_valid(), form.errors
+    assert form.on_file is None
+
+
+@pytest.mark.parametrize(
+    "typed", ["1.020.304.050", "1020 304 050", "1020-304-050", " 1020304050 ", "1 020.304-050"]
+)
+def test_document_numbers_typed_with_separators_are_normalized(booking_data, typed):
+    form = bound(booking_data(document_number=typed))
+    assert form.is_valid(), form.errors
+    assert form.instance.document_number == "1020304050"
+
+
+def test_a_document_typed_with_separators_finds_the_patient_on_file(booking_data, patient):
+    Patient.objects.filter(pk=patient.pk).update(document_number="1020304050")
+    form = bound(booking_data(document_number="1.020.304.050", name=patient.name))
+    assert form.is_valid(), form.errors
+    assert form.instance.pk == patient.pk
+
+
+def test_a_passport_keeps_its_letters(booking_data):
+    form = bound(booking_data(document_type="PAS", document_number="ab-123.456 7"))
+    assert form.is_valid(), form.errors
+    assert form.instance.document_number == "AB1234567"
+
+
 def test_the_document_is_matched_as_stored(booking_data):
     stored = PatientFactory(document_type="PAS", document_number="AB123456")
-    form = bound(booking_data(document_type="PAS", document_number="ab123456"))
+    form = bound(booking_data(document_type="PAS", document_number="ab123456", name=stored.name))
     assert form.is_valid(), form.errors
     assert form.instance.pk == stored.pk
 
@@ -113,7 +194,9 @@ def test_an_existing_patient_without_authorization_needs_it(booking_data):
 
 
 def test_an_authorized_patient_does_not_need_the_box_ticked_again(booking_data, patient):
-    form = bound(booking_data(document_number=patient.document_number, authorization=None))
+    form = bound(
+        booking_data(document_number=patient.document_number, name=patient.name, authorization=None)
+    )
     assert form.is_valid(), form.errors
 
 

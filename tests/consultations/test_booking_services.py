@@ -26,6 +26,7 @@ from consultations.models import (
     ConsultationType,
     Duration,
     Patient,
+    PatientChange,
 )
 from consultations.services import booking
 from tests.consultations.conftest import future
@@ -113,7 +114,9 @@ def test_a_new_patient_is_created_with_the_authorization_recorded(book, receptio
     assert patient.data_processing_policy_version == settings.DATA_PROCESSING_POLICY_VERSION
 
 
-def test_an_existing_patient_is_corrected_in_place(book, patient):
+def test_an_existing_patient_is_corrected_in_place(book, patient, receptionist):
+    patient.name = "Jorge Iván Pérez"
+    patient.save()
     submitted = Patient(
         document_type=patient.document_type,
         document_number=patient.document_number,
@@ -121,12 +124,18 @@ def test_an_existing_patient_is_corrected_in_place(book, patient):
         phone=patient.phone,
         email="corregido@correo.example",
     )
-    consultation = book(patient=submitted, authorization_given=False)
+    consultation = book(patient=submitted, authorization_given=False, name_change_confirmed=True)
     assert consultation.patient_id == patient.pk
     patient.refresh_from_db()
     assert (patient.name, patient.email) == ("Nombre Corregido", "corregido@correo.example")
     assert patient.data_processing_authorized  # not withdrawn by an unticked box
     assert Patient.objects.count() == 1
+    changes = {c.field: c for c in patient.changes.all()}
+    assert set(changes) == {"name", "email"}
+    assert (changes["name"].old_value, changes["name"].new_value) == ("J. I. P.", "N. C.")
+    assert changes["email"].new_value == "c***@c***.example"
+    assert {c.source for c in changes.values()} == {PatientChange.Source.BOOKING}
+    assert {c.changed_by for c in changes.values()} == {receptionist}
 
 
 # --- The one-time token ----------------------------------------------------------------------

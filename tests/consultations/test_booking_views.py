@@ -232,6 +232,7 @@ def test_correcting_a_patients_name_while_booking_updates_the_search(
     data = booking_data(
         document_number=patient.document_number,
         name="Jorge Iván Pérez Ñúñez",
+        name_change_confirmed="on",
         phone=str(patient.phone),
         email=patient.email,
         authorization=None,

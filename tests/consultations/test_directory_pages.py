@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from functools import partial
 
 import pytest
 import time_machine
@@ -17,7 +18,13 @@ from hypothesis import strategies as st
 
 from consultations import services
 from consultations.forms.directory import PatientForm, ProviderForm
-from consultations.models import Consultation, ConsultationStatus, Patient, Provider
+from consultations.models import (
+    Consultation,
+    ConsultationStatus,
+    Patient,
+    PatientChange,
+    Provider,
+)
 from consultations.selectors.agenda import consultation_filtered
 from consultations.selectors.directory import patient_search
 from consultations.selectors.paging import PAGE_SIZE
@@ -155,7 +162,7 @@ def test_reception_creates_a_patient_with_the_authorization_recorded(
 
 @pytest.mark.parametrize(
     ("number", "code"),
-    [("1234567", "min_length"), ("1" * 21, "max_length"), ("1020.3040", "invalid_document_number")],
+    [("1234567", "min_length"), ("1" * 21, "max_length"), ("1020/3040", "invalid_document_number")],
 )
 def test_patient_document_number_limits(reception_client, number, code):
     response = reception_client.post(reverse("patient_new"), patient_data(document_number=number))
@@ -236,7 +243,11 @@ def test_the_service_reports_a_racing_duplicate_as_the_models_own_error(
         document_number=stored.document_number,
         **({"professional_type": stored.professional_type} if model is Provider else {}),
     )
-    save = services.patient_save if model is Patient else services.provider_save
+    save = (
+        partial(services.patient_save, source=PatientChange.Source.PATIENT_PAGE)
+        if model is Patient
+        else services.provider_save
+    )
     with pytest.raises(ValidationError) as refused:
         save(**{model._meta.model_name: record}, actor=receptionist)
     assert [e.code for e in refused.value.error_dict["document_number"]] == ["duplicate_document"]
@@ -247,7 +258,9 @@ def test_reception_corrects_a_patient(reception_client):
     patient = PatientFactory(name="Nombre Viejo", document_number="1020304050")
     response = reception_client.post(
         reverse("patient_edit", args=[patient.pk]),
-        patient_data(name="  Nombre   Corregido ", email="nuevo@example.test"),
+        patient_data(
+            name="  Nombre   Corregido ", name_change_confirmed="on", email="nuevo@example.test"
+        ),
     )
     assert response.status_code == 302
     patient.refresh_from_db()
@@ -257,7 +270,8 @@ def test_reception_corrects_a_patient(reception_client):
 def test_editing_a_name_updates_what_the_search_finds(reception_client):
     patient = PatientFactory(name="Maria Rodas", document_number="1020304050")
     response = reception_client.post(
-        reverse("patient_edit", args=[patient.pk]), patient_data(name="María Fernanda Ríos")
+        reverse("patient_edit", args=[patient.pk]),
+        patient_data(name="María Fernanda Ríos", name_change_confirmed="on"),
     )
     assert response.status_code == 302
     patient.refresh_from_db()

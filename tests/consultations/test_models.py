@@ -78,11 +78,34 @@ def test_clean_collapses_whitespace_in_names(factory):
     assert party.name == "Ana María Ríos Gómez"
 
 
-def test_document_number_refuses_dots_and_spaces():
-    patient = PatientFactory.build(document_number="1.234.567.890")
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("1.234.567.890", "1234567890"),
+        ("1234 567 890", "1234567890"),
+        ("1234-567-890", "1234567890"),
+        ("1234\u2013567\u00a0890", "1234567890"),  # an en dash, a no-break space
+        ("pa-123.456", "PA123456"),
+    ],
+)
+def test_document_number_separators_are_removed(typed, stored):
+    patient = PatientFactory.build(document_number=typed)
+    _full_clean(patient)
+    assert patient.document_number == stored
+
+
+@pytest.mark.parametrize("typed", ["1234/567/890", "1234_567_890", "12345678ñ"])
+def test_document_number_refuses_other_characters(typed):
+    patient = PatientFactory.build(document_number=typed)
     with pytest.raises(ValidationError) as exc:
         _full_clean(patient)
     assert "invalid_document_number" in _error_codes(exc.value, "document_number")
+
+
+def test_a_document_saved_without_full_clean_is_stored_normalized():
+    patient = PatientFactory(document_number="1.020.304.050")
+    patient.refresh_from_db()
+    assert patient.document_number == "1020304050"
 
 
 @pytest.mark.parametrize(
