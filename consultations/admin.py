@@ -11,6 +11,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations import services
 from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
-from consultations.forms.directory import ProviderForm
+from consultations.forms.directory import ProviderForm, phone_messages_set
 from consultations.models import (
     Consultation,
     ConsultationType,
@@ -32,6 +34,7 @@ from consultations.models import (
     Patient,
     ProfessionalType,
     Provider,
+    StaffPreference,
 )
 
 admin.site.site_header = _("Kairo Connect — Clinic administration")
@@ -275,6 +278,10 @@ class PatientAdminForm(forms.ModelForm):
 
     authorization_given: bool | None = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        phone_messages_set(self)
+
     def clean(self) -> dict:
         cleaned_data = super().clean()
         self.authorization_given = cleaned_data.pop("data_processing_authorized", None)
@@ -451,3 +458,24 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("sent to"))
     def masked_address(self, obj: Delivery) -> str:
         return obj.masked_address
+
+
+# --- Staff accounts ---------------------------------------------------------------------------
+
+
+class StaffPreferenceInline(admin.StackedInline):
+    """The account's desk language, on the user's page (no row yet: Spanish)."""
+
+    model = StaffPreference
+    can_delete = False
+    fields = ("language",)
+    verbose_name = _("desk language")
+    verbose_name_plural = _("desk language")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, StaffPreferenceInline]

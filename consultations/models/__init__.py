@@ -31,6 +31,7 @@ from consultations.models.directory import (
     Provider,
     name_search_key,
 )
+from consultations.models.staff import StaffPreference
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -51,5 +52,6 @@ __all__ = [
     "Patient",
     "ProfessionalType",
     "Provider",
+    "StaffPreference",
     "name_search_key",
 ]
