@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "axes",
+    # Only for its translations (its Spanish validator messages); it has no models.
+    "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
     "consultations",
