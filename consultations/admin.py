@@ -18,6 +18,7 @@ from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,7 @@ from consultations.models import (
     Provider,
     StaffPreference,
 )
+from consultations.timeline import delivery_error_text
 
 admin.site.site_header = _("Kairo Connect — Clinic administration")
 admin.site.site_title = _("Kairo Connect clinic administration")
@@ -371,7 +373,7 @@ DELIVERY_FIELDS = (
     "reminder_offset_minutes",
     "state",
     "attempts",
-    "last_error",
+    "error_shown",
     "masked_address",
     "sent_at",
     "next_attempt_at",
@@ -380,7 +382,20 @@ DELIVERY_FIELDS = (
 )
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryErrorColumn:
+    """A delivery's stored error as staff read it (`delivery_error_text`)."""
+
+    @admin.display(description=_("last error"))
+    def error_shown(self, obj: Delivery) -> str:
+        if not obj.last_error:
+            return ""
+        text, detail = delivery_error_text(obj.last_error)
+        if not detail:
+            return text
+        return format_html('{} <span lang="en">({})</span>', text, detail)
+
+
+class DeliveryInline(DeliveryErrorColumn, admin.TabularInline):
     """The consultation's emails, as the desk shows them: read-only, address masked."""
 
     model = Delivery
@@ -434,7 +449,7 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(DeliveryErrorColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every email across consultations, to find the failed ones; read-only (Resend is on
     the consultation page)."""
 
@@ -445,7 +460,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "kind",
         "state",
         "attempts",
-        "last_error",
+        "error_shown",
         "sent_at",
         "created_at",
     )

@@ -46,6 +46,27 @@ def event_sentence(event: ConsultationEvent) -> str:
     return sentence(detail, user)
 
 
+def delivery_error_text(last_error: str) -> tuple[str, str]:
+    """What a delivery's stored `last_error` (English, technical: see
+    services.deliveries.sending) means for staff, in the active language, and the
+    technical detail to show beside it as it is ("" when the sentence says it all)."""
+    skipped = "Skipped: consultation "
+    if last_error == skipped + "already started":
+        return _("Not sent: the consultation had already started."), ""
+    if last_error == skipped + "already over":
+        return _("Not sent: the consultation was already over."), ""
+    if last_error.startswith(skipped):
+        status = last_error.removeprefix(skipped)
+        label = dict(ConsultationStatus.choices).get(status, status)
+        return _("Not sent (consultation: %(status)s).") % {"status": label}, ""
+    if last_error.startswith("Not sent: "):
+        return (
+            _("Not sent: there is no link, PIN or valid address to send."),
+            last_error.removeprefix("Not sent: "),
+        )
+    return _("The mail server did not accept it or could not be reached."), last_error
+
+
 # --- Reading `detail` ----------------------------------------------------------------------
 
 

@@ -12,16 +12,20 @@ from django.views.decorators.http import require_POST
 
 from consultations import services
 from consultations.models import Consultation, Delivery
+from consultations.timeline import delivery_error_text
 
 
 def emails_context(consultation: Consultation) -> dict:
     """What templates/consultations/partials/emails.html shows: every delivery, newest
     first, and which Resend buttons to offer: those the service would accept (the
     template and `consultation_resend` check the permission)."""
+    deliveries = list(
+        consultation.deliveries.select_related("requested_by").order_by("-created_at", "-id")
+    )
+    for delivery in deliveries:
+        delivery.error_text, delivery.error_detail = delivery_error_text(delivery.last_error)
     return {
-        "deliveries": list(
-            consultation.deliveries.select_related("requested_by").order_by("-created_at", "-id")
-        ),
+        "deliveries": deliveries,
         "resend_patient": services.delivery_resend_allowed(
             consultation=consultation, recipient=Delivery.Recipient.PATIENT
         ),

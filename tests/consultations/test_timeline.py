@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from consultations.models import ConsultationEvent
-from consultations.timeline import event_sentence
+from consultations.timeline import delivery_error_text, event_sentence
 from tests.factories import UserFactory
 
 Kind = ConsultationEvent.Kind
@@ -211,3 +211,39 @@ def test_the_detail_page_shows_sentences_not_key_value_pairs(
     assert "Enviado a Kairo Connect por recepcion." in timeline
     assert "Correo al paciente (agendamiento): enviado, 1 intento." in timeline
     assert "immediate:" not in timeline and "recipient:" not in timeline
+
+
+@pytest.mark.parametrize(
+    ("stored", "spanish", "english", "detail"),
+    [
+        (
+            "Skipped: consultation cancelled",
+            "No enviado (consulta: Cancelada).",
+            "Not sent (consultation: Cancelled).",
+            "",
+        ),
+        (
+            "Skipped: consultation already started",
+            "No enviado: la consulta ya había empezado.",
+            "Not sent: the consultation had already started.",
+            "",
+        ),
+        (
+            "Not sent: consultation 5 has no patient join link or PIN",
+            "No enviado: no hay enlace, PIN o dirección válida para enviar.",
+            "Not sent: there is no link, PIN or valid address to send.",
+            "consultation 5 has no patient join link or PIN",
+        ),
+        (
+            "SMTPRecipientsRefused 550",
+            "El servidor de correo no lo aceptó o no se pudo contactar.",
+            "The mail server did not accept it or could not be reached.",
+            "SMTPRecipientsRefused 550",
+        ),
+    ],
+)
+def test_a_deliverys_stored_error_is_worded_for_staff(stored, spanish, english, detail):
+    with translation.override("es"):
+        assert delivery_error_text(stored) == (spanish, detail)
+    with translation.override("en"):
+        assert delivery_error_text(stored) == (english, detail)
