@@ -172,3 +172,10 @@ def test_a_failed_refresh_is_explained_in_spanish(reception_client, make_consult
     assert "Kairo Connect no conoce esta consulta." in message
     assert contract.ERROR_CONSULTATION_NOT_FOUND in message
     assert "does not know" not in message
+
+
+@pytest.mark.django_db
+def test_the_summary_words_kairos_status(reception_client, make_consultation):
+    consultation = make_consultation(kairo_status=contract.STATUS_PENDING)
+    page = reception_client.get(reverse("consultation_detail", args=[consultation.pk]))
+    assert "Kairo Connect: en espera de iniciar" in page.content.decode()
