@@ -172,7 +172,7 @@ def test_every_staff_page_and_email_is_spanish(
 ):
     crawl = Crawl()
     with translation.override("es"):
-        _login_pages(crawl, client)
+        _login_pages(crawl, client, settings)
     client.force_login(receptionist)
     _booking_pages(crawl, client, booking_data, sandbox, settings, provider, general_type, desk)
     _consultation_pages(crawl, client)
@@ -180,17 +180,26 @@ def test_every_staff_page_and_email_is_spanish(
     client.force_login(clinic_admin)
     _directory_admin_pages(crawl, client)
     _admin_pages(crawl, client)
+    client.force_login(UserFactory(username="raiz", is_staff=True, is_superuser=True))
+    crawl.check(
+        "admin user page", client.get(reverse("admin:auth_user_change", args=[receptionist.pk]))
+    )
+    crawl.check("admin password change, errors", client.post(reverse("admin:password_change"), {}))
     _emails(crawl, desk)
     assert crawl.visited > 60
     crawl.assert_clean()
 
 
-def _login_pages(crawl: Crawl, client) -> None:
+def _login_pages(crawl: Crawl, client, settings) -> None:
     crawl.check("login", client.get("/login/", HTTP_ACCEPT_LANGUAGE="en"))
     crawl.check(
         "login, wrong password",
         client.post("/login/", {"username": "nadie", "password": "x"}, HTTP_ACCEPT_LANGUAGE="en"),
     )
+    UserFactory(username="bloqueada")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT + 1):
+        locked = client.post("/login/", {"username": "bloqueada", "password": "x"})
+    crawl.check("login, locked out", locked)
 
 
 def _booking_pages(crawl, client, booking_data, sandbox, settings, provider, general_type, desk):

@@ -108,3 +108,18 @@ def test_the_admin_user_page_edits_the_language(client):
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert User.objects.get(pk=someone.pk).staff_preference.language == "en"
+
+
+def test_permissions_on_the_user_page_are_worded_in_the_staff_language():
+    from django.contrib.auth.models import Permission
+    from django.utils import translation
+
+    from consultations.admin import permission_label
+
+    view_patient = Permission.objects.get(codename="view_patient")
+    book = Permission.objects.get(codename="book_consultation")
+    with translation.override("es"):
+        assert permission_label(view_patient).endswith("| paciente | Puede ver paciente")
+        assert permission_label(book).endswith("| Puede agendar consultas")
+    with translation.override("en"):
+        assert permission_label(view_patient).endswith("| patient | Can view patient")
