@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "axes",
+    # Only for its translations (its Spanish validator messages); it has no models.
+    "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
     "consultations",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After LocaleMiddleware and AuthenticationMiddleware: the account's saved language.
+    "consultations.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.

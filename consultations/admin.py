@@ -11,19 +11,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules, services
 from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
-from consultations.forms.directory import ProviderForm
+from consultations.forms.directory import ProviderForm, phone_messages_set
 from consultations.models import (
     Consultation,
     ConsultationType,
@@ -34,9 +37,11 @@ from consultations.models import (
     PatientChange,
     ProfessionalType,
     Provider,
+    StaffPreference,
     document_number_normalize,
 )
 from consultations.selectors.directory import patient_changes
+from consultations.timeline import delivery_error_text
 
 admin.site.site_header = _("Kairo Connect — Clinic administration")
 admin.site.site_title = _("Kairo Connect clinic administration")
@@ -304,6 +309,10 @@ class PatientAdminForm(forms.ModelForm):
         ),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        phone_messages_set(self)
+
     def clean(self) -> dict:
         cleaned_data = super().clean()
         self.authorization_given = cleaned_data.pop("data_processing_authorized", None)
@@ -425,7 +434,7 @@ DELIVERY_FIELDS = (
     "reminder_offset_minutes",
     "state",
     "attempts",
-    "last_error",
+    "error_shown",
     "masked_address",
     "sent_at",
     "next_attempt_at",
@@ -434,7 +443,20 @@ DELIVERY_FIELDS = (
 )
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryErrorColumn:
+    """A delivery's stored error as staff read it (`delivery_error_text`)."""
+
+    @admin.display(description=_("last error"))
+    def error_shown(self, obj: Delivery) -> str:
+        if not obj.last_error:
+            return ""
+        text, detail = delivery_error_text(obj.last_error)
+        if not detail:
+            return text
+        return format_html('{} <span lang="en">({})</span>', text, detail)
+
+
+class DeliveryInline(DeliveryErrorColumn, admin.TabularInline):
     """The consultation's emails, as the desk shows them: read-only, address masked."""
 
     model = Delivery
@@ -488,7 +510,7 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(DeliveryErrorColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every email across consultations, to find the failed ones; read-only (Resend is on
     the consultation page)."""
 
@@ -499,7 +521,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "kind",
         "state",
         "attempts",
-        "last_error",
+        "error_shown",
         "sent_at",
         "created_at",
     )
@@ -512,3 +534,52 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("sent to"))
     def masked_address(self, obj: Delivery) -> str:
         return obj.masked_address
+
+
+# --- Staff accounts ---------------------------------------------------------------------------
+
+
+class StaffPreferenceInline(admin.StackedInline):
+    """The account's desk language, on the user's page (no row yet: Spanish)."""
+
+    model = StaffPreference
+    can_delete = False
+    fields = ("language",)
+    verbose_name = _("desk language")
+    verbose_name_plural = _("desk language")
+
+
+# Django stores permission names in English when it creates them ("Can add patient"),
+# so the user page's permission list would stay English; each is worded again here.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """ "Consultas de telemedicina | paciente | Puede ver paciente", in the active language."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in PERMISSION_ACTIONS and model_name == model._meta.model_name:
+        name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)  # a Meta.permissions name is one of our msgids
+    return f"{content_type.app_labeled_name} | {name}"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, StaffPreferenceInline]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions" and field is not None:
+            field.label_from_instance = permission_label
+        return field

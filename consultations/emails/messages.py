@@ -33,10 +33,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
-from django.utils import dateformat, formats, timezone, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from consultations.dates import long_date
 from consultations.emails.calendar import (
     CALENDAR_METHOD,
     CANCEL_METHOD,
@@ -345,12 +346,7 @@ def _context(
         "clinic_name": _single_line(settings.CLINIC_NAME),
         "clinic_phone": _single_line(settings.CLINIC_PHONE),
         "zone_label": _zone_label(start),
-        # Django's own locale data names the days and months (e.g. "jueves", "marzo").
-        "date_text": _("%(weekday)s, %(date)s")
-        % {
-            "weekday": dateformat.format(start, "l"),
-            "date": formats.date_format(start, "DATE_FORMAT"),
-        },
+        "date_text": long_date(start),
         "start_time": dateformat.format(start, "H:i"),
         "end_time": dateformat.format(end, "H:i"),
         "reminder_phrase": (

@@ -25,6 +25,7 @@ from consultations.forms.errors import service_errors_add
 from consultations.forms.patient_on_file import PatientOnFile, patient_on_file
 from consultations.kairo import contract
 from consultations.kairo.client import KairoError, KairoOutcome
+from consultations.kairo_texts import kairo_error_text
 from consultations.models import ConsultationType, Duration, Patient, Provider
 from consultations.selectors.booking import patient_by_document
 
@@ -113,6 +114,7 @@ class BookingForm(PatientForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient_is_new = self.instance.pk is None
+        self.kairo_refusal: KairoError | None = None
         self.fields["provider"].queryset = (
             Provider.objects.filter(is_active=True)
             .select_related("professional_type", "specialty")
@@ -244,7 +246,11 @@ class BookingForm(PatientForm):
 
     def add_kairo_errors(self, error: KairoError) -> None:
         """Kairo's refusal: its reasons on the fields they concern, and a summary naming
-        the requestId (its support asks for it)."""
+        the requestId (its support asks for it), in the staff language by Kairo's code.
+        Kairo's own (English) message and field details stay on `kairo_refusal`, for the
+        page's "Kairo Connect's message" details."""
+        self.kairo_refusal = error
+        reason = kairo_error_text(error.code)
         if error.outcome == KairoOutcome.CONFIGURATION:
             self.add_error(
                 None,
@@ -260,26 +266,28 @@ class BookingForm(PatientForm):
             )
             return
         placed = False
-        for path, messages in sorted(error.field_errors.items()):
+        for path in sorted(error.field_errors):
             field = _kairo_field(path)
-            for message in messages:
-                text = _("Kairo Connect: %(message)s") % {"message": message}
-                if field == "provider" and path != "provider":
-                    text = _("Kairo Connect, provider's record (%(path)s): %(message)s") % {
-                        "path": path,
-                        "message": message,
-                    }
-                self._add_after_clean(field, ValidationError(text, code=error.code))
-                placed = placed or field is not None
+            if field == "provider" and path != "provider":
+                text = _(
+                    "Kairo Connect does not accept the provider's record (%(path)s); ask an "
+                    "administrator to correct it."
+                ) % {"path": path}
+            elif error.code == contract.ERROR_VALIDATION and field is not None:
+                text = _(
+                    "Kairo Connect does not accept this value; its own message is under "
+                    '"Kairo Connect\'s message".'
+                )
+            else:
+                text = reason
+            # One error per field: Kairo's messages for it are in the details.
+            self._add_after_clean(field, ValidationError(text, code=error.code))
+            placed = placed or field is not None
         # A 409 names the busy party; when Kairo gave no details, say it on that field.
         party_fields = {"provider": "provider", "patient": "document_number"}
         if not error.field_errors and error.party in party_fields:
             self._add_after_clean(
-                party_fields[error.party],
-                ValidationError(
-                    _("Kairo Connect reports an overlapping consultation at that time."),
-                    code=error.code,
-                ),
+                party_fields[error.party], ValidationError(reason, code=error.code)
             )
             placed = True
         summary = (
@@ -301,7 +309,7 @@ class BookingForm(PatientForm):
                 params={
                     "code": error.code,
                     "request_id": error.request_id or "—",
-                    "message": error.message,
+                    "message": reason,
                 },
             ),
         )

@@ -11,6 +11,19 @@ from django.utils.translation import gettext_lazy as _
 from consultations import rules
 from consultations.models import MedicalSpecialty, Patient, ProfessionalType, Provider
 
+# django-phonenumber-field's own message names a national example number and its wording
+# is not the desk's; this one is ours, in both languages, on every form with a phone.
+PHONE_INVALID = _(
+    "Enter a valid phone number, e.g. +57 300 123 4567 (a number without +57 is taken as "
+    "Colombian)."
+)
+
+
+def phone_messages_set(form: forms.BaseForm) -> None:
+    """Give the form's `phone` field, if any, the desk's "invalid" message."""
+    if "phone" in form.fields:
+        form.fields["phone"].error_messages["invalid"] = PHONE_INVALID
+
 
 def name_change_label(*, old: str, new: str) -> str:
     """The confirmation box's label, naming both names."""
@@ -51,6 +64,7 @@ class PatientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["authorization"].initial = self.instance.data_processing_authorized
         self.fields["phone"].widget.attrs.setdefault("placeholder", "+57 300 123 4567")
+        phone_messages_set(self)
         # What the patient is on file as, before the submitted values are applied.
         self.stored_patient: Patient | None = self.instance if self.instance.pk else None
         self.name_change_pending = False
@@ -110,3 +124,4 @@ class ProviderForm(forms.ModelForm):
         self.fields["specialty"].queryset = MedicalSpecialty.objects.active_or(
             self.instance.specialty_id
         )
+        phone_messages_set(self)

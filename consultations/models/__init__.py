@@ -33,6 +33,7 @@ from consultations.models.directory import (
     name_search_key,
 )
 from consultations.models.patient_changes import PatientChange
+from consultations.models.staff import StaffPreference
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -54,6 +55,7 @@ __all__ = [
     "PatientChange",
     "ProfessionalType",
     "Provider",
+    "StaffPreference",
     "document_number_normalize",
     "name_search_key",
 ]

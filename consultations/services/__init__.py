@@ -23,6 +23,7 @@ from consultations.services.lifecycle import (
     consultation_refresh,
     consultations_sweep_stuck,
 )
+from consultations.services.staff import staff_language_save
 
 __all__ = [
     "CANCELLABLE_STATUSES",
@@ -42,4 +43,5 @@ __all__ = [
     "time_change_deliveries_schedule",
     "patient_save",
     "provider_save",
+    "staff_language_save",
 ]

@@ -22,6 +22,7 @@ from consultations import rules, services
 from consultations.forms.booking import BookingForm, CancelForm
 from consultations.forms.filters import SearchForm
 from consultations.kairo.client import KairoError, KairoOutcome
+from consultations.kairo_texts import KAIRO_ERROR_TEXTS, UNEXPECTED_ERROR, kairo_error_text
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus, Patient
 from consultations.selectors.booking import (
     consultation_for_page,
@@ -30,23 +31,22 @@ from consultations.selectors.booking import (
     outcome_in,
 )
 from consultations.selectors.directory import patient_search as patient_search_query
+from consultations.timeline import timeline_lines
 from consultations.views.deliveries import emails_context
 
 SEARCH_RESULTS = 10
 
 # What an unknown outcome means, in the receptionist's words (by the recorded code).
 UNCONFIRMED_REASONS = {
-    "TIMEOUT": gettext_lazy("Kairo Connect did not answer in time."),
-    "CONNECTION_LOST": gettext_lazy(
-        "The connection to Kairo Connect broke before its answer arrived."
-    ),
-    "SERVER_ERROR": gettext_lazy("Kairo Connect reported an internal error."),
-    "MALFORMED_RESPONSE": gettext_lazy("Kairo Connect answered, but its answer could not be read."),
+    **{
+        code: KAIRO_ERROR_TEXTS[code]
+        for code in ("TIMEOUT", "CONNECTION_LOST", "SERVER_ERROR", "MALFORMED_RESPONSE")
+    },
     ConsultationEvent.Kind.STUCK_SWEPT: gettext_lazy(
         "The booking was interrupted before Kairo Connect's answer was recorded."
     ),
 }
-UNCONFIRMED_REASON_OTHER = gettext_lazy("The call to Kairo Connect failed in an unexpected way.")
+UNCONFIRMED_REASON_OTHER = KAIRO_ERROR_TEXTS[UNEXPECTED_ERROR]
 
 
 # --- Booking -------------------------------------------------------------------------------
@@ -197,7 +197,11 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "consultations/detail.html",
-        {**_page_context(consultation, outcome_in(events)), "events": events},
+        {
+            **_page_context(consultation, outcome_in(events)),
+            "events": events,
+            "timeline": timeline_lines(events),
+        },
     )
 
 
@@ -217,8 +221,11 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
         "provider_messages": settings.EMAIL_PROVIDER_MESSAGES,
         "unconfirmed_code": None,
         "unconfirmed_reason": None,
+        "rejection_reason": None,
         **emails_context(consultation),
     }
+    if context["is_rejected"] and outcome is not None:
+        context["rejection_reason"] = kairo_error_text(outcome.detail.get("code"))
     if context["is_unconfirmed"] and outcome is not None:
         context["unconfirmed_code"] = code = _unconfirmed_code(outcome)
         context["unconfirmed_reason"] = UNCONFIRMED_REASONS.get(code, UNCONFIRMED_REASON_OTHER)
@@ -279,7 +286,11 @@ def consultation_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             text
-            % {"message": error.message, "code": error.code, "request_id": error.request_id or "—"},
+            % {
+                "message": kairo_error_text(error.code),
+                "code": error.code,
+                "request_id": error.request_id or "—",
+            },
         )
     except services.RefreshTimeClash as clash:
         messages.warning(

@@ -9,21 +9,26 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from consultations import services
 from consultations.models import Consultation, Delivery
+from consultations.timeline import delivery_error_text
 
 
 def emails_context(consultation: Consultation) -> dict:
     """What templates/consultations/partials/emails.html shows: every delivery, newest
     first, and which Resend buttons to offer: those the service would accept (the
     template and `consultation_resend` check the permission)."""
+    deliveries = list(
+        consultation.deliveries.select_related("requested_by").order_by("-created_at", "-id")
+    )
+    for delivery in deliveries:
+        delivery.error_text, delivery.error_detail = delivery_error_text(delivery.last_error)
     return {
-        "deliveries": list(
-            consultation.deliveries.select_related("requested_by").order_by("-created_at", "-id")
-        ),
+        "deliveries": deliveries,
         "resend_patient": services.delivery_resend_allowed(
             consultation=consultation, recipient=Delivery.Recipient.PATIENT
         ),
@@ -52,7 +57,7 @@ def consultation_emails_status(request: HttpRequest, pk: int) -> JsonResponse:
             "state_label": delivery.get_state_display(),
             "attempts": delivery.attempts,
             "detail": _delivery_detail(delivery),
-            "error": delivery.last_error if delivery.state != Delivery.State.SENT else "",
+            "error": _error_text(delivery),
         }
         for delivery in consultation.deliveries.order_by("-created_at", "-id")
     ]
@@ -66,12 +71,21 @@ def consultation_emails_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 def _delivery_detail(delivery: Delivery) -> str:
     """The Details cell's first line, as templates/consultations/partials/emails.html
-    words it."""
+    words it (in the current time zone, as the template renders it)."""
     if delivery.sent_at:
-        return f"{_('sent')} {date_filter(delivery.sent_at, 'Y-m-d H:i')}"
+        return f"{_('sent')} {date_filter(timezone.localtime(delivery.sent_at), 'Y-m-d H:i')}"
     if delivery.state == Delivery.State.QUEUED and delivery.next_attempt_at:
-        return f"{_('next attempt')} {date_filter(delivery.next_attempt_at, 'Y-m-d H:i')}"
+        when = timezone.localtime(delivery.next_attempt_at)
+        return f"{_('next attempt')} {date_filter(when, 'Y-m-d H:i')}"
     return ""
+
+
+def _error_text(delivery: Delivery) -> str:
+    """The Details cell's error line, worded for staff as the partial shows it."""
+    if not delivery.last_error or delivery.state == Delivery.State.SENT:
+        return ""
+    text, detail = delivery_error_text(delivery.last_error)
+    return f"{text} ({detail})" if detail else text
 
 
 @require_POST

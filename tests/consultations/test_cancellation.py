@@ -356,8 +356,9 @@ def test_the_cancel_page_says_what_cancelling_does(reception_client, make_consul
     start = dt.datetime(2027, 3, 10, 15, 0, tzinfo=dt.UTC)  # 10:00 in Bogotá
     consultation = make_consultation(starts_at=start)
     url = reverse("consultation_cancel", args=[consultation.pk])
+    reception_client.post(reverse("set_language"), {"language": "en", "next": url})
 
-    page = html(reception_client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    page = html(reception_client.get(url))
     assert "The patient and the provider are emailed that it is cancelled" in page
     assert "2027-03-10 10:00–10:30 (America/Bogota)" in page
     assert consultation.provider.name in page and consultation.patient.name in page
@@ -365,7 +366,7 @@ def test_the_cancel_page_says_what_cancelling_does(reception_client, make_consul
     assert "free" not in page.lower().split("cancel-warning", 1)[1].split("</div>", 1)[0]
 
     settings.EMAIL_PROVIDER_MESSAGES = False
-    page = html(reception_client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    page = html(reception_client.get(url))
     assert "The patient is emailed that it is cancelled" in page
     assert "This clinic does not email providers: tell the provider yourself." in page
 
@@ -434,6 +435,39 @@ def test_the_email_status_endpoint_gives_states_only(reception_client, booked):
         consultation.provider_join_url,
     ):
         assert secret not in body
+
+
+def test_the_email_status_endpoint_words_its_cells_as_the_page_does(
+    reception_client, make_consultation
+):
+    """The live update must not change what the table says: local time, staff wording."""
+    consultation = make_consultation()
+    sent_at = dt.datetime(2030, 6, 12, 19, 11, tzinfo=dt.UTC)  # 14:11 in Bogotá
+    Delivery.objects.create(
+        consultation=consultation,
+        recipient="patient",
+        kind="booking",
+        state="sent",
+        sent_at=sent_at,
+        attempts=1,
+    )
+    Delivery.objects.create(
+        consultation=consultation,
+        recipient="provider",
+        kind="booking",
+        state="failed",
+        attempts=1,
+        last_error="Skipped: consultation cancelled",
+    )
+    rows = reception_client.get(
+        reverse("consultation_emails_status", args=[consultation.pk])
+    ).json()["deliveries"]
+    by_state = {row["state"]: row for row in rows}
+    page = html(reception_client.get(reverse("consultation_detail", args=[consultation.pk])))
+    assert by_state["sent"]["detail"].endswith("2030-06-12 14:11")
+    assert by_state["sent"]["detail"] in page
+    assert "Skipped" not in by_state["failed"]["error"]
+    assert by_state["failed"]["error"] in page
 
 
 def test_the_email_status_endpoint_reports_pending(reception_client, make_consultation):

@@ -1,0 +1,181 @@
+"""Kairo Connect's refusals reach staff by their code, in the staff language, with
+Kairo's own message kept in the details."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.urls import reverse
+from django.utils import translation
+
+from consultations import services
+from consultations.kairo import contract
+from consultations.kairo.client import errors as client_errors
+from consultations.kairo_texts import (
+    CONTRACT_ERROR_CODES,
+    KAIRO_ERROR_OTHER,
+    KAIRO_ERROR_TEXTS,
+    kairo_error_text,
+    kairo_status_text,
+)
+from consultations.models import Consultation, ConsultationStatus
+from tests.consultations.conftest import future
+from tests.factories import PatientFactory, ProviderFactory
+
+NEW = "/consultations/new/"
+
+# Contract "Errors", as the table lists them, and the rate limit of contract "Access".
+CONTRACT_TABLE = (
+    "VALIDATION_ERROR",
+    "INVALID_DATE_FORMAT",
+    "INVALID_DATE_PAST",
+    "INVALID_DATE_TOO_SOON",
+    "SPECIALTY_REQUIRED",
+    "INVALID_SPECIALTY_FOR_PROFESSIONAL_TYPE",
+    "PROVIDER_NOT_AVAILABLE",
+    "PATIENT_NOT_AVAILABLE",
+    "CONSULTATION_NOT_FOUND",
+    "API_KEY_INVALID",
+)
+
+
+def _client_codes() -> set[str]:
+    """The client's own outcome codes: the module's upper-case string constants."""
+    return {
+        value
+        for name, value in vars(client_errors).items()
+        if name.isupper() and isinstance(value, str) and name != "NON_FIELD_ERRORS"
+    }
+
+
+def _contract_error_codes() -> set[str]:
+    return {
+        value
+        for name, value in vars(contract).items()
+        if name.startswith("ERROR_") and isinstance(value, str)
+    }
+
+
+def test_every_code_has_a_text_whose_spanish_differs_from_its_english():
+    codes = {*CONTRACT_TABLE, "RATE_LIMITED", *_contract_error_codes(), *_client_codes()}
+    assert set(CONTRACT_ERROR_CODES) == set(CONTRACT_TABLE)
+    missing = sorted(codes - set(KAIRO_ERROR_TEXTS))
+    assert not missing, f"no text for {missing}"
+    for code in codes:
+        with translation.override("en"):
+            english = kairo_error_text(code)
+        with translation.override("es"):
+            spanish = kairo_error_text(code)
+        assert english and spanish and spanish != english, code
+
+
+def test_an_unknown_code_gets_the_generic_refusal_in_each_language():
+    with translation.override("es"):
+        assert kairo_error_text("HTTP_418") == str(KAIRO_ERROR_OTHER)
+        assert kairo_error_text(None) == "Kairo Connect rechazó la solicitud."
+    with translation.override("en"):
+        assert kairo_error_text("HTTP_418") == "Kairo Connect refused the request."
+
+
+def test_kairo_statuses_are_worded_and_an_unknown_one_is_shown_as_sent():
+    with translation.override("es"):
+        assert kairo_status_text(contract.STATUS_PENDING) == "en espera de iniciar"
+        assert kairo_status_text("Archived") == "Archived"
+    with translation.override("en"):
+        assert kairo_status_text(contract.STATUS_IN_PROGRESS) == "in progress"
+
+
+# --- Where a refusal reaches staff ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_rate_limit_is_explained_in_spanish_with_kairos_message_in_the_details(
+    reception_client, booking_data, sandbox
+):
+    sandbox.arm_fault("429")
+    response = reception_client.post(NEW, booking_data())
+    form = response.context["form"]
+    (summary,) = form.errors.as_data()[NON_FIELD_ERRORS]
+    assert summary.code == "kairo_rejected"
+    page = response.content.decode()
+    assert "Demasiadas solicitudes a Kairo Connect en la última hora" in page
+    assert "Mensaje de Kairo Connect" in page
+    refusal = form.kairo_refusal
+    assert refusal.code == contract.ERROR_RATE_LIMITED
+    assert refusal.message in page.replace("&#x27;", "'")  # Kairo's own words, in <details>
+
+
+@pytest.mark.django_db
+def test_a_409_names_the_busy_provider_in_spanish(
+    reception_client, booking_data, provider, general_type
+):
+    when = future(hours=6)
+    with services.booking.kairo_client() as client:
+        client.create_consultation(
+            services.booking._kairo_request(
+                Consultation(
+                    provider=provider,
+                    patient=PatientFactory.build(document_number="77777777"),
+                    consultation_type=general_type,
+                    duration_id=30,
+                    scheduled_for=when,
+                )
+            )
+        )
+    response = reception_client.post(NEW, booking_data(when_at=when + dt.timedelta(minutes=15)))
+    form = response.context["form"]
+    assert form.has_error("provider", contract.ERROR_PROVIDER_NOT_AVAILABLE)
+    assert form.errors["provider"] == [
+        "Kairo Connect informa que el profesional tiene otra consulta a esa hora."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_validation_error_on_the_providers_record_is_spanish_on_the_form(
+    reception_client, booking_data
+):
+    odd = ProviderFactory(email="doctor@localhost")
+    response = reception_client.post(NEW, booking_data(provider=odd.pk))
+    form = response.context["form"]
+    assert form.has_error("provider", contract.ERROR_VALIDATION)
+    (text,) = form.errors["provider"]
+    assert text.startswith("Kairo Connect no acepta el registro del profesional (provider.email)")
+    page = response.content.decode()
+    # Kairo's field detail stays available, in the "Kairo Connect's message" details.
+    assert "<code>provider.email</code>" in page
+
+
+@pytest.mark.django_db
+def test_the_rejected_detail_page_says_why_in_the_staff_language(
+    reception_client, booking_data, sandbox
+):
+    sandbox.arm_fault("429")
+    reception_client.post(NEW, booking_data())
+    rejected = Consultation.objects.get(status=ConsultationStatus.REJECTED)
+    page = reception_client.get(reverse("consultation_detail", args=[rejected.pk]))
+    assert page.context["rejection_reason"] == (
+        "Demasiadas solicitudes a Kairo Connect en la última hora; intente de nuevo más tarde."
+    )
+    assert 'id="outcome-reason"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_failed_refresh_is_explained_in_spanish(reception_client, make_consultation):
+    consultation = make_consultation(kairo_consultation_id=uuid.uuid4())
+    response = reception_client.post(
+        reverse("consultation_refresh", args=[consultation.pk]), follow=True
+    )
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert "Kairo Connect no conoce esta consulta." in message
+    assert contract.ERROR_CONSULTATION_NOT_FOUND in message
+    assert "does not know" not in message
+
+
+@pytest.mark.django_db
+def test_the_summary_words_kairos_status(reception_client, make_consultation):
+    consultation = make_consultation(kairo_status=contract.STATUS_PENDING)
+    page = reception_client.get(reverse("consultation_detail", args=[consultation.pk]))
+    assert "Kairo Connect: en espera de iniciar" in page.content.decode()

@@ -1,0 +1,249 @@
+"""The consultation timeline reads as sentences in the staff language."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from consultations.models import ConsultationEvent
+from consultations.timeline import delivery_error_text, event_sentence
+from tests.factories import UserFactory
+
+Kind = ConsultationEvent.Kind
+
+
+def sentence(kind: str, detail, *, actor: str | None = None, language: str) -> str:
+    user = UserFactory.build(username=actor) if actor else None
+    event = ConsultationEvent(kind=kind, detail=detail, actor=user)
+    with translation.override(language):
+        return event_sentence(event)
+
+
+# (kind, detail, actor, Spanish, English)
+CASES = [
+    (
+        Kind.BOOKING_STARTED,
+        {"immediate": False},
+        "recepcion",
+        "Enviado a Kairo Connect por recepcion.",
+        "Sent to Kairo Connect by recepcion.",
+    ),
+    (
+        Kind.BOOKING_STARTED,
+        {"immediate": True},
+        "recepcion",
+        "Consulta inmediata enviada a Kairo Connect por recepcion.",
+        "Immediate consultation sent to Kairo Connect by recepcion.",
+    ),
+    (
+        Kind.BOOKED,
+        {"from": "sending", "to": "booked", "kairo_status": "Pending"},
+        None,
+        "Kairo Connect confirmó el agendamiento. (En Kairo Connect: en espera de iniciar.)",
+        "Kairo Connect confirmed the booking. (In Kairo Connect: waiting to start.)",
+    ),
+    (
+        Kind.REJECTED,
+        {"code": "VALIDATION_ERROR", "outcome": "rejected", "fields": ["provider.email"]},
+        None,
+        "Kairo Connect rechazó el agendamiento: Kairo Connect encontró en la solicitud datos "
+        "que no acepta. Campos que señaló: provider.email.",
+        "Kairo Connect refused the booking: Kairo Connect found data it does not accept in "
+        "the request. Fields it named: provider.email.",
+    ),
+    (
+        Kind.CONFIGURATION_ERROR,
+        {"code": "API_KEY_INVALID", "http_status": 401},
+        None,
+        "Kairo Connect rechazó las credenciales o la dirección de la clínica: Kairo Connect "
+        "rechazó las credenciales de la clínica; un administrador debe revisar la "
+        "configuración de Kairo Connect.",
+        "Kairo Connect refused the clinic's credentials or address: Kairo Connect refused "
+        "the clinic's credentials; an administrator must check the Kairo Connect settings.",
+    ),
+    (
+        Kind.UNCONFIRMED,
+        {"code": "TIMEOUT", "outcome": "unknown"},
+        None,
+        "No se conoce la respuesta de Kairo Connect: Kairo Connect no respondió a tiempo. "
+        "La solicitud no se volvió a enviar.",
+        "Kairo Connect's answer is unknown: Kairo Connect did not answer in time. The "
+        "request was not sent again.",
+    ),
+    (
+        Kind.STUCK_SWEPT,
+        {"from": "sending", "to": "unconfirmed"},
+        None,
+        "El agendamiento se interrumpió antes de registrar la respuesta de Kairo Connect; "
+        "quedó sin confirmar.",
+        "The booking was interrupted before Kairo Connect's answer was recorded; marked "
+        "unconfirmed.",
+    ),
+    (
+        Kind.REFRESHED,
+        {"from": "booked", "to": "in_progress", "kairo_status": "InProgress", "session": True},
+        "recepcion",
+        "Actualizada desde Kairo Connect por recepcion; estado: Agendada → En curso. "
+        "(En Kairo Connect: en curso.)",
+        "Refreshed from Kairo Connect by recepcion; status: Booked → In progress. "
+        "(In Kairo Connect: in progress.)",
+    ),
+    (
+        Kind.REFRESHED,
+        {"status": "booked", "time_changed": True},
+        None,
+        "Actualizada desde Kairo Connect; estado: Agendada. Kairo Connect la movió a una "
+        "nueva hora.",
+        "Refreshed from Kairo Connect; status: Booked. Kairo Connect moved it to a new time.",
+    ),
+    (
+        Kind.REFRESH_FAILED,
+        {"code": "CONSULTATION_NOT_FOUND", "http_status": 404},
+        "recepcion",
+        "Falló la actualización desde Kairo Connect: Kairo Connect no conoce esta consulta.",
+        "Refresh from Kairo Connect failed: Kairo Connect does not know this consultation.",
+    ),
+    (
+        Kind.STATUS_CHANGED,
+        {"from": "booked", "to": "completed"},
+        None,
+        "Cambió el estado: Agendada → Finalizada.",
+        "Status changed: Booked → Completed.",
+    ),
+    (
+        Kind.CANCELLED,
+        {"from": "booked", "to": "cancelled", "kairo_notified": False},
+        "recepcion",
+        "Cancelada aquí por recepcion. Kairo Connect no permite cancelar: su sala sigue "
+        "abierta hasta que vence.",
+        "Cancelled here by recepcion. Kairo Connect has no cancel: its room stays open "
+        "until it expires.",
+    ),
+    (
+        Kind.EMAIL,
+        {"recipient": "patient", "kind": "booking", "state": "sent", "attempts": 1},
+        None,
+        "Correo al paciente (agendamiento): enviado, 1 intento.",
+        "Email to the patient (booking): sent, 1 attempt.",
+    ),
+    (
+        Kind.EMAIL,
+        {
+            "recipient": "patient",
+            "kind": "reminder",
+            "state": "failed",
+            "attempts": 3,
+            "minutes_before": 60,
+            "error": "SMTPServerDisconnected",
+        },
+        None,
+        "Correo al paciente (recordatorio, 60 minutos antes): fallido, 3 intentos.",
+        "Email to the patient (reminder, 60 minutes before): failed, 3 attempts.",
+    ),
+    (
+        Kind.EMAIL,
+        {
+            "recipient": "provider",
+            "kind": "resend",
+            "state": "queued",
+            "attempts": 0,
+            "requested": True,
+        },
+        "recepcion",
+        "Correo al profesional (reenvío): en cola (solicitado por recepcion).",
+        "Email to the provider (resend): queued (asked by recepcion).",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "session_started"},
+        None,
+        "Kairo Connect informó el evento session_started.",
+        "Kairo Connect reported the event session_started.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "detail", "actor", "spanish", "english"), CASES)
+def test_each_kind_reads_as_a_sentence_in_both_languages(kind, detail, actor, spanish, english):
+    assert sentence(kind, detail, actor=actor, language="es") == spanish
+    assert sentence(kind, detail, actor=actor, language="en") == english
+
+
+def test_every_kind_has_a_case():
+    assert {case[0] for case in CASES} == set(Kind.values)
+
+
+@pytest.mark.parametrize("kind", Kind.values)
+@pytest.mark.parametrize(
+    "detail",
+    [{}, None, [], "text", {"code": 3, "from": None, "fields": "x", "attempts": "2", "x": {}}],
+)
+def test_odd_details_never_break_a_sentence_nor_show_raw_keys(kind, detail):
+    text = sentence(kind, detail, language="es")
+    assert text
+    assert "code" not in text and ": None" not in text and "{" not in text
+
+
+def test_an_unknown_kind_shows_its_label():
+    assert sentence("patient_merged", {"a": 1}, language="es") == "patient_merged"
+
+
+@pytest.mark.django_db
+def test_the_detail_page_shows_sentences_not_key_value_pairs(
+    reception_client, make_consultation, receptionist
+):
+    consultation = make_consultation()
+    ConsultationEvent.objects.create(
+        consultation=consultation,
+        kind=Kind.BOOKING_STARTED,
+        actor=receptionist,
+        detail={"immediate": False},
+    )
+    ConsultationEvent.objects.create(
+        consultation=consultation,
+        kind=Kind.EMAIL,
+        detail={"recipient": "patient", "kind": "booking", "state": "sent", "attempts": 1},
+    )
+    page = reception_client.get(reverse("consultation_detail", args=[consultation.pk]))
+    text = page.content.decode()
+    timeline = text[text.index('id="timeline"') :]
+    assert "Enviado a Kairo Connect por recepcion." in timeline
+    assert "Correo al paciente (agendamiento): enviado, 1 intento." in timeline
+    assert "immediate:" not in timeline and "recipient:" not in timeline
+
+
+@pytest.mark.parametrize(
+    ("stored", "spanish", "english", "detail"),
+    [
+        (
+            "Skipped: consultation cancelled",
+            "No enviado (consulta: Cancelada).",
+            "Not sent (consultation: Cancelled).",
+            "",
+        ),
+        (
+            "Skipped: consultation already started",
+            "No enviado: la consulta ya había empezado.",
+            "Not sent: the consultation had already started.",
+            "",
+        ),
+        (
+            "Not sent: consultation 5 has no patient join link or PIN",
+            "No enviado: no hay enlace, PIN o dirección válida para enviar.",
+            "Not sent: there is no link, PIN or valid address to send.",
+            "consultation 5 has no patient join link or PIN",
+        ),
+        (
+            "SMTPRecipientsRefused 550",
+            "El servidor de correo no lo aceptó o no se pudo contactar.",
+            "The mail server did not accept it or could not be reached.",
+            "SMTPRecipientsRefused 550",
+        ),
+    ],
+)
+def test_a_deliverys_stored_error_is_worded_for_staff(stored, spanish, english, detail):
+    with translation.override("es"):
+        assert delivery_error_text(stored) == (spanish, detail)
+    with translation.override("en"):
+        assert delivery_error_text(stored) == (english, detail)
