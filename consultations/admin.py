@@ -16,6 +16,7 @@ from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,8 @@ from consultations.models import (
     ProfessionalType,
     Provider,
 )
+from consultations.rules import organization_zone
+from consultations.selectors.directory import provider_consultations_ahead
 
 admin.site.site_header = _("Kairo Connect — Clinic administration")
 admin.site.site_title = _("Kairo Connect clinic administration")
@@ -266,6 +269,34 @@ class ProviderAdmin(admin.ModelAdmin):
     list_select_related = ("professional_type", "specialty")
     ordering = ("name",)
     readonly_fields = ("created_at", "updated_at")
+
+    def save_model(
+        self, request: HttpRequest, obj: Provider, form: ProviderForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        # Deactivating leaves consultations ahead booked with this provider: saved as
+        # asked (the desk's page asks first), then listed here so staff act on them.
+        if not (change and "is_active" in form.changed_data and not obj.is_active):
+            return
+        ahead = list(provider_consultations_ahead(provider=obj, now=timezone.now()))
+        if ahead:
+            zone = organization_zone()
+            self.message_user(
+                request,
+                gettext(
+                    "%(name)s is now inactive but still has %(count)s consultation(s) ahead; "
+                    "rebook or cancel them: %(list)s"
+                )
+                % {
+                    "name": obj.name,
+                    "count": len(ahead),
+                    "list": "; ".join(
+                        f"{c.starts_at.astimezone(zone):%Y-%m-%d %H:%M} {c.patient.name} (#{c.pk})"
+                        for c in ahead
+                    ),
+                },
+                messages.WARNING,
+            )
 
 
 class PatientAdminForm(forms.ModelForm):

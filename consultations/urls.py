@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from consultations.views import agenda, booking, deliveries, directory, frame
+from consultations.views import agenda, booking, deliveries, directory, frame, provider_day
 
 urlpatterns = [
     path("", frame.home, name="home"),
@@ -20,6 +20,7 @@ urlpatterns = [
     path(
         "consultations/<int:pk>/resend/", deliveries.consultation_resend, name="consultation_resend"
     ),
+    path("consultations/provider-day/", provider_day.provider_day_fragment, name="provider_day"),
     path("patients/search.json", booking.patient_search, name="patient_search"),
     path("consultations/export.csv", agenda.consultation_export, name="consultation_export"),
     path("patients/", directory.patient_list, name="patient_list"),
