@@ -45,8 +45,8 @@
     date.value = button.dataset.date;
     time.value = button.dataset.time;
     if (status) {
-      status.textContent = (panel.dataset.filledLabel || "")
-        .replace("%(date)s", button.dataset.date).replace("%(time)s", button.dataset.time);
+      status.textContent = (panel.dataset.filledLabel || "") + " " +
+        button.dataset.date + " " + button.dataset.time;
     }
   });
 
