@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -201,7 +202,7 @@ def test_the_day_fragment_shows_blocks_held_blocks_and_free_starts(
     page = response.content.decode()
     assert page.count('class="provider-day-block') == 2
     assert 'provider-day-held" data-held="true"' in page
-    assert "held by Kairo" in page
+    assert gettext("held by Kairo") in page
     assert f'data-date="{day.isoformat()}" data-time="08:30"' in page
     assert 'data-time="09:00"' not in page
     assert 'data-time="11:00"' not in page
@@ -376,7 +377,9 @@ def test_rebooking_with_an_inactive_provider_says_so_on_the_field(
     response = reception_client.get(f"{NEW}?rebook={old.pk}")
     form = response.context["form"]
     assert form["provider"].value() is None
-    text = f"{old.provider.name} is no longer active; choose another provider."
+    text = gettext("%(name)s is no longer active; choose another provider.") % {
+        "name": old.provider.name
+    }
     assert form.fields["provider"].help_text == text
     assert text in response.content.decode()
 

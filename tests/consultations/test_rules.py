@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from consultations import rules
 from consultations.models import ConsultationStatus
@@ -206,7 +207,8 @@ def test_a_kairo_held_window_names_its_times_for_provider_and_patient(make_consu
     assert caught.value.code == "patient_held_by_kairo"
     start = START.astimezone(rules.organization_zone())
     end = start + dt.timedelta(minutes=30)
-    message = caught.value.messages[0]
+    with translation.override("en"):
+        message = caught.value.messages[0]
     assert f"{start:%H:%M}–{end:%H:%M}" in message
     assert "cancelled" in message
 
