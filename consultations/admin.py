@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext_lazy
@@ -40,7 +41,8 @@ from consultations.models import (
     StaffPreference,
     document_number_normalize,
 )
-from consultations.selectors.directory import patient_changes
+from consultations.rules import organization_zone
+from consultations.selectors.directory import patient_changes, provider_consultations_ahead
 from consultations.timeline import delivery_error_text
 
 admin.site.site_header = _("Kairo Connect — Clinic administration")
@@ -289,6 +291,34 @@ class ProviderAdmin(DocumentSearchMixin, admin.ModelAdmin):
     list_select_related = ("professional_type", "specialty")
     ordering = ("name",)
     readonly_fields = ("created_at", "updated_at")
+
+    def save_model(
+        self, request: HttpRequest, obj: Provider, form: ProviderForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        # Deactivating leaves consultations ahead booked with this provider: saved as
+        # asked (the desk's page asks first), then listed here so staff act on them.
+        if not (change and "is_active" in form.changed_data and not obj.is_active):
+            return
+        ahead = list(provider_consultations_ahead(provider=obj, now=timezone.now()))
+        if ahead:
+            zone = organization_zone()
+            self.message_user(
+                request,
+                gettext(
+                    "%(name)s is now inactive but still has %(count)s consultation(s) ahead; "
+                    "rebook or cancel them: %(list)s"
+                )
+                % {
+                    "name": obj.name,
+                    "count": len(ahead),
+                    "list": "; ".join(
+                        f"{c.starts_at.astimezone(zone):%Y-%m-%d %H:%M} {c.patient.name} (#{c.pk})"
+                        for c in ahead
+                    ),
+                },
+                messages.WARNING,
+            )
 
 
 class PatientAdminForm(forms.ModelForm):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from consultations.views import agenda, booking, deliveries, directory, frame
+from consultations.views import agenda, booking, deliveries, directory, frame, provider_day
 
 urlpatterns = [
     path("", frame.home, name="home"),
@@ -26,6 +26,7 @@ urlpatterns = [
         deliveries.consultation_emails_status,
         name="consultation_emails_status",
     ),
+    path("consultations/provider-day/", provider_day.provider_day_fragment, name="provider_day"),
     path("patients/search.json", booking.patient_search, name="patient_search"),
     path("patients/on-file/", directory.patient_on_file, name="patient_on_file"),
     path("consultations/export.csv", agenda.consultation_export, name="consultation_export"),

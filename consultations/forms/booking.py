@@ -9,6 +9,7 @@ field: the model's field rules, the 15-minute notice and availability (`rules.py
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
@@ -28,6 +30,7 @@ from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.kairo_texts import kairo_error_text
 from consultations.models import ConsultationType, Duration, Patient, Provider
 from consultations.selectors.booking import patient_by_document
+from consultations.selectors.provider_day import provider_next_free_starts
 
 WHEN_NOW = "now"
 WHEN_SCHEDULED = "scheduled"
@@ -52,6 +55,15 @@ SERVICE_FIELDS: dict[str, str] = {
     "provider": "provider",
     "patient": "document_number",
     "scheduled_for": "scheduled_time",
+}
+# Refusals for an overlapping booking, ours (`rules.py`) and Kairo's (contract "Errors"):
+# they get a hint with the provider's next free starts.
+LOCAL_OVERLAP_CODES = frozenset(
+    {"provider_busy", "provider_held_by_kairo", "patient_busy", "patient_held_by_kairo"}
+)
+OVERLAP_CODES = LOCAL_OVERLAP_CODES | {
+    contract.ERROR_PROVIDER_NOT_AVAILABLE,
+    contract.ERROR_PATIENT_NOT_AVAILABLE,
 }
 
 
@@ -143,11 +155,36 @@ class BookingForm(PatientForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()  # matches the patient on file (match_stored_patient)
+        self._explain_inactive_provider()
         self._check_authorization(cleaned)
         self._check_token(cleaned)
         self._check_when(cleaned)
+        # What was asked for, kept before errors drop fields from cleaned_data.
+        self._requested = (cleaned.get("provider"), cleaned.get("duration"), cleaned.get("when"))
+        self._requested_for = cleaned.get("scheduled_for")
         self._check_booking(cleaned)
+        self.add_next_free_starts()
         return cleaned
+
+    def note_inactive_provider(self, provider: Provider) -> None:
+        """Say on the provider field that `provider` (asked for, e.g. by a rebooking) is
+        no longer active, rather than leaving the choice silently empty."""
+        self.fields["provider"].help_text = _inactive_provider_text(provider)
+
+    def _explain_inactive_provider(self) -> None:
+        """A submitted provider who is no longer active: say so, not "invalid choice"."""
+        if "provider" not in self._errors:
+            return
+        value = str(self.data.get(self.add_prefix("provider"), ""))
+        provider = (
+            Provider.objects.filter(pk=int(value), is_active=False).first()
+            if value.isdigit() and len(value) < 19
+            else None
+        )
+        if provider is not None:
+            self._errors["provider"] = self.error_class(
+                [ValidationError(_inactive_provider_text(provider), code="provider_inactive")]
+            )
 
     def match_stored_patient(self, cleaned: dict[str, Any]) -> None:
         """Identity is document type + number: edit the patient who has it, if any (their
@@ -236,6 +273,47 @@ class BookingForm(PatientForm):
     def add_service_errors(self, error: ValidationError) -> None:
         """Errors `consultation_book` raised (keyed by its argument names) onto fields."""
         service_errors_add(self, error, SERVICE_FIELDS)
+
+    def add_next_free_starts(self) -> None:
+        """After an overlap refusal (`OVERLAP_CODES`, from the rules or from Kairo), a
+        separate hint: the provider's next free starts that day (code `next_free_starts`,
+        or `no_free_starts`). Added once; nothing when no overlap was refused."""
+        requested = getattr(self, "_requested", None)
+        if requested is None or getattr(self, "_next_free_added", False):
+            return
+        provider, duration, when = requested
+        if provider is None or duration is None:
+            return
+        codes = {error.code for errors in self.errors.as_data().values() for error in errors}
+        if not codes & OVERLAP_CODES:
+            return
+        self._next_free_added = True
+        after = self._requested_for or timezone.now()
+        if not codes & LOCAL_OVERLAP_CODES:
+            # Only Kairo knows the clash (booked elsewhere): the window refused is taken
+            # there, so offer what starts once it is over.
+            after += dt.timedelta(minutes=duration.minutes)
+        starts = provider_next_free_starts(
+            provider=provider,
+            after=after,
+            duration_minutes=duration.minutes,
+            patient=self.instance if self.instance.pk is not None else None,
+        )
+        day = after.astimezone(rules.organization_zone()).date()
+        params = {"provider": provider.name, "date": day.isoformat()}
+        if starts:
+            error = ValidationError(
+                _("Next free times with %(provider)s on %(date)s: %(times)s."),
+                code="next_free_starts",
+                params={**params, "times": ", ".join(start.strftime("%H:%M") for start in starts)},
+            )
+        else:
+            error = ValidationError(
+                _("%(provider)s has no free time left on %(date)s for this duration."),
+                code="no_free_starts",
+                params=params,
+            )
+        self.add_error("scheduled_time" if when == WHEN_SCHEDULED else None, error)
 
     def renew_token(self) -> None:
         """Render with a fresh one-time token (after a failed or refused submission: the
@@ -331,6 +409,10 @@ class CancelForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> None:
         service_errors_add(self, error)
+
+
+def _inactive_provider_text(provider: Provider) -> str:
+    return _("%(name)s is no longer active; choose another provider.") % {"name": provider.name}
 
 
 def _kairo_field(path: str) -> str | None:

@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
-from consultations.models import MedicalSpecialty, Patient, ProfessionalType, Provider
+from consultations.models import Consultation, MedicalSpecialty, Patient, ProfessionalType, Provider
+from consultations.selectors.directory import provider_consultations_ahead
 
 # django-phonenumber-field's own message names a national example number and its wording
 # is not the desk's; this one is ours, in both languages, on every form with a phone.
@@ -125,3 +127,43 @@ class ProviderForm(forms.ModelForm):
             self.instance.specialty_id
         )
         phone_messages_set(self)
+
+
+class ProviderDeskForm(ProviderForm):
+    """The desk's provider form: deactivating a provider who still has consultations
+    ahead needs an explicit confirmation, after the list of them is shown
+    (`consultations_ahead`; error code `provider_has_consultations_ahead`)."""
+
+    confirm_deactivation = forms.BooleanField(
+        label=_("Deactivate anyway: these consultations keep their provider"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.consultations_ahead: list[Consultation] = []
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # The instance still holds the stored value here: the form copies onto it later.
+        deactivating = self.instance.pk is not None and self.instance.is_active
+        if not deactivating or cleaned.get("is_active", True):
+            return cleaned
+        self.consultations_ahead = list(
+            provider_consultations_ahead(provider=self.instance, now=timezone.now())
+        )
+        if self.consultations_ahead and not cleaned.get("confirm_deactivation"):
+            self.fields["confirm_deactivation"].widget = forms.CheckboxInput()
+            self.add_error(
+                "is_active",
+                ValidationError(
+                    _(
+                        "%(name)s still has %(count)s consultation(s) ahead, listed above. "
+                        "Tick the confirmation to deactivate anyway."
+                    ),
+                    code="provider_has_consultations_ahead",
+                    params={"name": self.instance.name, "count": len(self.consultations_ahead)},
+                ),
+            )
+        return cleaned

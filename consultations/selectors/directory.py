@@ -95,3 +95,9 @@ def provider_upcoming(*, provider: Provider, now: dt.datetime) -> QuerySet[Consu
         .select_related("patient", "consultation_type")
         .order_by("starts_at", "id")
     )
+
+
+def provider_consultations_ahead(*, provider: Provider, now: dt.datetime) -> QuerySet[Consultation]:
+    """A provider's active consultations starting after `now`, soonest first: what
+    deactivating the provider leaves booked with someone who no longer works here."""
+    return provider_upcoming(provider=provider, now=now).filter(starts_at__gt=now)

@@ -23,7 +23,13 @@ from consultations.forms.booking import BookingForm, CancelForm
 from consultations.forms.filters import SearchForm
 from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.kairo_texts import KAIRO_ERROR_TEXTS, UNEXPECTED_ERROR, kairo_error_text
-from consultations.models import Consultation, ConsultationEvent, ConsultationStatus, Patient
+from consultations.models import (
+    Consultation,
+    ConsultationEvent,
+    ConsultationStatus,
+    Patient,
+    Provider,
+)
 from consultations.selectors.booking import (
     consultation_for_page,
     consultation_for_token,
@@ -55,26 +61,35 @@ UNCONFIRMED_REASON_OTHER = KAIRO_ERROR_TEXTS[UNEXPECTED_ERROR]
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.book_consultation", raise_exception=True)
 def consultation_new(request: HttpRequest) -> HttpResponse:
-    """GET: the form, pre-filled from ?patient=<id> or ?rebook=<consultation id>, with a
-    plain patient search (?q=). POST: book."""
+    """GET: the form, pre-filled from ?patient=<id>, ?provider=<id> (ids that name
+    nobody are ignored) or ?rebook=<consultation id>, with a plain patient search (?q=).
+    POST: book."""
     if request.method == "POST":
         return _book(request)
     instance: Patient | None = None
     initial: dict = {}
     rebook_of = None
+    provider: Provider | None = None
     if "rebook" in request.GET:
         rebook_of = get_object_or_404(
-            Consultation.objects.select_related("patient"), pk=_id(request.GET["rebook"])
+            Consultation.objects.select_related("patient", "provider"),
+            pk=_id(request.GET["rebook"]),
         )
         instance = rebook_of.patient
+        provider = rebook_of.provider
         initial = {
-            "provider": rebook_of.provider_id,
             "consultation_type": rebook_of.consultation_type_id,
             "duration": rebook_of.duration_id,
         }
     if "patient" in request.GET:
-        instance = get_object_or_404(Patient, pk=_id(request.GET["patient"]))
+        instance = Patient.objects.filter(pk=_query_id(request.GET["patient"])).first() or instance
+    if "provider" in request.GET:
+        provider = Provider.objects.filter(pk=_query_id(request.GET["provider"])).first()
+    if provider is not None and provider.is_active:
+        initial["provider"] = provider.pk
     form = BookingForm(instance=instance, initial=initial)
+    if provider is not None and not provider.is_active:
+        form.note_inactive_provider(provider)
     return _booking_page(request, form, rebook_of=rebook_of)
 
 
@@ -108,6 +123,7 @@ def _book(request: HttpRequest) -> HttpResponse:
                 # A twin request with the same token won the race, and was refused.
                 return _already_sent(request, consultation)
             return redirect("consultation_result", pk=consultation.pk)
+        form.add_next_free_starts()
     # The page comes back with a fresh token: the one just used may name a rejected
     # booking, and resending it would only find that again.
     form.renew_token()
@@ -359,6 +375,14 @@ def _cancelled_text(consultation: Consultation) -> str:
         "patient": consultation.patient.name,
     }
     return f"{told} {held}"
+
+
+def _query_id(value: str) -> int | None:
+    """A primary key from a query string, or None for anything else (ignored)."""
+    try:
+        return _id(value)
+    except Http404:
+        return None
 
 
 def _id(value: str) -> int:

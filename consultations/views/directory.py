@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consultations import services
-from consultations.forms.directory import PatientForm, ProviderForm
+from consultations.forms.directory import PatientForm, ProviderDeskForm
 from consultations.forms.errors import service_errors_add
 from consultations.forms.filters import SearchForm
 from consultations.forms.patient_on_file import PatientOnFileForm
@@ -143,7 +143,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _provider_form_page(request: HttpRequest, provider: Provider) -> HttpResponse:
     return _form_page(
         request,
-        ProviderForm,
+        ProviderDeskForm,
         provider,
         save=lambda form: services.provider_save(
             provider=form.save(commit=False), actor=request.user

@@ -213,7 +213,7 @@ def test_only_active_providers_are_offered(booking_data, provider):
     inactive = ProviderFactory(is_active=False)
     form = BookingForm()
     assert list(form.fields["provider"].queryset) == [provider]
-    assert bound(booking_data(provider=inactive.pk)).has_error("provider", "invalid_choice")
+    assert bound(booking_data(provider=inactive.pk)).has_error("provider", "provider_inactive")
 
 
 def test_the_provider_choice_shows_type_and_specialty_from_the_record():

@@ -1,0 +1,99 @@
+"""The provider's day on the booking page, in a real browser: choose a provider, see the
+day (booked and held blocks), pick a free start with the mouse and with the keyboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from consultations.kairo import contract
+from consultations.kairo.sandbox import reset_default_sandbox
+from consultations.models import Consultation, ConsultationStatus, ConsultationType
+from consultations.rules import organization_zone
+from tests.factories import PatientFactory, ProviderFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page) -> None:
+    page.goto("/login/")
+    page.fill("#id_username", "recepcion")
+    page.fill("#id_password", "correct-horse-battery")
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/agenda/.*"))
+
+
+def _consultation(provider, day: dt.date, hour: int, **fields) -> Consultation:
+    starts = dt.datetime.combine(day, dt.time(hour), tzinfo=organization_zone())
+    return Consultation.objects.create(
+        provider=provider,
+        patient=PatientFactory(),
+        consultation_type=ConsultationType.objects.get(code="ConsultaGeneral"),
+        duration_id=30,
+        scheduled_for=starts,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=30),
+        **fields,
+    )
+
+
+def test_choosing_a_provider_shows_the_day_and_a_free_start_fills_date_and_time(
+    page, staff_groups, seeded_catalogs, artifacts_dir
+):
+    reset_default_sandbox()
+    UserFactory(username="recepcion", groups=["Recepción"])
+    provider = ProviderFactory(name="Dra. Camila Restrepo Gómez")
+    tomorrow = timezone.now().astimezone(organization_zone()).date() + dt.timedelta(days=1)
+    _consultation(provider, tomorrow, 9, status=ConsultationStatus.BOOKED)
+    _consultation(
+        provider,
+        tomorrow,
+        10,
+        status=ConsultationStatus.CANCELLED,
+        kairo_status=contract.STATUS_PENDING,
+    )
+
+    _log_in(page)
+    page.goto("/consultations/new/")
+    panel = page.locator("#provider-day")
+    expect(panel).to_be_hidden()
+
+    page.fill("#id_scheduled_date", tomorrow.isoformat())
+    page.select_option("#id_provider", str(provider.pk))
+    expect(page.locator("#provider-day-title")).to_contain_text(tomorrow.isoformat())
+    expect(panel).to_be_visible()
+    blocks = page.locator("#provider-day-blocks li")
+    expect(blocks).to_have_count(2)
+    expect(blocks.nth(1)).to_contain_text("10:00–10:30")
+    expect(page.locator(".provider-day-held")).to_have_count(1)
+    free = page.locator("#provider-day-free button")
+    expect(free.first).to_have_text("06:00")
+    expect(page.locator("#provider-day-free button", has_text="09:00")).to_have_count(0)
+    expect(page.locator("#provider-day-free button", has_text="10:00")).to_have_count(0)
+    page.screenshot(path=artifacts_dir / "booking-provider-day.png", full_page=True)
+
+    # The mouse.
+    page.locator("#provider-day-free button", has_text="08:30").click()
+    expect(page.locator("#id_scheduled_time")).to_have_value("08:30")
+    expect(page.locator("#id_scheduled_date")).to_have_value(tomorrow.isoformat())
+    expect(page.locator("#provider-day-status")).not_to_be_empty()
+
+    # The keyboard: an immediate booking switches back to scheduled.
+    page.check("input[name=when][value=now]")
+    expect(page.locator("#schedule-fields")).to_be_hidden()
+    later = page.locator("#provider-day-free button", has_text="10:30")
+    later.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("input[name=when][value=scheduled]")).to_be_checked()
+    expect(page.locator("#schedule-fields")).to_be_visible()
+    expect(page.locator("#id_scheduled_time")).to_have_value("10:30")
+
+    # A longer duration reloads the day: 45 minutes no longer fit before 09:00 at 08:30.
+    page.locator("input[name=duration][value='45']").check()
+    expect(page.locator("#provider-day-free-title")).to_contain_text("45")
+    expect(page.locator("#provider-day-free button", has_text="08:30")).to_have_count(0)
+    expect(page.locator("#provider-day-free button", has_text="08:15")).to_have_count(1)
