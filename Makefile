@@ -27,7 +27,15 @@ run: $(VENV)/.run-deps
 	$(BIN)/python manage.py create_demo_staff
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(VENV)/.dev-deps
+# axe-core, for the browser tests' accessibility crawl, from the npm registry (pinned in
+# package-lock.json; never a CDN).
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: $(VENV)/.dev-deps $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -55,11 +63,11 @@ format: $(VENV)/.dev-deps
 # Collect strings into locale/es/LC_MESSAGES/django.po (needs gettext's xgettext), then
 # compile the .mo with polib, so running the app never needs gettext.
 messages: $(VENV)/.dev-deps
-	$(BIN)/python manage.py makemessages -l es --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python manage.py makemessages -l es --no-obsolete --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench
 	$(BIN)/python -c "import polib; polib.pofile('locale/es/LC_MESSAGES/django.po').save_as_mofile('locale/es/LC_MESSAGES/django.mo')"
 
 sandbox: $(VENV)/.run-deps
 	$(BIN)/python manage.py kairo_sandbox --port 8765
 
 clean:
-	rm -rf $(VENV) staticfiles artifacts .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules staticfiles artifacts .pytest_cache .ruff_cache .hypothesis

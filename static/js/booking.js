@@ -105,6 +105,20 @@
     bookingForm.addEventListener("change", onPatientInput);
   }
 
+  // Focus: a refused form's error summary keeps it (error_summary.js); a patient just
+  // chosen from the search (?patient=, or a rebooking) sends it to the first field still
+  // empty, usually the provider; otherwise the page opens on the patient search.
+  if (bookingForm && !document.getElementById("error-summary")) {
+    var params = new URLSearchParams(window.location.search);
+    var next = null;
+    if (params.has("patient") || params.has("rebook")) {
+      next = Array.prototype.find.call(
+        bookingForm.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea"),
+        function (field) { return !field.disabled && !field.value && field.offsetParent !== null; });
+    }
+    (next || search || { focus: function () {} }).focus();
+  }
+
   // Copy buttons: shown only where the clipboard API is available.
   if (navigator.clipboard && window.isSecureContext) {
     document.querySelectorAll(".js-copy").forEach(function (button) {

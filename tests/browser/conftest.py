@@ -85,3 +85,12 @@ def _tasks_in_the_request_on_sqlite(settings):
         settings.TASKS = {
             "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
         }
+
+
+@pytest.fixture
+def staff_pages(staff_groups, seeded_catalogs):
+    """Every staff page, with a realistic clinic's data seeded (tests/browser/staff_pages.py).
+    Per test: the live server's database is flushed after each transactional test."""
+    from tests.browser.staff_pages import seed_clinic, staff_page_list
+
+    return staff_page_list(seed_clinic())
