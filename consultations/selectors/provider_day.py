@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -28,9 +29,9 @@ NEXT_FREE_COUNT = 3
 
 
 def working_hours() -> tuple[dt.time, dt.time]:
-    """The day's opening and closing wall times, organization clock. The one place the
-    booking page reads them from: switch here to the agenda's opening-hours setting."""
-    return dt.time(6, 0), dt.time(20, 0)
+    """The day's opening and closing wall times, organization clock: the agenda's opening
+    hours (settings AGENDA_DAY_STARTS, AGENDA_DAY_ENDS)."""
+    return settings.AGENDA_DAY_STARTS, settings.AGENDA_DAY_ENDS
 
 
 @dataclass(frozen=True)

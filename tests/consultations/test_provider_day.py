@@ -180,6 +180,13 @@ def test_free_starts_skip_a_held_block_and_the_notice(provider, make_consultatio
     assert [block.held_by_kairo for block in day.blocks] == [False, True]
 
 
+def test_free_starts_follow_the_agenda_opening_hours(provider, settings):
+    settings.AGENDA_DAY_STARTS, settings.AGENDA_DAY_ENDS = dt.time(8, 0), dt.time(12, 0)
+    now = at(DAY, 0)
+    free = provider_free_starts(provider=provider, day=DAY, duration_minutes=30, now=now)
+    assert (free[0].strftime("%H:%M"), free[-1].strftime("%H:%M")) == ("08:00", "11:30")
+
+
 def test_an_inactive_provider_has_no_free_starts(provider):
     provider.is_active = False
     provider.save()
