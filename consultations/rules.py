@@ -153,14 +153,7 @@ def provider_free_check(
         Consultation.objects.filter(provider=provider), starts_at, ends_at, exclude_pk
     )
     if clash is not None and clash.is_held_by_kairo:
-        raise ValidationError(
-            _(
-                "Kairo Connect keeps %(start)s–%(end)s for a cancelled consultation of "
-                "%(provider)s; choose another time."
-            ),
-            code="provider_held_by_kairo",
-            params={"provider": provider.name, **_window_params(clash)},
-        )
+        raise _held_by_kairo_error(clash, name=provider.name, code="provider_held_by_kairo")
     if clash is not None:
         raise ValidationError(
             _("%(provider)s already has a consultation from %(start)s to %(end)s."),
@@ -193,14 +186,7 @@ def patient_free_check(
         exclude_pk,
     )
     if clash is not None and clash.is_held_by_kairo:
-        raise ValidationError(
-            _(
-                "Kairo Connect keeps %(start)s–%(end)s for a cancelled consultation of "
-                "%(patient)s; choose another time."
-            ),
-            code="patient_held_by_kairo",
-            params={"patient": patient.name, **_window_params(clash)},
-        )
+        raise _held_by_kairo_error(clash, name=patient.name, code="patient_held_by_kairo")
     if clash is not None:
         raise ValidationError(
             _(
@@ -273,6 +259,22 @@ def _first_clash(queryset, starts_at, ends_at, exclude_pk):
         queryset = queryset.exclude(pk=exclude_pk)
     active_first = Case(When(status__in=ACTIVE_STATUSES, then=0), default=1)
     return queryset.order_by(active_first, "starts_at").first()
+
+
+def _held_by_kairo_error(clash: Consultation, *, name: str, code: str) -> ValidationError:
+    """A window Kairo keeps for a consultation cancelled here. One Kairo never confirmed
+    (its answer was unknown when it was cancelled) may or may not exist there: say so."""
+    if clash.kairo_consultation_id is None:
+        message = _(
+            "Kairo Connect may still keep %(start)s–%(end)s for a cancelled consultation of "
+            "%(name)s (its booking was never confirmed); choose another time."
+        )
+    else:
+        message = _(
+            "Kairo Connect keeps %(start)s–%(end)s for a cancelled consultation of "
+            "%(name)s; choose another time."
+        )
+    return ValidationError(message, code=code, params={"name": name, **_window_params(clash)})
 
 
 def _window_params(clash: Consultation) -> dict[str, str]:

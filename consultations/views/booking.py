@@ -345,7 +345,11 @@ def consultation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            form.add_service_errors(error)
+            # Another desk may have changed it meanwhile: show it as it is now. When it can
+            # no longer be cancelled, the page's own notice says why (with its status).
+            consultation = get_object_or_404(consultation_for_page(), pk=pk)
+            if consultation.status in services.CANCELLABLE_STATUSES:
+                form.add_service_errors(error)
         else:
             messages.success(request, _cancelled_text(consultation))
             return redirect("consultation_detail", pk=pk)

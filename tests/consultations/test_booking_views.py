@@ -516,10 +516,29 @@ def test_a_consultation_that_cannot_be_cancelled_says_so(reception_client, make_
     done = make_consultation(status=Status.COMPLETED)
     url = reverse("consultation_cancel", args=[done.pk])
     assert 'id="not-cancellable"' in html(reception_client.get(url))
-    form = form_of(reception_client.post(url, {"reason": "tarde"}))
-    assert form.has_error(NON_FIELD_ERRORS, "not_cancellable")
+    page = html(reception_client.post(url, {"reason": "tarde"}))
+    # Said once, by the page's notice, with the status as it is now.
+    assert page.count('id="not-cancellable"') == 1
+    assert 'id="error-summary"' not in page
     done.refresh_from_db()
     assert done.status == Status.COMPLETED
+
+
+def test_a_cancel_that_lost_a_race_shows_the_consultation_as_it_is_now(
+    reception_client, make_consultation, receptionist
+):
+    taken = make_consultation()
+    url = reverse("consultation_cancel", args=[taken.pk])
+    assert 'id="cancel-warning"' in html(reception_client.get(url))
+    # Another desk cancels it between this desk's page and its click.
+    services.consultation_cancel(consultation=taken, actor=receptionist, reason="Otra recepción")
+    page = html(reception_client.post(url, {"reason": "El paciente no puede"}))
+    assert 'id="cancel-warning"' not in page
+    assert 'id="not-cancellable"' in page
+    assert str(Status.CANCELLED.label) in page or "Cancelada" in page
+    taken.refresh_from_db()
+    assert taken.cancellation_reason == "Otra recepción"
+    assert taken.deliveries.filter(kind="cancelled").count() == 2
 
 
 # --- Query budgets -----------------------------------------------------------------------------

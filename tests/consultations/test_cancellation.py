@@ -371,6 +371,21 @@ def test_the_cancel_page_says_what_cancelling_does(reception_client, make_consul
     assert "This clinic does not email providers: tell the provider yourself." in page
 
 
+def test_the_cancel_page_promises_a_calendar_file_only_for_a_scheduled_consultation(
+    reception_client, make_consultation
+):
+    reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    scheduled = make_consultation()
+    immediate = make_consultation()
+    Consultation.objects.filter(pk=immediate.pk).update(scheduled_for=None)
+    calendar = "a calendar file that removes it"
+    for consultation, promised in ((scheduled, True), (immediate, False)):
+        page = html(reception_client.get(reverse("consultation_cancel", args=[consultation.pk])))
+        emails = page.split('id="cancel-emails"', 1)[1].split("</li>", 1)[0]
+        assert (calendar in emails) is promised
+        assert "neither the link nor the PIN" in emails
+
+
 @pytest.mark.parametrize("provider_messages", [True, False])
 def test_the_confirmation_says_who_is_told_and_what_kairo_keeps(
     reception_client,

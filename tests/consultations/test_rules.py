@@ -4,6 +4,7 @@ DST change skips or repeats, and provider/patient availability."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -212,6 +213,25 @@ def test_a_kairo_held_window_names_its_times_for_provider_and_patient(make_consu
         message = caught.value.messages[0]
     assert f"{start:%H:%M}–{end:%H:%M}" in message
     assert "cancelled" in message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("confirmed", "says"), [(True, "Kairo Connect keeps"), (False, "may")])
+def test_a_window_kairo_never_confirmed_is_said_to_be_maybe_held(
+    make_consultation, confirmed, says
+):
+    held = make_consultation(
+        starts_at=START,
+        status=ConsultationStatus.CANCELLED,
+        kairo_consultation_id=uuid.uuid4() if confirmed else None,
+    )
+    with pytest.raises(ValidationError) as caught:
+        rules.provider_free_check(provider=held.provider, **window(0, 30))
+    assert caught.value.code == "provider_held_by_kairo"
+    with translation.override("en"):
+        message = caught.value.messages[0]
+    assert says in message
+    assert ("never confirmed" in message) is not confirmed
 
 
 @pytest.mark.django_db
