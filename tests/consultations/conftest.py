@@ -202,3 +202,26 @@ def book_consultation(receptionist, provider, general_type, duration_30):
         return services.consultation_book(**values)
 
     return call
+
+
+@pytest.fixture
+def kairo_books_elsewhere(general_type):
+    """kairo_books_elsewhere(provider, when): Kairo takes a 30-minute booking of `provider`
+    at `when` that this desk never recorded (another desk's, or one lost here), so that
+    only Kairo knows of the clash."""
+
+    def book(provider, when: dt.datetime) -> None:
+        with services.booking.kairo_client() as client:
+            client.create_consultation(
+                services.booking._kairo_request(
+                    Consultation(
+                        provider=provider,
+                        patient=PatientFactory.build(document_number="77777777"),
+                        consultation_type=general_type,
+                        duration_id=30,
+                        scheduled_for=when,
+                    )
+                )
+            )
+
+    return book

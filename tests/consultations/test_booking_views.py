@@ -373,22 +373,11 @@ def test_a_rate_limit_comes_back_as_a_form_message_with_the_request_id(
 
 
 def test_a_kairo_409_lands_on_the_provider_field(
-    reception_client, booking_data, provider, general_type, sandbox
+    reception_client, booking_data, provider, general_type, sandbox, kairo_books_elsewhere
 ):
     when = future(hours=6)
     # Kairo already holds this provider at that time (booked by someone else's desk).
-    with services.booking.kairo_client() as client:
-        client.create_consultation(
-            services.booking._kairo_request(
-                Consultation(
-                    provider=provider,
-                    patient=PatientFactory.build(document_number="77777777"),
-                    consultation_type=general_type,
-                    duration_id=30,
-                    scheduled_for=when,
-                )
-            )
-        )
+    kairo_books_elsewhere(provider, when)
     response = reception_client.post(NEW, booking_data(when_at=when + dt.timedelta(minutes=15)))
     form = form_of(response)
     assert form.has_error("provider", contract.ERROR_PROVIDER_NOT_AVAILABLE)

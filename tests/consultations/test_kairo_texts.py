@@ -11,7 +11,6 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 from django.utils import translation
 
-from consultations import services
 from consultations.kairo import contract
 from consultations.kairo.client import errors as client_errors
 from consultations.kairo_texts import (
@@ -23,7 +22,7 @@ from consultations.kairo_texts import (
 )
 from consultations.models import Consultation, ConsultationStatus
 from tests.consultations.conftest import future
-from tests.factories import PatientFactory, ProviderFactory
+from tests.factories import ProviderFactory
 
 NEW = "/consultations/new/"
 
@@ -110,21 +109,10 @@ def test_a_rate_limit_is_explained_in_spanish_with_kairos_message_in_the_details
 
 @pytest.mark.django_db
 def test_a_409_names_the_busy_provider_in_spanish(
-    reception_client, booking_data, provider, general_type
+    reception_client, booking_data, provider, general_type, kairo_books_elsewhere
 ):
     when = future(hours=6)
-    with services.booking.kairo_client() as client:
-        client.create_consultation(
-            services.booking._kairo_request(
-                Consultation(
-                    provider=provider,
-                    patient=PatientFactory.build(document_number="77777777"),
-                    consultation_type=general_type,
-                    duration_id=30,
-                    scheduled_for=when,
-                )
-            )
-        )
+    kairo_books_elsewhere(provider, when)
     response = reception_client.post(NEW, booking_data(when_at=when + dt.timedelta(minutes=15)))
     form = response.context["form"]
     assert form.has_error("provider", contract.ERROR_PROVIDER_NOT_AVAILABLE)

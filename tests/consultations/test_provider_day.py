@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consultations import rules, services
+from consultations import rules
 from consultations.kairo import contract
 from consultations.models import ACTIVE_STATUSES, Consultation, ConsultationStatus
 from consultations.selectors.provider_day import (
@@ -326,21 +326,10 @@ def test_no_hint_without_an_overlap(reception_client, booking_data):
 
 
 def test_a_kairo_overlap_refusal_offers_starts_after_the_refused_window(
-    reception_client, booking_data, provider, general_type, sandbox
+    reception_client, booking_data, provider, general_type, sandbox, kairo_books_elsewhere
 ):
     day = future(hours=48).date()
-    with services.booking.kairo_client() as client:
-        client.create_consultation(
-            services.booking._kairo_request(
-                Consultation(
-                    provider=provider,
-                    patient=PatientFactory.build(document_number="77777777"),
-                    consultation_type=general_type,
-                    duration_id=30,
-                    scheduled_for=at(day, 9),
-                )
-            )
-        )
+    kairo_books_elsewhere(provider, at(day, 9))
     form = reception_client.post(NEW, booking_data(when_at=at(day, 9, 15))).context["form"]
     assert form.has_error("provider", contract.ERROR_PROVIDER_NOT_AVAILABLE)
     (hint,) = [e for e in form.errors.as_data()["scheduled_time"] if e.code == "next_free_starts"]

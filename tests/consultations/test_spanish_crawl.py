@@ -30,7 +30,7 @@ from consultations.models import (
     Provider,
 )
 from tests.consultations.conftest import future
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import ProviderFactory, UserFactory
 from tests.untranslated import english_fragments, page_text
 
 pytestmark = pytest.mark.django_db
@@ -168,13 +168,15 @@ def test_every_staff_page_and_email_is_spanish(
     sandbox,
     settings,
     provider,
-    general_type,
+    kairo_books_elsewhere,
 ):
     crawl = Crawl()
     with translation.override("es"):
         _login_pages(crawl, client, settings)
     client.force_login(receptionist)
-    _booking_pages(crawl, client, booking_data, sandbox, settings, provider, general_type, desk)
+    _booking_pages(
+        crawl, client, booking_data, sandbox, settings, provider, kairo_books_elsewhere, desk
+    )
     _consultation_pages(crawl, client)
     _desk_pages(crawl, client, desk)
     client.force_login(clinic_admin)
@@ -202,7 +204,9 @@ def _login_pages(crawl: Crawl, client, settings) -> None:
     crawl.check("login, locked out", locked)
 
 
-def _booking_pages(crawl, client, booking_data, sandbox, settings, provider, general_type, desk):
+def _booking_pages(
+    crawl, client, booking_data, sandbox, settings, provider, kairo_books_elsewhere, desk
+):
     crawl.check("booking, empty", client.get(NEW))
     crawl.check("booking, search too short", client.get(f"{NEW}?q=ab"))
     crawl.check("booking, search", client.get(f"{NEW}?q=Gómez"))
@@ -260,18 +264,7 @@ def _booking_pages(crawl, client, booking_data, sandbox, settings, provider, gen
         client.post(NEW, booking_data(provider=odd.pk, when_at=future(hours=21))),
     )
     when = future(hours=22)
-    with services.booking.kairo_client() as kairo_client:
-        kairo_client.create_consultation(
-            services.booking._kairo_request(
-                Consultation(
-                    provider=provider,
-                    patient=PatientFactory.build(document_number="77777777"),
-                    consultation_type=general_type,
-                    duration_id=30,
-                    scheduled_for=when,
-                )
-            )
-        )
+    kairo_books_elsewhere(provider, when)
     crawl.check(
         "booking, Kairo 409",
         client.post(NEW, booking_data(when_at=when + dt.timedelta(minutes=15))),
