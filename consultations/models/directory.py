@@ -8,7 +8,12 @@ import unicodedata
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import EmailValidator, MinLengthValidator, RegexValidator
+from django.core.validators import (
+    EmailValidator,
+    MaxLengthValidator,
+    MinLengthValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -29,8 +34,16 @@ class DocumentType(models.TextChoices):
 
 assert {c.value for c in DocumentType} == contract.DOCUMENT_TYPE_CODES
 
+# The desk's own wording: Django's Spanish for lengths reads badly on a document number.
+DOCUMENT_NUMBER_MIN_MESSAGE = _(
+    "A document number has at least %(limit_value)d characters (this one has %(show_value)d)."
+)
+DOCUMENT_NUMBER_MAX_MESSAGE = _(
+    "A document number has at most %(limit_value)d characters (this one has %(show_value)d)."
+)
+
 document_number_validators = [
-    MinLengthValidator(contract.DOCUMENT_NUMBER_MIN),
+    MinLengthValidator(contract.DOCUMENT_NUMBER_MIN, DOCUMENT_NUMBER_MIN_MESSAGE),
     RegexValidator(
         r"^[A-Z0-9]+$",
         _("Use letters and digits only."),
@@ -40,7 +53,7 @@ document_number_validators = [
 
 # What people put between the digits of a document: dots ("1.020.304.050"), spaces,
 # and hyphens of every kind (the plain one and the Unicode dashes a phone keyboard types).
-_DOCUMENT_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]")
+_DOCUMENT_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212\u200b-\u200d\u2060\ufeff]")
 
 
 def document_number_normalize(text: str) -> str:
@@ -51,7 +64,14 @@ def document_number_normalize(text: str) -> str:
     "1020-304-050" are one patient. Letters are kept (passports have them); nothing but
     separators is removed.
     """
-    return _DOCUMENT_SEPARATORS.sub("", text).upper()
+    folded = "".join(_ascii_digit(c) for c in unicodedata.normalize("NFKC", text))
+    return _DOCUMENT_SEPARATORS.sub("", folded).upper()
+
+
+def _ascii_digit(char: str) -> str:
+    """A digit of any script ("١", "５") as its ASCII digit; anything else unchanged."""
+    value = unicodedata.decimal(char, None)
+    return str(value) if value is not None else char
 
 
 class DocumentNumberFormField(forms.CharField):
@@ -59,6 +79,12 @@ class DocumentNumberFormField(forms.CharField):
 
     # Room for the separators people type ("1.020.304.050" is 13 characters for 10).
     TYPED_MAX = 40
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for validator in self.validators:
+            if isinstance(validator, MaxLengthValidator):
+                validator.message = DOCUMENT_NUMBER_MAX_MESSAGE
 
     def to_python(self, value):
         return document_number_normalize(super().to_python(value))

@@ -363,7 +363,14 @@ def test_the_admin_renames_with_the_confirmation_and_records_it(
 
 # --- Document numbers as people type them ---------------------------------------------------
 
-TYPED_DOCUMENTS = ["1.020.304.050", "1020 304 050", "1020-304-050", "1 020.304-050"]
+TYPED_DOCUMENTS = [
+    "1.020.304.050",
+    "1020 304 050",
+    "1020-304-050",
+    "1 020.304-050",
+    "１０２０３０４０５０",  # full-width digits (an East Asian keyboard)
+    "1020\u200b304\u00a0050",  # a zero-width and a no-break space, pasted from a document
+]
 
 
 @pytest.mark.parametrize("typed", TYPED_DOCUMENTS)
@@ -459,6 +466,26 @@ def test_a_document_that_is_too_short_once_normalized_is_refused(reception_clien
     assert response.status_code == 200
     codes = [e.code for e in response.context["form"].errors.as_data()["document_number"]]
     assert codes == ["min_length"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "code", "says"),
+    [("1.234.567", "min_length", "at least 8"), ("1" * 21, "max_length", "at most 20")],
+)
+def test_document_length_errors_are_the_desks_own_words(reception_client, typed, code, says):
+    reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    data = {
+        "document_type": "CC",
+        "document_number": typed,
+        "name": TYPED_NAME,
+        "phone": "300 123 4567",
+        "email": "juan@correo.example",
+        "preferred_language": "es",
+    }
+    form = reception_client.post(reverse("patient_new"), data).context["form"]
+    (error,) = form.errors.as_data()["document_number"]
+    assert error.code == code
+    assert says in error.messages[0] and "document number" in error.messages[0]
 
 
 def test_a_known_document_typed_with_dots_books_the_same_patient(
