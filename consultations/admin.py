@@ -431,13 +431,46 @@ class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
     ) -> None:
         # As the desk's patient page: the service decides the name change and records the
         # authorization's and each field's change.
-        services.patient_save(
-            patient=obj,
-            actor=request.user,
-            source=PatientChange.Source.ADMIN,
-            authorization_given=form.authorization_given,
-            name_change_confirmed=bool(form.cleaned_data.get("name_change_confirmed")),
-        )
+        try:
+            services.patient_save(
+                patient=obj,
+                actor=request.user,
+                source=PatientChange.Source.ADMIN,
+                authorization_given=form.authorization_given,
+                name_change_confirmed=bool(form.cleaned_data.get("name_change_confirmed")),
+            )
+        except ValidationError as error:
+            # The form checked the row it loaded; the service checks the row it locks. What
+            # another desk changed in between is refused there (e.g. a rename, the same
+            # document saved): undo the whole admin save and say why.
+            raise _PatientSaveRefused(error) from error
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _PatientSaveRefused as refused:
+            # The admin's transaction was rolled back: nothing of this save was kept.
+            self.message_user(
+                request,
+                gettext("Not saved: %(reason)s Check the patient as it is now and try again.")
+                % {"reason": " ".join(refused.error.messages)},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class _PatientSaveRefused(Exception):
+    """The patient service refused an admin save after the form had passed."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 # --- Consultations and their emails (read-only: the booking workflows own them) -----------

@@ -361,6 +361,32 @@ def test_the_admin_renames_with_the_confirmation_and_records_it(
     assert "J. I. P." in page
 
 
+def test_an_admin_save_that_lost_a_race_to_another_desk_is_refused_not_a_500(
+    clinic_admin_client, known, monkeypatch
+):
+    """Another desk renames the patient after the admin's form passed: the service,
+    checking the row it locks, refuses; the admin says so and keeps nothing."""
+    real_save = services.patient_save
+
+    def another_desk_renames_first(**kwargs):
+        Patient.objects.filter(pk=known.pk).update(name="Otro Nombre Guardado")
+        return real_save(**kwargs)
+
+    monkeypatch.setattr(services, "patient_save", another_desk_renames_first)
+    response = clinic_admin_client.post(
+        admin_change(known), admin_data(known, phone="+573155554444"), follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == admin_change(known)
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("«Otro Nombre Guardado»" in m for m in shown)
+    known.refresh_from_db()
+    # The whole admin save was undone, the other desk's rename included (one transaction
+    # in this test: in real life that desk's commit stands).
+    assert str(known.phone) != "+573155554444"
+    assert not known.changes.exists()
+
+
 # --- Document numbers as people type them ---------------------------------------------------
 
 TYPED_DOCUMENTS = [
