@@ -22,12 +22,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import get_text_list
-from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules, services
 from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
 from consultations.forms.directory import ProviderForm, phone_messages_set
+from consultations.kairo_texts import kairo_status_text
 from consultations.models import (
     Consultation,
     ConsultationType,
@@ -305,9 +306,12 @@ class ProviderAdmin(DocumentSearchMixin, admin.ModelAdmin):
             zone = organization_zone()
             self.message_user(
                 request,
-                gettext(
-                    "%(name)s is now inactive but still has %(count)s consultation(s) ahead; "
-                    "rebook or cancel them: %(list)s"
+                ngettext(
+                    "%(name)s is now inactive but still has %(count)s consultation ahead; "
+                    "rebook or cancel it: %(list)s",
+                    "%(name)s is now inactive but still has %(count)s consultations ahead; "
+                    "rebook or cancel them: %(list)s",
+                    len(ahead),
                 )
                 % {
                     "name": obj.name,
@@ -550,7 +554,7 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "consultation_type",
         "duration",
         "status",
-        "kairo_status",
+        "kairo_status_shown",
     )
     list_filter = ("status", "consultation_type", "duration")
     search_fields = (
@@ -563,13 +567,19 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
     # Internal bookkeeping, meaningless to an admin.
     hidden_fields: tuple[str, ...] = ("id", "booking_token")
+    # Kairo's wire status ("Pending") is shown in the staff language instead.
+    exclude = ("kairo_status",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Consultation | None = None):
         return [
-            field.name
+            "kairo_status_shown" if field.name == "kairo_status" else field.name
             for field in self.model._meta.concrete_fields
             if field.name not in self.hidden_fields
         ]
+
+    @admin.display(description=_("Kairo status"), ordering="kairo_status")
+    def kairo_status_shown(self, obj: Consultation) -> str:
+        return kairo_status_text(obj.kairo_status)
 
 
 @admin.register(Delivery)

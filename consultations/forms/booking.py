@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
+from consultations.dates import long_date
 from consultations.forms.directory import PatientForm
 from consultations.forms.errors import service_errors_add
 from consultations.forms.patient_on_file import PatientOnFile, patient_on_file
@@ -300,7 +301,7 @@ class BookingForm(PatientForm):
             patient=self.instance if self.instance.pk is not None else None,
         )
         day = after.astimezone(rules.organization_zone()).date()
-        params = {"provider": provider.name, "date": day.isoformat()}
+        params = {"provider": provider.name, "date": long_date(day)}
         if starts:
             error = ValidationError(
                 _("Next free times with %(provider)s on %(date)s: %(times)s."),

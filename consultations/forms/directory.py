@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from consultations import rules
 from consultations.models import Consultation, MedicalSpecialty, Patient, ProfessionalType, Provider
@@ -158,9 +159,12 @@ class ProviderDeskForm(ProviderForm):
             self.add_error(
                 "is_active",
                 ValidationError(
-                    _(
-                        "%(name)s still has %(count)s consultation(s) ahead, listed above. "
-                        "Tick the confirmation to deactivate anyway."
+                    ngettext_lazy(
+                        "%(name)s still has %(count)s consultation ahead, listed above. "
+                        "Tick the confirmation to deactivate anyway.",
+                        "%(name)s still has %(count)s consultations ahead, listed above. "
+                        "Tick the confirmation to deactivate anyway.",
+                        "count",
                     ),
                     code="provider_has_consultations_ahead",
                     params={"name": self.instance.name, "count": len(self.consultations_ahead)},
