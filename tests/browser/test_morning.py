@@ -12,9 +12,10 @@ from email.mime.base import MIMEBase
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import expect
 
+from consultations.dates import long_date
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, Delivery, Patient
 from consultations.rules import organization_zone
@@ -183,8 +184,10 @@ def test_a_morning_at_the_desk_in_spanish(
     expect(page.locator("#id_provider_error")).to_contain_text(held)
     expect(page.locator("#id_provider_error")).to_contain_text("Dra. Camila Restrepo Gómez")
     expect(page.locator("#id_document_number_error")).to_contain_text(held)
+    with translation.override("es"):
+        spanish_date = long_date(tomorrow)
     expect(page.locator("#id_scheduled_time_error")).to_contain_text(
-        f"Próximas horas libres con Dra. Camila Restrepo Gómez el {tomorrow.isoformat()}: 09:30"
+        f"Próximas horas libres con Dra. Camila Restrepo Gómez el {spanish_date}: 09:30"
     )
     assert Consultation.objects.filter(provider=camila).count() == 2  # nothing sent
 

@@ -7,9 +7,10 @@ import datetime as dt
 import re
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import expect
 
+from consultations.dates import long_date
 from consultations.kairo import contract
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, ConsultationType
@@ -64,7 +65,8 @@ def test_choosing_a_provider_shows_the_day_and_a_free_start_fills_date_and_time(
 
     page.fill("#id_scheduled_date", tomorrow.isoformat())
     page.select_option("#id_provider", str(provider.pk))
-    expect(page.locator("#provider-day-title")).to_contain_text(tomorrow.isoformat())
+    with translation.override("es"):
+        expect(page.locator("#provider-day-title")).to_contain_text(long_date(tomorrow))
     expect(panel).to_be_visible()
     blocks = page.locator("#provider-day-blocks li")
     expect(blocks).to_have_count(2)
