@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from consultations import rules
 from consultations.dates import long_date
 from consultations.forms.directory import PatientForm
-from consultations.forms.errors import service_errors_add
+from consultations.forms.errors import NEXT_FREE_STARTS, NO_FREE_STARTS, service_errors_add
 from consultations.forms.patient_on_file import PatientOnFile, patient_on_file
 from consultations.kairo import contract
 from consultations.kairo.client import KairoError, KairoOutcome
@@ -305,13 +305,13 @@ class BookingForm(PatientForm):
         if starts:
             error = ValidationError(
                 _("Next free times with %(provider)s on %(date)s: %(times)s."),
-                code="next_free_starts",
+                code=NEXT_FREE_STARTS,
                 params={**params, "times": ", ".join(start.strftime("%H:%M") for start in starts)},
             )
         else:
             error = ValidationError(
                 _("%(provider)s has no free time left on %(date)s for this duration."),
-                code="no_free_starts",
+                code=NO_FREE_STARTS,
                 params=params,
             )
         self.add_error("scheduled_time" if when == WHEN_SCHEDULED else None, error)

@@ -7,6 +7,11 @@ from collections.abc import Mapping
 from django import forms
 from django.core.exceptions import ValidationError
 
+# Codes of messages a form adds beside an error to help fix it (the provider's next free
+# times after an overlap): shown at their field, but not counted or listed as errors.
+NEXT_FREE_STARTS, NO_FREE_STARTS = "next_free_starts", "no_free_starts"
+HINT_CODES: frozenset[str] = frozenset({NEXT_FREE_STARTS, NO_FREE_STARTS})
+
 
 def service_errors_add(
     form: forms.BaseForm, error: ValidationError, fields: Mapping[str, str] | None = None

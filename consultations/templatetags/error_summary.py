@@ -4,6 +4,9 @@ link to its field, so a keyboard or screen-reader user reaches each one (WCAG 3.
 from __future__ import annotations
 
 from django import forms, template
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from consultations.forms.errors import HINT_CODES
 
 register = template.Library()
 
@@ -16,14 +19,22 @@ def error_summary(*forms_shown: forms.BaseForm | None) -> dict:
     for form in forms_shown:
         if form is None or not form.is_bound or not form.errors:
             continue
-        errors.extend((str(message), "") for message in form.non_field_errors())
+        data = form.errors.as_data()
+        errors.extend((message, "") for message in _messages(data.get(NON_FIELD_ERRORS, [])))
         for field in form:
             anchor = "" if field.is_hidden else _anchor(field)
             label = "" if field.is_hidden else str(field.label or "")
-            for message in field.errors:
-                text = f"{label}: {message}" if label else str(message)
+            for message in _messages(data.get(field.name, [])):
+                text = f"{label}: {message}" if label else message
                 errors.append((text, anchor))
     return {"errors": errors}
+
+
+def _messages(errors: list[ValidationError]) -> list[str]:
+    """The messages of `errors`, hints left out (`HINT_CODES`: they stay at their field)."""
+    return [
+        message for error in errors if error.code not in HINT_CODES for message in error.messages
+    ]
 
 
 def _anchor(field: forms.BoundField) -> str:

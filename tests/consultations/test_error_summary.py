@@ -38,3 +38,18 @@ def test_lists_every_error_with_a_link_to_its_field():
 def test_renders_nothing_for_a_valid_or_unbound_form():
     assert "error-summary" not in _render(_Form())
     assert "error-summary" not in _render(None)
+
+
+class _HintedForm(forms.Form):
+    time = forms.CharField(label="Time")
+
+    def clean(self):
+        self.add_error("time", forms.ValidationError("Taken.", code="provider_busy"))
+        self.add_error("time", forms.ValidationError("Next free: 10:30.", code="next_free_starts"))
+
+
+def test_a_hint_beside_an_error_is_not_counted_or_listed_as_one():
+    html = _render(_HintedForm(data={"time": "10:00"}))
+    assert "Time: Taken." in html
+    assert "Next free" not in html
+    assert "Please correct this error:" in html
