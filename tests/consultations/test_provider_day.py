@@ -180,6 +180,17 @@ def test_free_starts_skip_a_held_block_and_the_notice(provider, make_consultatio
     assert [block.held_by_kairo for block in day.blocks] == [False, True]
 
 
+def test_a_start_exactly_fifteen_minutes_ahead_is_offered(provider):
+    """Contract "Create a consultation" (Decision): exactly 15 minutes' notice is enough."""
+    now = at(DAY, 8, 45)
+    free = provider_free_starts(provider=provider, day=DAY, duration_minutes=30, now=now)
+    assert free[0] == at(DAY, 9)
+    later = provider_free_starts(
+        provider=provider, day=DAY, duration_minutes=30, now=now + dt.timedelta(seconds=1)
+    )
+    assert later[0] == at(DAY, 9, 15)
+
+
 def test_free_starts_follow_the_agenda_opening_hours(provider, settings):
     settings.AGENDA_DAY_STARTS, settings.AGENDA_DAY_ENDS = dt.time(8, 0), dt.time(12, 0)
     now = at(DAY, 0)
