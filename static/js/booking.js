@@ -89,7 +89,13 @@
           holder.innerHTML = html;
           var fresh = holder.querySelector("#patient-on-file");
           var current = document.getElementById("patient-on-file");
-          if (fresh && current) { current.replaceWith(fresh); }
+          if (fresh && current) {
+            current.replaceWith(fresh);
+            // The provider's day checks the patient's own bookings too (provider_day.js).
+            document.dispatchEvent(new CustomEvent("desk:patient-on-file", {
+              detail: { patient: fresh.dataset.patient || "" }
+            }));
+          }
         })
         .catch(function () { /* the server checks again on sending */ });
     };

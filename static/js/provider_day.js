@@ -21,7 +21,10 @@
     if (!provider.value) { panel.hidden = true; content.replaceChildren(); return; }
     var query = new URLSearchParams({ provider: provider.value, duration: duration() });
     if (date.value) { query.set("date", date.value); }
-    if (panel.dataset.patient) { query.set("patient", panel.dataset.patient); }
+    // The patient the form was opened for, or the one on file with the typed document.
+    var onFile = document.getElementById("patient-on-file");
+    var patient = (onFile && onFile.dataset.patient) || panel.dataset.patient;
+    if (patient) { query.set("patient", patient); }
     var ticket = ++latest;
     fetch(panel.dataset.url + "?" + query.toString(), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : ""; })
@@ -51,6 +54,7 @@
   });
 
   provider.addEventListener("change", load);
+  document.addEventListener("desk:patient-on-file", load);
   date.addEventListener("change", load);
   document.querySelectorAll('input[name="duration"]').forEach(function (input) {
     input.addEventListener("change", load);

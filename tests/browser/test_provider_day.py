@@ -99,3 +99,26 @@ def test_choosing_a_provider_shows_the_day_and_a_free_start_fills_date_and_time(
     expect(page.locator("#provider-day-free-title")).to_contain_text("45")
     expect(page.locator("#provider-day-free button", has_text="08:30")).to_have_count(0)
     expect(page.locator("#provider-day-free button", has_text="08:15")).to_have_count(1)
+
+
+def test_a_patient_found_by_typing_their_document_counts_in_the_day(
+    page, staff_groups, seeded_catalogs
+):
+    """The free starts also leave out the times of the patient the typed document names."""
+    reset_default_sandbox()
+    UserFactory(username="recepcion", groups=["Recepción"])
+    provider = ProviderFactory(name="Dra. Camila Restrepo Gómez")
+    tomorrow = timezone.now().astimezone(organization_zone()).date() + dt.timedelta(days=1)
+    busy = _consultation(ProviderFactory(), tomorrow, 11, status=ConsultationStatus.BOOKED)
+    patient = busy.patient
+
+    _log_in(page)
+    page.goto("/consultations/new/")
+    page.fill("#id_scheduled_date", tomorrow.isoformat())
+    page.select_option("#id_provider", str(provider.pk))
+    eleven = page.locator("#provider-day-free button", has_text="11:00")
+    expect(eleven).to_have_count(1)
+    page.select_option("#id_document_type", patient.document_type)
+    page.fill("#id_document_number", patient.document_number)
+    expect(page.locator("#patient-on-file")).to_be_visible()
+    expect(eleven).to_have_count(0)
