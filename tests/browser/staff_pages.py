@@ -229,6 +229,10 @@ def staff_page_list(seeded: Seeded) -> list[StaffPage]:
         StaffPage("admin patients", "/admin/consultations/patient/"),
         StaffPage("admin patient", f"/admin/consultations/patient/{patient.pk}/change/"),
         StaffPage("admin consultations", "/admin/consultations/consultation/"),
+        StaffPage("admin app index", "/admin/consultations/"),
+        StaffPage("admin lock-outs", "/admin/axes/accessattempt/"),
+        StaffPage("admin password change", "/admin/password_change/"),
+        StaffPage("admin deliveries", "/admin/consultations/delivery/"),
     ]
 
 
