@@ -9,11 +9,16 @@ own; the day and month names are Django's own translations.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import dateformat
 from django.utils.translation import pgettext
 
-from consultations.rules import organization_zone
+
+def organization_zone() -> ZoneInfo:
+    """The organization's time zone: the one Kairo Connect reads `scheduledAt` in."""
+    return ZoneInfo(settings.ORGANIZATION_TIME_ZONE)
 
 
 def _local(value: dt.date | dt.datetime) -> dt.date | dt.datetime:

@@ -9,21 +9,15 @@ on PostgreSQL the exclusion constraints back them up.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case, When
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
+from consultations.dates import long_moment, organization_zone
 from consultations.kairo import contract
 from consultations.models import ACTIVE_STATUSES, Consultation, Patient, Provider
-
-
-def organization_zone() -> ZoneInfo:
-    """The organization's time zone: the one Kairo Connect reads `scheduledAt` in."""
-    return ZoneInfo(settings.ORGANIZATION_TIME_ZONE)
 
 
 def organization_datetime(day: dt.date, time: dt.time) -> dt.datetime:
@@ -247,9 +241,9 @@ def booking_check(
 
 
 def format_moment(value: dt.datetime) -> str:
-    """`2026-03-08 03:05 (America/New_York)`: wall time on the organization's clock."""
-    zone = organization_zone()
-    return f"{dateformat.format(value.astimezone(zone), 'Y-m-d H:i')} ({zone.key})"
+    """`miércoles, 2 de diciembre de 2026, 10:00 (America/Bogota)`: the day in full and
+    the wall time on the organization's clock, in the active language."""
+    return f"{long_moment(value)} ({organization_zone().key})"
 
 
 def _first_clash(queryset, starts_at, ends_at, exclude_pk):
@@ -277,14 +271,25 @@ def _held_by_kairo_error(clash: Consultation, *, name: str, code: str) -> Valida
     return ValidationError(message, code=code, params={"name": name, **_window_params(clash)})
 
 
+def window_text(*, starts_at: dt.datetime, ends_at: dt.datetime) -> str:
+    """`miércoles, 2 de diciembre de 2026, 10:00–10:30 (America/Bogota)`: a window on the
+    organization's clock, in the active language."""
+    params = _window_params_of(starts_at, ends_at)
+    return f"{params['start']}–{params['end']}"
+
+
 def _window_params(clash: Consultation) -> dict[str, str]:
+    return _window_params_of(clash.starts_at, clash.ends_at)
+
+
+def _window_params_of(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, str]:
     zone = organization_zone()
-    start = clash.starts_at.astimezone(zone)
-    end = clash.ends_at.astimezone(zone)
+    start = starts_at.astimezone(zone)
+    end = ends_at.astimezone(zone)
     same_day = start.date() == end.date()
     return {
-        "start": dateformat.format(start, "Y-m-d H:i"),
-        "end": f"{dateformat.format(end, 'H:i' if same_day else 'Y-m-d H:i')} ({zone.key})",
+        "start": long_moment(start),
+        "end": f"{dateformat.format(end, 'H:i') if same_day else long_moment(end)} ({zone.key})",
     }
 
 

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -249,15 +248,8 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
 
 
 def _held_window(consultation: Consultation) -> str:
-    """`2026-12-02 10:00–10:30 (America/Bogota)`: the window Kairo Connect keeps for the
-    consultation once cancelled here, on the organization's clock."""
-    zone = rules.organization_zone()
-    start = consultation.starts_at.astimezone(zone)
-    end = consultation.ends_at.astimezone(zone)
-    end_format = "H:i" if start.date() == end.date() else "Y-m-d H:i"
-    return (
-        f"{dateformat.format(start, 'Y-m-d H:i')}–{dateformat.format(end, end_format)} ({zone.key})"
-    )
+    """The window Kairo Connect keeps for the consultation once cancelled here."""
+    return rules.window_text(starts_at=consultation.starts_at, ends_at=consultation.ends_at)
 
 
 def _unconfirmed_code(outcome: ConsultationEvent) -> str:

@@ -180,7 +180,8 @@ def test_a_morning_at_the_desk_in_spanish(
     page.fill("#id_scheduled_date", tomorrow.isoformat())
     page.fill("#id_scheduled_time", "09:15")
     _click_and_load(page, page.locator("input[name=book]"))
-    held = f"Kairo Connect mantiene reservado {tomorrow.isoformat()} 09:00–09:30"
+    with translation.override("es"):
+        held = f"Kairo Connect mantiene reservado {long_date(tomorrow)}, 09:00–09:30"
     expect(page.locator("#id_provider_error")).to_contain_text(held)
     expect(page.locator("#id_provider_error")).to_contain_text("Dra. Camila Restrepo Gómez")
     expect(page.locator("#id_document_number_error")).to_contain_text(held)

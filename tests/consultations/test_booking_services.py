@@ -91,7 +91,8 @@ def test_the_exact_request_is_stored_before_sending(book):
     scheduled = future(hours=3)
     consultation = book(scheduled_for=scheduled)
     body = consultation.kairo_request
-    assert body["scheduledAt"] == rules.format_moment(scheduled).split(" (")[0]
+    wire = scheduled.astimezone(rules.organization_zone()).strftime(contract.WIRE_DATETIME_FORMAT)
+    assert body["scheduledAt"] == wire
     assert body["durationMinutes"] == 30
     assert body["patient"]["documentNumber"] == "1020304050"
     assert body["provider"]["professionalType"] == "MedicoGeneral"

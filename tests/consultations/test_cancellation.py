@@ -360,7 +360,7 @@ def test_the_cancel_page_says_what_cancelling_does(reception_client, make_consul
 
     page = html(reception_client.get(url))
     assert "The patient and the provider are emailed that it is cancelled" in page
-    assert "2027-03-10 10:00–10:30 (America/Bogota)" in page
+    assert "Wednesday, March 10, 2027, 10:00–10:30 (America/Bogota)" in page
     assert consultation.provider.name in page and consultation.patient.name in page
     assert "cannot be booked through Kairo Connect at an overlapping time" in page
     assert "free" not in page.lower().split("cancel-warning", 1)[1].split("</div>", 1)[0]
@@ -408,7 +408,7 @@ def test_the_confirmation_says_who_is_told_and_what_kairo_keeps(
         assert "Se está enviando un correo al paciente y al profesional" in page
     else:
         assert "este centro no envía correos a los profesionales" in page
-    assert "2027-03-10 10:00–10:30 (America/Bogota)" in page
+    assert "miércoles, 10 de marzo de 2027, 10:00–10:30 (America/Bogota)" in page
     assert "libre" not in page
     # The email section lists the cancellation deliveries.
     assert page.count("Cancelación") == (2 if provider_messages else 1)

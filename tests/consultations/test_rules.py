@@ -273,10 +273,10 @@ def test_an_unsaved_patient_is_always_free(booked):
 
 @pytest.mark.django_db
 def test_busy_errors_name_who_and_when_in_the_organization_zone(booked, settings):
-    with pytest.raises(ValidationError) as provider_error:
+    with translation.override("es"), pytest.raises(ValidationError) as provider_error:
         rules.provider_free_check(provider=booked.provider, **window(15, 30))
     assert provider_error.value.params["provider"] == booked.provider.name
-    assert provider_error.value.params["start"] == "2030-06-12 10:00"
+    assert provider_error.value.params["start"] == "miércoles, 12 de junio de 2030, 10:00"
     assert provider_error.value.params["end"] == "10:30 (America/Bogota)"
 
     with pytest.raises(ValidationError) as patient_error:
@@ -287,10 +287,10 @@ def test_busy_errors_name_who_and_when_in_the_organization_zone(booked, settings
 
 @pytest.mark.django_db
 def test_busy_errors_use_a_non_bogota_zone(booked, new_york):
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         rules.provider_free_check(provider=booked.provider, **window(0, 30))
     # 10:00 in Bogotá (UTC-5) is 11:00 in New York in June (UTC-4).
-    assert caught.value.params["start"] == "2030-06-12 11:00"
+    assert caught.value.params["start"] == "Wednesday, June 12, 2030, 11:00"
     assert caught.value.params["end"] == "11:30 (America/New_York)"
 
 
