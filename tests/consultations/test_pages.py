@@ -92,3 +92,39 @@ def test_reception_cannot_enter_the_admin_site(reception_client):
     response = reception_client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+# --- Error pages: the desk's own, in the staff language (Django's are English) -------------
+
+
+def test_a_missing_page_is_the_desks_own_in_spanish(reception_client, settings):
+    settings.DEBUG = False
+    response = reception_client.get("/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert '<html lang="es">' in page
+    assert "Página no encontrada" in page
+    assert "Not Found" not in page
+
+
+def test_an_expired_form_is_explained_in_spanish(receptionist, settings):
+    from django.test import Client
+
+    settings.DEBUG = False
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(receptionist)
+    response = client.post(reverse("consultation_new"), {})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "El formulario ha caducado" in page
+    assert "CSRF" not in page
+
+
+def test_a_server_error_page_is_in_the_staff_language():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("es"):
+        page = render_to_string("500.html")
+    assert '<html lang="es">' in page
+    assert "Algo salió mal" in page
