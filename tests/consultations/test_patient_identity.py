@@ -406,16 +406,21 @@ def test_booking_page_stores_the_document_normalized(reception_client, booking_d
     assert Patient.objects.get().document_number == "1020304050"
 
 
-@pytest.mark.parametrize("typed", TYPED_DOCUMENTS)
-def test_patient_page_stores_the_document_normalized(reception_client, typed):
-    data = {
+def new_patient_post(document_number: str) -> dict:
+    """A new patient's form POST with `document_number` as typed."""
+    return {
         "document_type": "CC",
-        "document_number": typed,
+        "document_number": document_number,
         "name": TYPED_NAME,
         "phone": "300 123 4567",
         "email": "juan@correo.example",
         "preferred_language": "es",
     }
+
+
+@pytest.mark.parametrize("typed", TYPED_DOCUMENTS)
+def test_patient_page_stores_the_document_normalized(reception_client, typed):
+    data = new_patient_post(typed)
     response = reception_client.post(reverse("patient_new"), data)
     assert response.status_code == 302
     assert Patient.objects.get().document_number == "1020304050"
@@ -444,14 +449,7 @@ def test_provider_page_stores_the_document_normalized(clinic_admin_client, typed
 
 @pytest.mark.parametrize("typed", TYPED_DOCUMENTS[:2])
 def test_admin_stores_patient_and_provider_documents_normalized(clinic_admin_client, typed):
-    patient = {
-        "name": TYPED_NAME,
-        "document_type": "CC",
-        "document_number": typed,
-        "phone": "300 123 4567",
-        "email": "juan@correo.example",
-        "preferred_language": "es",
-    }
+    patient = new_patient_post(typed)
     added = clinic_admin_client.post(reverse("admin:consultations_patient_add"), patient)
     assert added.status_code == 302
     assert Patient.objects.get().document_number == "1020304050"
@@ -500,14 +498,7 @@ def test_a_document_that_is_too_short_once_normalized_is_refused(reception_clien
 )
 def test_document_length_errors_are_the_desks_own_words(reception_client, typed, code, says):
     reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    data = {
-        "document_type": "CC",
-        "document_number": typed,
-        "name": TYPED_NAME,
-        "phone": "300 123 4567",
-        "email": "juan@correo.example",
-        "preferred_language": "es",
-    }
+    data = new_patient_post(typed)
     form = reception_client.post(reverse("patient_new"), data).context["form"]
     (error,) = form.errors.as_data()["document_number"]
     assert error.code == code
