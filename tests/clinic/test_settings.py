@@ -1,4 +1,8 @@
-"""Startup configuration: debug off refuses silent defaults; deploy checks pass."""
+"""Startup configuration: debug off refuses silent defaults; deploy checks pass.
+
+The variables, their defaults and meanings are documented in docs/configuration.md
+(tests/clinic/test_documentation.py checks that each is there once).
+"""
 
 from __future__ import annotations
 
