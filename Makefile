@@ -35,9 +35,8 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-test: $(VENV)/.dev-deps $(AXE)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+# The lint steps first (ruff, the format check, mypy), then the migrations check and pytest.
+test: lint $(AXE)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -55,6 +54,7 @@ smoke: $(VENV)/.dev-deps
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .
@@ -70,4 +70,4 @@ sandbox: $(VENV)/.run-deps
 	$(BIN)/python manage.py kairo_sandbox --port 8765
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles artifacts .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules staticfiles artifacts .pytest_cache .ruff_cache .mypy_cache .hypothesis

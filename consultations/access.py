@@ -1,9 +1,16 @@
-"""Staff groups and their permissions, stated once for the migration and for tests."""
+"""Who may do what: staff groups and their permissions, stated once for the migration
+and for tests, and the signed-in request the desk's views receive."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import apps as global_apps
 from django.db.models import Q
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RECEPTION = "Recepción"
 CLINIC_ADMIN = "Administración clínica"
@@ -65,3 +72,11 @@ def staff_groups_ensure(*, apps=global_apps) -> None:
             wanted |= Q(content_type__app_label=app_label or "consultations", codename=codename)
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(Permission.objects.filter(wanted))
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request that reached a desk view: `LoginRequiredMiddleware` has let only a
+    signed-in account through (views marked `login_not_required` take a plain
+    `HttpRequest`). For the type checker only; Django builds the request as usual."""
+
+    user: User

@@ -201,7 +201,7 @@ def _cancelled(detail: Mapping[str, Any], user: str) -> str:
     return text
 
 
-_RECIPIENTS = {
+_RECIPIENTS: dict[str, Callable[[], str]] = {
     Delivery.Recipient.PATIENT: lambda: _("Email to the patient"),
     Delivery.Recipient.PROVIDER: lambda: _("Email to the provider"),
 }

@@ -18,6 +18,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from consultations.catalogs.kinds import CATALOG_KINDS, CatalogKind, Column, normalise, parse_text
@@ -27,7 +28,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 class _FileError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str | Promise) -> None:
         super().__init__(message)
         self.problem = Problem(code=code, message=str(message))
 
@@ -264,10 +265,12 @@ def _import_rows(
             continue
 
         instance = (
-            model.objects.filter(**{spec.key: key}).first() if key not in (None, "") else None
+            model._default_manager.filter(**{spec.key: key}).first()
+            if key not in (None, "")
+            else None
         )
         is_new = instance is None
-        if is_new:
+        if instance is None:
             instance = model()
         tracked = [*values, "is_confirmed"] if hasattr(instance, "is_confirmed") else [*values]
         before = {name: getattr(instance, name) for name in tracked}

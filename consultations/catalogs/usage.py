@@ -15,7 +15,7 @@ def catalog_row_usage(row: Model) -> dict[type[Model], int]:
     for relation in row._meta.related_objects:
         if relation.on_delete not in (PROTECT, RESTRICT):
             continue
-        related = relation.related_model
+        related = relation.field.model  # the model holding the foreign key
         count = related._base_manager.filter(**{relation.field.name: row}).count()
         if count:
             usage[related] = usage.get(related, 0) + count

@@ -115,8 +115,8 @@ def calendar_part(ics: bytes, *, method: str, filename: str) -> MIMEText:
     # parts: RFC 5545 folds lines at 75 octets, and the file stays readable in the
     # console backend's output and in the mail server's logs of the message structure.
     charset = Charset("utf-8")
-    charset.body_encoding = None
-    part = MIMEText(ics.decode("utf-8"), "calendar", charset)
+    charset.body_encoding = None  # type: ignore[assignment]  # None: no encoding (8bit); typeshed lists only the int constants
+    part = MIMEText(ics.decode("utf-8"), "calendar", charset)  # type: ignore[arg-type]  # MIMEText takes a Charset too (str() for the header, as is for set_payload); typeshed says str
     part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename=filename)
     return part

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -73,7 +73,8 @@ class PatientForm(forms.ModelForm):
         self.name_change_pending = False
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.match_stored_patient(cleaned)
         self._check_name_change(cleaned)
         return cleaned
@@ -87,7 +88,7 @@ class PatientForm(forms.ModelForm):
         self.name_change_pending = (
             stored is not None and bool(name) and " ".join(name.split()) != stored.name
         )
-        if self.name_change_pending:
+        if stored is not None and self.name_change_pending:
             self.fields["name_change_confirmed"].label = name_change_label(
                 old=stored.name, new=" ".join(name.split())
             )
@@ -121,12 +122,12 @@ class ProviderForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["professional_type"].queryset = ProfessionalType.objects.active_or(
+        professional_type = cast(forms.ModelChoiceField, self.fields["professional_type"])
+        professional_type.queryset = ProfessionalType.objects.active_or(
             self.instance.professional_type_id
         )
-        self.fields["specialty"].queryset = MedicalSpecialty.objects.active_or(
-            self.instance.specialty_id
-        )
+        specialty = cast(forms.ModelChoiceField, self.fields["specialty"])
+        specialty.queryset = MedicalSpecialty.objects.active_or(self.instance.specialty_id)
         phone_messages_set(self)
 
 
@@ -145,8 +146,9 @@ class ProviderDeskForm(ProviderForm):
         super().__init__(*args, **kwargs)
         self.consultations_ahead: list[Consultation] = []
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         # The instance still holds the stored value here: the form copies onto it later.
         deactivating = self.instance.pk is not None and self.instance.is_active
         if not deactivating or cleaned.get("is_active", True):

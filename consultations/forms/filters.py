@@ -7,6 +7,7 @@ field error (never an exception), and the selectors receive plain, typed values.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -82,8 +83,9 @@ class SearchForm(forms.Form):
             )
         return text
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         text = cleaned.get("q") or ""
         if _looks_like_document(text):
             cleaned["document_number"] = document_number_normalize(text)
@@ -135,7 +137,7 @@ class ConsultationFilterForm(SearchForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = [
+        cast(forms.TypedChoiceField, self.fields["provider"]).choices = [
             ("", _("All providers")),
             *(
                 (pk, name if active else _("%(name)s (inactive)") % {"name": name})
@@ -144,12 +146,12 @@ class ConsultationFilterForm(SearchForm):
                 )
             ),
         ]
-        self.fields["consultation_type"].choices = [
+        cast(forms.TypedChoiceField, self.fields["consultation_type"]).choices = [
             ("", _("All types")),
             *ConsultationType.objects.order_by("name", "pk").values_list("pk", "name"),
         ]
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.db import models
 
 from consultations.forms.directory import name_change_label
 from consultations.models import Language, Patient
@@ -62,13 +63,19 @@ def patient_on_file(*, stored: Patient, typed: Mapping[str, Any]) -> PatientOnFi
         rows.append(
             OnFileRow(
                 field=field,
-                label=str(Patient._meta.get_field(field).verbose_name).capitalize(),
+                label=_label(field),
                 stored=_shown(field, before),
                 typed=_shown(field, after),
                 status=status,
             )
         )
     return PatientOnFile(patient_id=stored.pk, rows=tuple(rows), name_change_label=name_label)
+
+
+def _label(field: str) -> str:
+    model_field = Patient._meta.get_field(field)
+    assert isinstance(model_field, models.Field)  # COMPARED_FIELDS are the patient's own
+    return str(model_field.verbose_name).capitalize()
 
 
 def _text(field: str, value: Any) -> str:

@@ -74,6 +74,10 @@ class Delivery(models.Model):
         related_name="+",
         verbose_name=_("requested by"),
     )
+    # Not stored: set only on the rows a consultation page lists (by the view's
+    # `emails_context`), the last error in staff words and its technical detail.
+    error_text: str
+    error_detail: str
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -42,7 +44,7 @@ DOCUMENT_NUMBER_MAX_MESSAGE = _(
     "A document number has at most %(limit_value)d characters (this one has %(show_value)d)."
 )
 
-document_number_validators = [
+document_number_validators: list[Callable[[Any], None]] = [
     MinLengthValidator(contract.DOCUMENT_NUMBER_MIN, DOCUMENT_NUMBER_MIN_MESSAGE),
     RegexValidator(
         r"^[A-Z0-9]+$",
@@ -87,7 +89,8 @@ class DocumentNumberFormField(forms.CharField):
                 validator.message = DOCUMENT_NUMBER_MAX_MESSAGE
 
     def to_python(self, value):
-        return document_number_normalize(super().to_python(value))
+        value = super().to_python(value)
+        return value if value is None else document_number_normalize(value)
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
@@ -116,8 +119,15 @@ class DocumentNumberField(models.CharField):
             setattr(model_instance, self.attname, value)
         return value
 
-    def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": DocumentNumberFormField, **kwargs})
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = DocumentNumberFormField,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        return super().formfield(
+            form_class=form_class, choices_form_class=choices_form_class, **kwargs
+        )
 
 
 def name_search_key(text: str) -> str:
@@ -147,8 +157,11 @@ class NameSearchField(models.TextField):
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
 
+    # The field whose text this one keys.
+    source = "name"
+
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        value = name_search_key(model_instance.name or "")
+        value = name_search_key(getattr(model_instance, self.source) or "")
         setattr(model_instance, self.attname, value)
         return value
 
@@ -156,6 +169,8 @@ class NameSearchField(models.TextField):
 class Identity(models.Model):
     """Identity and contact fields shared by providers and patients (contract: both parties)."""
 
+    # Each subclass declares the field (the length rules differ).
+    name: str
     document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
     document_number = DocumentNumberField(
         _("document number"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +18,7 @@ HISTORY_FIELDS = tuple(PatientChange.Field.values)
 def patient_save(
     *,
     patient: Patient,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     authorization_given: bool | None = None,
     name_change_confirmed: bool = False,
@@ -67,9 +67,7 @@ def patient_save(
     return patient
 
 
-def _changes_record(
-    *, stored: Patient, saved: Patient, actor: AbstractBaseUser | None, source: str
-) -> None:
+def _changes_record(*, stored: Patient, saved: Patient, actor: User | None, source: str) -> None:
     """One history row per field that differs between the stored and the saved patient."""
     changes = []
     for field in HISTORY_FIELDS:
@@ -89,7 +87,7 @@ def _changes_record(
     PatientChange.objects.bulk_create(changes)
 
 
-def provider_save(*, provider: Provider, actor: AbstractBaseUser | None) -> Provider:
+def provider_save(*, provider: Provider, actor: User | None) -> Provider:
     """Validate and save a provider. Raises ValidationError (field errors; a duplicate
     document as `duplicate_document` on `document_number`, however late it appears)."""
     provider.full_clean()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -63,7 +63,7 @@ class RefreshTimeClash(Exception):
 def consultation_refresh(
     *,
     consultation: Consultation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     client: kairo.KairoClient | None = None,
 ) -> Consultation:
     """Read the consultation back from Kairo (GET detail) and record what changed.
@@ -136,6 +136,8 @@ def consultation_refresh(
         if current.calendar_sequence != sequence_before:
             detail["time_changed"] = True
         if clash is not None:
+            # A clash is about the time Kairo moved the consultation to.
+            assert remote.scheduled_at is not None
             detail["time_clash"] = sorted(
                 error.code for errors in clash.error_dict.values() for error in errors
             )
@@ -148,6 +150,7 @@ def consultation_refresh(
             detail=detail,
         )
     if clash is not None:
+        assert remote.scheduled_at is not None  # as above
         raise RefreshTimeClash(
             consultation=current, error=clash, kairo_scheduled_for=remote.scheduled_at
         )
@@ -159,15 +162,15 @@ def _new_time_clash(consultation: Consultation) -> ValidationError | None:
     active booking of its provider or patient (keyed `provider`, `patient`)."""
     if not consultation.is_active:
         return None
-    window = {
-        "starts_at": consultation.starts_at,
-        "ends_at": consultation.ends_at,
-        "exclude_pk": consultation.pk,
-    }
+    starts_at, ends_at, pk = consultation.starts_at, consultation.ends_at, consultation.pk
     errors: dict[str, ValidationError] = {}
     checks = {
-        "provider": lambda: rules.provider_free_check(provider=consultation.provider, **window),
-        "patient": lambda: rules.patient_free_check(patient=consultation.patient, **window),
+        "provider": lambda: rules.provider_free_check(
+            provider=consultation.provider, starts_at=starts_at, ends_at=ends_at, exclude_pk=pk
+        ),
+        "patient": lambda: rules.patient_free_check(
+            patient=consultation.patient, starts_at=starts_at, ends_at=ends_at, exclude_pk=pk
+        ),
     }
     for party, check in checks.items():
         try:
@@ -177,9 +180,7 @@ def _new_time_clash(consultation: Consultation) -> ValidationError | None:
     return ValidationError(errors) if errors else None
 
 
-def consultation_cancel(
-    *, consultation: Consultation, actor: AbstractBaseUser, reason: str
-) -> Consultation:
+def consultation_cancel(*, consultation: Consultation, actor: User, reason: str) -> Consultation:
     """Cancel here, record who and why, and tell the patient and the provider.
 
     Kairo Connect has no cancel endpoint (contract "Endpoints"), so nothing is sent to

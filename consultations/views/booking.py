@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consultations import rules, services
+from consultations.access import AuthenticatedHttpRequest
 from consultations.forms.booking import BookingForm, CancelForm
 from consultations.forms.filters import SearchForm
 from consultations.kairo.client import KairoError, KairoOutcome
@@ -59,7 +60,7 @@ UNCONFIRMED_REASON_OTHER = KAIRO_ERROR_TEXTS[UNEXPECTED_ERROR]
 
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.book_consultation", raise_exception=True)
-def consultation_new(request: HttpRequest) -> HttpResponse:
+def consultation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the form, pre-filled from ?patient=<id>, ?provider=<id> (ids that name
     nobody are ignored) or ?rebook=<consultation id>, with a plain patient search (?q=).
     POST: book."""
@@ -81,9 +82,12 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
             "duration": rebook_of.duration_id,
         }
     if "patient" in request.GET:
-        instance = Patient.objects.filter(pk=_query_id(request.GET["patient"])).first() or instance
+        patient_pk = _query_id(request.GET["patient"])
+        if patient_pk is not None:
+            instance = Patient.objects.filter(pk=patient_pk).first() or instance
     if "provider" in request.GET:
-        provider = Provider.objects.filter(pk=_query_id(request.GET["provider"])).first()
+        provider_pk = _query_id(request.GET["provider"])
+        provider = None if provider_pk is None else Provider.objects.filter(pk=provider_pk).first()
     if provider is not None and provider.is_active:
         initial["provider"] = provider.pk
     form = BookingForm(instance=instance, initial=initial)
@@ -92,7 +96,7 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
     return _booking_page(request, form, rebook_of=rebook_of)
 
 
-def _book(request: HttpRequest) -> HttpResponse:
+def _book(request: AuthenticatedHttpRequest) -> HttpResponse:
     # A double click or a resubmission: show what the first submission did, before the
     # form's own checks (which that booking now fails: its slot is taken, by itself).
     already = consultation_for_token(request.POST.get("booking_token", ""))
@@ -264,7 +268,7 @@ def _unconfirmed_code(outcome: ConsultationEvent) -> str:
 
 @require_POST
 @permission_required("consultations.change_consultation", raise_exception=True)
-def consultation_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_refresh(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """ "Refresh from Kairo" / "check again": GET detail when Kairo's id is known."""
     consultation = get_object_or_404(Consultation, pk=pk)
     back = "consultation_result" if request.POST.get("next") == "result" else "consultation_detail"
@@ -324,7 +328,7 @@ def consultation_refresh(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.change_consultation", raise_exception=True)
-def consultation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: what cancelling does, and a reason to give. POST: cancel here (Kairo has no
     cancel), which emails the patient and the provider; the confirmation says so."""
     consultation = get_object_or_404(consultation_for_page(), pk=pk)

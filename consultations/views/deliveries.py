@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from consultations import services
+from consultations.access import AuthenticatedHttpRequest
 from consultations.models import Consultation, Delivery
 from consultations.timeline import delivery_error_text
 
@@ -90,7 +91,7 @@ def _error_text(delivery: Delivery) -> str:
 
 @require_POST
 @permission_required("consultations.resend_consultation", raise_exception=True)
-def consultation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """ "Resend": a new email with the join link to the patient (or the provider), sent
     in the background to the address on file now."""
     consultation = get_object_or_404(Consultation, pk=pk)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consultations import services
+from consultations.access import AuthenticatedHttpRequest
 from consultations.forms.directory import PatientForm, ProviderDeskForm
 from consultations.forms.errors import service_errors_add
 from consultations.forms.filters import SearchForm
@@ -47,7 +48,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.add_patient", raise_exception=True)
-def patient_new(request: HttpRequest) -> HttpResponse:
+def patient_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _patient_form_page(request, Patient())
 
 
@@ -69,11 +70,11 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.change_patient", raise_exception=True)
-def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _patient_form_page(request, get_object_or_404(Patient, pk=pk))
 
 
-def _patient_form_page(request: HttpRequest, patient: Patient) -> HttpResponse:
+def _patient_form_page(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     return _form_page(
         request,
         PatientForm,
@@ -114,7 +115,7 @@ def provider_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.add_provider", raise_exception=True)
-def provider_new(request: HttpRequest) -> HttpResponse:
+def provider_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _provider_form_page(request, Provider())
 
 
@@ -136,11 +137,11 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.change_provider", raise_exception=True)
-def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def provider_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _provider_form_page(request, get_object_or_404(Provider, pk=pk))
 
 
-def _provider_form_page(request: HttpRequest, provider: Provider) -> HttpResponse:
+def _provider_form_page(request: AuthenticatedHttpRequest, provider: Provider) -> HttpResponse:
     return _form_page(
         request,
         ProviderDeskForm,
@@ -165,7 +166,8 @@ def _form_page(
 ) -> HttpResponse:
     """Create or edit a patient or a provider: the form, then the record's page once the
     service has saved it (what the service refuses comes back on the form)."""
-    name = record._meta.model_name  # "patient" or "provider": URL names and templates
+    # "patient" or "provider" (the model's _meta.model_name): URL names and templates.
+    name = type(record).__name__.lower()
     form = form_class(request.POST if request.method == "POST" else None, instance=record)
     if form.is_bound and form.is_valid():
         saved = _save_or_report(form, lambda: save(form))

@@ -37,8 +37,8 @@ _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
 
 
 class ControlsMixin:
-    """Controls for `KairoSandbox`, which provides the state annotated here and the
-    helpers `_clear`, `_remaining`, `_find`, `_send_webhook`, `_detail_data`, `_allow`."""
+    """Controls for `KairoSandbox`, which provides the state and the helpers annotated
+    here."""
 
     _lock: threading.RLock
     _consultations: dict[uuid.UUID, ConsultationRecord]
@@ -48,6 +48,12 @@ class ControlsMixin:
     _creates_received: int
     clock: Callable[[], datetime]
     webhooks: WebhookDispatcher
+    _clear: Callable[[], None]
+    _remaining: Callable[[datetime], int]
+    _find: Callable[[uuid.UUID | str], ConsultationRecord]
+    _send_webhook: Callable[[str, ConsultationRecord, datetime, str | None], None]
+    _detail_data: Callable[[ConsultationRecord], dict[str, Any]]
+    _allow: Callable[[str, str], None]
 
     def reset(self) -> None:
         """Forget everything: consultations, providers, counters, faults, deliveries."""
@@ -152,7 +158,7 @@ class ControlsMixin:
         if segments == ["faults"]:
             self._allow(method, "POST")
             self.arm_fault(
-                payload.get("fault"), payload.get("times", 1), payload.get("scope", "create")
+                payload.get("fault", ""), payload.get("times", 1), payload.get("scope", "create")
             )
             return 200, {"armedFaults": self.stats()["armedFaults"]}
         if segments == ["webhooks"]:
@@ -166,7 +172,9 @@ class ControlsMixin:
             return 200, {"url": url}
         if len(segments) == 3 and segments[0] == "consultations" and segments[2] == "events":
             self._allow(method, "POST")
-            return 200, self.trigger(segments[1], payload.get("event"), payload.get("participant"))
+            return 200, self.trigger(
+                segments[1], payload.get("event", ""), payload.get("participant")
+            )
         raise SandboxError(404, "NOT_FOUND", "No such sandbox control.")
 
     @staticmethod

@@ -80,8 +80,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host if ":" not in str(host) else f"[{host}]"
+        address, port = self.server_address[:2]
+        host = str(address)  # a TCP server's address is a str already
+        host = host if ":" not in host else f"[{host}]"
         return f"http://{host}:{port}"
 
     def start_in_thread(self) -> SandboxHTTPServer:

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
@@ -65,7 +65,7 @@ def time_change_deliveries_schedule(
     *,
     consultation: Consultation,
     previous_sequence: int,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> list[Delivery]:
     """Queue the "new time" messages if Kairo has just moved `consultation`.
 
@@ -111,7 +111,7 @@ def time_change_deliveries_schedule(
 
 
 def cancellation_deliveries_schedule(
-    *, consultation: Consultation, actor: AbstractBaseUser | None = None
+    *, consultation: Consultation, actor: User | None = None
 ) -> list[Delivery]:
     """Queue the cancellation messages of `consultation`, just cancelled here.
 
@@ -143,9 +143,7 @@ def cancellation_deliveries_schedule(
     return created
 
 
-def delivery_resend(
-    *, consultation: Consultation, recipient: str, actor: AbstractBaseUser
-) -> Delivery:
+def delivery_resend(*, consultation: Consultation, recipient: str, actor: User) -> Delivery:
     """ "Resend": queue a new message with the join link to `recipient`, on behalf of
     `actor`, sent to the address on file when it goes out.
 
