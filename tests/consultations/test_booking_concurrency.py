@@ -20,8 +20,8 @@ from consultations.models import (
     Duration,
     Patient,
 )
-from tests.consultations.conftest import future, race
-from tests.factories import ProviderFactory
+from tests.consultations.conftest import race
+from tests.factories import ProviderFactory, future
 
 # Real commits, seen across connections. pytest-django runs transactional tests last,
 # after others (the browser tests) may have flushed the database: the catalogs are

@@ -21,9 +21,13 @@ from consultations.models import (
     Provider,
 )
 from consultations.services import lifecycle
-from tests.consultations.conftest import future
-from tests.consultations.factories_desk import remote_consultation
-from tests.factories import PatientFactory, ProviderFactory
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    future,
+    remote_consultation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -180,10 +184,10 @@ def check_misses_once(monkeypatch):
 
 @pytest.mark.postgres
 def test_the_provider_constraint_is_a_friendly_error_naming_the_provider(
-    book_consultation, provider, make_consultation, sandbox, check_misses_once
+    book_consultation, provider, sandbox, check_misses_once
 ):
     start = future(hours=3)
-    taken = make_consultation(provider=provider, starts_at=start)
+    taken = ConsultationFactory(provider=provider, starts_at=start)
     with pytest.raises(ValidationError) as refused:
         book_consultation(scheduled_for=start + dt.timedelta(minutes=10))  # a new patient
 
@@ -199,11 +203,11 @@ def test_the_provider_constraint_is_a_friendly_error_naming_the_provider(
 
 @pytest.mark.postgres
 def test_the_patient_constraint_is_a_friendly_error_naming_the_patient(
-    book_consultation, patient, make_consultation, sandbox, check_misses_once
+    book_consultation, patient, sandbox, check_misses_once
 ):
     start = future(hours=3)
     elsewhere = ProviderFactory()
-    taken = make_consultation(provider=elsewhere, patient=patient, starts_at=start)
+    taken = ConsultationFactory(provider=elsewhere, patient=patient, starts_at=start)
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=patient, scheduled_for=start + dt.timedelta(minutes=15))
 
@@ -219,10 +223,10 @@ def test_the_patient_constraint_is_a_friendly_error_naming_the_patient(
 
 @pytest.mark.postgres
 def test_a_clash_gone_again_is_still_refused_on_the_constraints_party(
-    book_consultation, provider, make_consultation, sandbox, monkeypatch
+    book_consultation, provider, sandbox, monkeypatch
 ):
     start = future(hours=3)
-    make_consultation(provider=provider, starts_at=start)
+    ConsultationFactory(provider=provider, starts_at=start)
     monkeypatch.setattr(rules, "booking_check", lambda **values: None)  # never sees it
     with pytest.raises(ValidationError) as refused:
         book_consultation(scheduled_for=start)
@@ -246,11 +250,11 @@ class MovingKairo:
 
 
 @pytest.fixture
-def two_bookings(make_consultation, provider):
+def two_bookings(provider):
     """The provider is busy at 3 h from now; `later` (theirs too) is at 5 h."""
     start = future(hours=3)
-    taken = make_consultation(provider=provider, starts_at=start)
-    later = make_consultation(
+    taken = ConsultationFactory(provider=provider, starts_at=start)
+    later = ConsultationFactory(
         provider=provider,
         starts_at=start + dt.timedelta(hours=2),
         kairo_consultation_id=uuid.uuid4(),
@@ -290,12 +294,10 @@ def test_a_new_time_that_clashes_keeps_the_local_window(two_bookings, receptioni
     assert not Delivery.objects.filter(kind="time_changed").exists()
 
 
-def test_a_new_time_that_clashes_for_the_patient_is_refused_on_the_patient(
-    make_consultation, patient, receptionist
-):
+def test_a_new_time_that_clashes_for_the_patient_is_refused_on_the_patient(patient, receptionist):
     start = future(hours=3)
-    make_consultation(patient=patient, starts_at=start)  # with another provider
-    ours = make_consultation(
+    ConsultationFactory(patient=patient, starts_at=start)  # with another provider
+    ours = ConsultationFactory(
         patient=patient, starts_at=start + dt.timedelta(hours=2), kairo_consultation_id=uuid.uuid4()
     )
     with pytest.raises(services.RefreshTimeClash) as clash:

@@ -28,8 +28,8 @@ from consultations.models import (
 from consultations.selectors.agenda import consultation_filtered
 from consultations.selectors.directory import patient_search
 from consultations.selectors.paging import PAGE_SIZE
-from tests.consultations.factories_desk import consultation_at
 from tests.factories import (
+    ConsultationFactory,
     MedicalSpecialtyFactory,
     PatientFactory,
     ProfessionalTypeFactory,
@@ -316,9 +316,11 @@ def test_garbage_posted_to_the_patient_form_is_errors_not_500(reception_client):
 
 def test_patient_page_shows_their_history_latest_first(reception_client):
     patient = PatientFactory()
-    old = consultation_at(at(2026, 1, 5, 9), patient=patient, status=ConsultationStatus.COMPLETED)
-    new = consultation_at(at(2026, 3, 5, 9), patient=patient)
-    someone_else = consultation_at(at(2026, 2, 5, 9))
+    old = ConsultationFactory(
+        starts_at=at(2026, 1, 5, 9), patient=patient, status=ConsultationStatus.COMPLETED
+    )
+    new = ConsultationFactory(starts_at=at(2026, 3, 5, 9), patient=patient)
+    someone_else = ConsultationFactory(starts_at=at(2026, 2, 5, 9))
     response = reception_client.get(reverse("patient_detail", args=[patient.pk]))
     assert response.status_code == 200
     assert [c.pk for c in response.context["page"].items] == [new.pk, old.pk]
@@ -477,12 +479,14 @@ def test_editing_a_provider_name_updates_what_the_search_finds(clinic_admin_clie
 def test_provider_page_lists_upcoming_active_consultations_soonest_first(reception_client):
     provider = ProviderFactory()
     with time_machine.travel(at(2026, 3, 10, 12, 0), tick=False):
-        ongoing = consultation_at(at(2026, 3, 10, 11, 45), provider=provider)
-        later = consultation_at(at(2026, 3, 12, 9), provider=provider)
-        soon = consultation_at(at(2026, 3, 10, 15), provider=provider)
-        consultation_at(at(2026, 3, 10, 9), provider=provider)  # over
-        consultation_at(at(2026, 3, 11, 9), provider=provider, status=ConsultationStatus.CANCELLED)
-        consultation_at(at(2026, 3, 11, 10))  # someone else's
+        ongoing = ConsultationFactory(starts_at=at(2026, 3, 10, 11, 45), provider=provider)
+        later = ConsultationFactory(starts_at=at(2026, 3, 12, 9), provider=provider)
+        soon = ConsultationFactory(starts_at=at(2026, 3, 10, 15), provider=provider)
+        ConsultationFactory(starts_at=at(2026, 3, 10, 9), provider=provider)  # over
+        ConsultationFactory(
+            starts_at=at(2026, 3, 11, 9), provider=provider, status=ConsultationStatus.CANCELLED
+        )
+        ConsultationFactory(starts_at=at(2026, 3, 11, 10))  # someone else's
         response = reception_client.get(reverse("provider_detail", args=[provider.pk]))
     assert [c.pk for c in response.context["page"].items] == [ongoing.pk, soon.pk, later.pk]
 
@@ -506,7 +510,7 @@ def _directory_of(count: int) -> Patient:
 
     The patients go in with bulk_create, whose inserts fill `name_search` too.
     """
-    seed = consultation_at(at(2025, 1, 1, 9))
+    seed = ConsultationFactory(starts_at=at(2025, 1, 1, 9))
     patients = Patient.objects.bulk_create(
         Patient(
             name=f"Paciente Genérico {n}",

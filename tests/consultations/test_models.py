@@ -244,21 +244,21 @@ def test_postgres_refuses_overlapping_active_windows(party):
     assert connection.vendor == "postgresql"
     provider, patient = ProviderFactory(), PatientFactory()
     start = timezone.now() + dt.timedelta(days=1)
-    ConsultationFactory(provider=provider, patient=patient, scheduled_for=start)
+    ConsultationFactory(provider=provider, patient=patient, starts_at=start)
     other_provider = provider if party == "provider" else ProviderFactory()
     other_patient = patient if party == "patient" else PatientFactory()
     with pytest.raises(IntegrityError) as exc, transaction.atomic():
         ConsultationFactory(
             provider=other_provider,
             patient=other_patient,
-            scheduled_for=start + dt.timedelta(minutes=29),
+            starts_at=start + dt.timedelta(minutes=29),
         )
     assert f"consultation_{party}_no_overlap" in str(exc.value)
     # Adjacent windows are fine.
     ConsultationFactory(
         provider=other_provider,
         patient=other_patient,
-        scheduled_for=start + dt.timedelta(minutes=30),
+        starts_at=start + dt.timedelta(minutes=30),
     )
 
 
@@ -272,8 +272,8 @@ def test_postgres_overlap_ignores_inactive_consultations():
         ConsultationStatus.COMPLETED,
         ConsultationStatus.REJECTED,
     ):
-        ConsultationFactory(provider=provider, patient=patient, scheduled_for=start, status=status)
-    ConsultationFactory(provider=provider, patient=patient, scheduled_for=start)  # the slot is free
+        ConsultationFactory(provider=provider, patient=patient, starts_at=start, status=status)
+    ConsultationFactory(provider=provider, patient=patient, starts_at=start)  # the slot is free
     assert Consultation.objects.active().count() == 1
 
 

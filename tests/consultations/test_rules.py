@@ -14,7 +14,7 @@ from django.utils import translation
 
 from consultations import rules
 from consultations.models import ConsultationStatus
-from tests.factories import PatientFactory, ProviderFactory
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
 
 BOGOTA = ZoneInfo("America/Bogota")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -133,9 +133,9 @@ START = dt.datetime(2030, 6, 12, 10, 0, tzinfo=BOGOTA)
 
 
 @pytest.fixture
-def booked(make_consultation):
+def booked(db):
     """Provider and patient busy 10:00-10:30 (Bogotá)."""
-    return make_consultation(starts_at=START, minutes=30)
+    return ConsultationFactory(starts_at=START, minutes=30)
 
 
 def window(start_minute: int, minutes: int) -> dict:
@@ -187,10 +187,8 @@ def test_provider_and_patient_windows_at_the_edges(booked, start_minute, minutes
         (ConsultationStatus.REJECTED, "", None),
     ],
 )
-def test_active_and_kairo_held_consultations_hold_the_slot(
-    make_consultation, status, kairo_status, clash
-):
-    existing = make_consultation(starts_at=START, status=status, kairo_status=kairo_status)
+def test_active_and_kairo_held_consultations_hold_the_slot(status, kairo_status, clash):
+    existing = ConsultationFactory(starts_at=START, status=status, kairo_status=kairo_status)
     check = lambda: rules.provider_free_check(provider=existing.provider, **window(0, 30))  # noqa: E731
     if clash:
         assert code_of(check) == clash
@@ -199,8 +197,8 @@ def test_active_and_kairo_held_consultations_hold_the_slot(
 
 
 @pytest.mark.django_db
-def test_a_kairo_held_window_names_its_times_for_provider_and_patient(make_consultation):
-    held = make_consultation(
+def test_a_kairo_held_window_names_its_times_for_provider_and_patient():
+    held = ConsultationFactory(
         starts_at=START, status=ConsultationStatus.CANCELLED, kairo_status="Pending"
     )
     with pytest.raises(ValidationError) as caught:
@@ -217,10 +215,8 @@ def test_a_kairo_held_window_names_its_times_for_provider_and_patient(make_consu
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("confirmed", "says"), [(True, "Kairo Connect keeps"), (False, "may")])
-def test_a_window_kairo_never_confirmed_is_said_to_be_maybe_held(
-    make_consultation, confirmed, says
-):
-    held = make_consultation(
+def test_a_window_kairo_never_confirmed_is_said_to_be_maybe_held(confirmed, says):
+    held = ConsultationFactory(
         starts_at=START,
         status=ConsultationStatus.CANCELLED,
         kairo_consultation_id=uuid.uuid4() if confirmed else None,
@@ -236,8 +232,8 @@ def test_a_window_kairo_never_confirmed_is_said_to_be_maybe_held(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("start_minute", [-30, 30])
-def test_back_to_back_with_a_kairo_held_window_is_free(make_consultation, start_minute):
-    held = make_consultation(
+def test_back_to_back_with_a_kairo_held_window_is_free(start_minute):
+    held = ConsultationFactory(
         starts_at=START, status=ConsultationStatus.CANCELLED, kairo_status="Pending"
     )
     rules.provider_free_check(provider=held.provider, **window(start_minute, 30))
@@ -245,11 +241,11 @@ def test_back_to_back_with_a_kairo_held_window_is_free(make_consultation, start_
 
 
 @pytest.mark.django_db
-def test_an_active_clash_is_named_before_a_kairo_held_one(make_consultation):
-    held = make_consultation(
+def test_an_active_clash_is_named_before_a_kairo_held_one():
+    held = ConsultationFactory(
         starts_at=START, status=ConsultationStatus.CANCELLED, kairo_status="Pending"
     )
-    make_consultation(provider=held.provider, starts_at=START + dt.timedelta(minutes=30))
+    ConsultationFactory(provider=held.provider, starts_at=START + dt.timedelta(minutes=30))
     check = lambda: rules.provider_free_check(provider=held.provider, **window(0, 60))  # noqa: E731
     assert code_of(check) == "provider_busy"
 
