@@ -28,6 +28,7 @@ from consultations.models import (
     Duration,
     Patient,
 )
+from tests.errors import form_error_codes
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, SpecialistFactory
 
 pytestmark = pytest.mark.django_db
@@ -419,7 +420,7 @@ def test_a_configuration_error_is_one_message_for_an_admin(booking_data):
         code=contract.ERROR_API_KEY_INVALID, status=401, outcome=KairoOutcome.CONFIGURATION
     )
     form.add_kairo_errors(error)
-    assert [e.code for e in form.errors.as_data()[NON_FIELD_ERRORS]] == ["kairo_configuration"]
+    assert form_error_codes(form)[NON_FIELD_ERRORS] == ["kairo_configuration"]
 
 
 def test_service_errors_land_on_fields(booking_data):
@@ -521,8 +522,8 @@ def test_no_post_breaks_the_booking_page(reception_client, booking_data, values)
 def test_no_input_breaks_the_patient_form(values):
     form = PatientForm(values)
     form.is_valid()  # never raises
-    for field, errors in form.errors.as_data().items():
-        assert all(error.code for error in errors), field
+    for field, codes in form_error_codes(form).items():
+        assert all(codes), field
 
 
 @hypothesis_settings(

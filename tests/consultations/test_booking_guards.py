@@ -21,6 +21,7 @@ from consultations.models import (
     Provider,
 )
 from consultations.services import lifecycle
+from tests.errors import error_codes
 from tests.factories import (
     ConsultationFactory,
     PatientFactory,
@@ -30,10 +31,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def codes(error: ValidationError, key: str) -> list[str]:
-    return [item.code for item in error.error_dict.get(key, [])]
 
 
 def assert_nothing_written(sandbox, *, patients: int) -> None:
@@ -51,7 +48,7 @@ def test_a_new_patient_without_authorization_is_refused_before_anything_is_sent(
 ):
     with pytest.raises(ValidationError) as refused:
         book_consultation(authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=0)
 
 
@@ -59,7 +56,7 @@ def test_a_patient_who_never_authorized_is_refused(book_consultation, sandbox):
     stored = PatientFactory(data_processing_authorized=False)
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=stored, authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=1)
 
 
@@ -77,7 +74,7 @@ def test_a_patient_submitted_as_new_is_matched_by_document_for_the_authorization
     )
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=submitted, authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=1)
 
 
@@ -92,7 +89,7 @@ def test_an_authorization_withdrawn_after_the_form_was_filled_is_refused(
     )
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=patient, authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=1)
 
 
@@ -123,7 +120,7 @@ def test_a_provider_deactivated_after_the_form_was_loaded_is_refused(
     assert provider.is_active  # the stale instance the service is handed
     with pytest.raises(ValidationError) as refused:
         book_consultation(provider=provider)
-    assert codes(refused.value, "provider") == ["provider_inactive"]
+    assert error_codes(refused.value)["provider"] == ["provider_inactive"]
     assert_nothing_written(sandbox, patients=0)
 
 
@@ -231,7 +228,7 @@ def test_a_clash_gone_again_is_still_refused_on_the_constraints_party(
     with pytest.raises(ValidationError) as refused:
         book_consultation(scheduled_for=start)
 
-    assert [e.code for e in refused.value.error_dict["provider"]] == ["provider_busy"]
+    assert error_codes(refused.value)["provider"] == ["provider_busy"]
     assert Consultation.objects.count() == 1
     assert sandbox.stats()["requestsReceived"] == 0
 
@@ -281,7 +278,7 @@ def test_a_new_time_that_clashes_keeps_the_local_window(two_bookings, receptioni
         )
 
     assert clash.value.kairo_scheduled_for == moved
-    assert codes(clash.value.error, "provider") == ["provider_busy"]
+    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
     assert clash.value.error.error_dict["provider"][0].params["provider"] == later.provider.name
     later.refresh_from_db()
     assert (later.scheduled_for, later.starts_at, later.ends_at, later.calendar_sequence) == window
@@ -304,7 +301,7 @@ def test_a_new_time_that_clashes_for_the_patient_is_refused_on_the_patient(patie
         services.consultation_refresh(
             consultation=ours, actor=receptionist, client=MovingKairo(start)
         )
-    assert codes(clash.value.error, "patient") == ["patient_busy"]
+    assert error_codes(clash.value.error)["patient"] == ["patient_busy"]
     assert "provider" not in clash.value.error.error_dict
 
 
@@ -350,7 +347,7 @@ def test_a_clash_committed_after_the_check_is_caught_by_the_constraint(
         services.consultation_refresh(
             consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
         )
-    assert codes(clash.value.error, "provider") == ["provider_busy"]
+    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
     assert len(calls) == 2
     later.refresh_from_db()
     assert later.starts_at != taken.starts_at
@@ -368,6 +365,6 @@ def test_a_clash_gone_again_after_the_constraint_is_still_reported(
         services.consultation_refresh(
             consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
         )
-    assert codes(clash.value.error, "provider") == ["provider_busy"]
+    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
     later.refresh_from_db()
     assert later.starts_at != taken.starts_at

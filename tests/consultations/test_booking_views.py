@@ -25,6 +25,7 @@ from consultations.models import (
     Delivery,
     Patient,
 )
+from tests.errors import form_error_codes
 from tests.factories import (
     ConsultationFactory,
     PatientFactory,
@@ -409,7 +410,7 @@ def test_wrong_credentials_show_an_admin_message_and_book_nothing(
 ):
     settings.KAIRO_API_KEY = "wrong-key"
     form = form_of(reception_client.post(NEW, booking_data()))
-    assert [e.code for e in form.errors.as_data()[NON_FIELD_ERRORS]] == ["kairo_configuration"]
+    assert form_error_codes(form)[NON_FIELD_ERRORS] == ["kairo_configuration"]
     assert not Consultation.objects.filter(status__in=[Status.BOOKED, Status.SENDING]).exists()
     assert not Consultation.objects.exclude(access_pin="").exists()
     rejected = Consultation.objects.get()

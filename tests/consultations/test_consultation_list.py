@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from consultations.models import ConsultationStatus
 from consultations.selectors.agenda import csv_cell
 from consultations.selectors.paging import PAGE_SIZE
+from tests.errors import form_error_codes
 from tests.factories import (
     ConsultationFactory,
     ConsultationTypeFactory,
@@ -48,10 +49,7 @@ def filter_errors(client, **query) -> dict[str, list[str]]:
     response = client.get(reverse("consultation_list"), query)
     assert response.status_code == 200
     assert response.context["page"] is None
-    return {
-        field: [error.code for error in errors]
-        for field, errors in response.context["form"].errors.as_data().items()
-    }
+    return form_error_codes(response.context["form"])
 
 
 def exported(client, *, delimiter: str = ",", **query) -> list[list[str]]:

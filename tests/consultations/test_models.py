@@ -20,6 +20,7 @@ from consultations.models import (
     Provider,
     name_search_key,
 )
+from tests.errors import error_codes
 from tests.factories import (
     ConsultationFactory,
     ConsultationTypeFactory,
@@ -35,10 +36,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def _error_codes(exc: ValidationError, field: str) -> set[str]:
-    return {error.code for error in exc.error_dict.get(field, [])}
-
-
 def _full_clean(instance) -> None:
     instance.full_clean(validate_unique=False, validate_constraints=False)
 
@@ -51,7 +48,7 @@ def test_provider_name_length(length, valid):
     else:
         with pytest.raises(ValidationError) as exc:
             _full_clean(provider)
-        assert _error_codes(exc.value, "name") & {"min_length", "max_length"}
+        assert set(error_codes(exc.value)["name"]) & {"min_length", "max_length"}
 
 
 @pytest.mark.parametrize("model", ["provider", "patient"])
@@ -67,7 +64,7 @@ def test_document_number_length(model, length, valid):
     else:
         with pytest.raises(ValidationError) as exc:
             _full_clean(instance)
-        assert _error_codes(exc.value, "document_number") & {"min_length", "max_length"}
+        assert set(error_codes(exc.value)["document_number"]) & {"min_length", "max_length"}
 
 
 @pytest.mark.parametrize("factory", [ProviderFactory, PatientFactory])
@@ -99,7 +96,7 @@ def test_document_number_refuses_other_characters(typed):
     patient = PatientFactory.build(document_number=typed)
     with pytest.raises(ValidationError) as exc:
         _full_clean(patient)
-    assert "invalid_document_number" in _error_codes(exc.value, "document_number")
+    assert "invalid_document_number" in error_codes(exc.value)["document_number"]
 
 
 def test_a_document_saved_without_full_clean_is_stored_normalized():
@@ -138,14 +135,14 @@ def test_invalid_emails_are_refused(email):
     patient = PatientFactory.build(email=email)
     with pytest.raises(ValidationError) as exc:
         _full_clean(patient)
-    assert "invalid" in _error_codes(exc.value, "email")
+    assert "invalid" in error_codes(exc.value)["email"]
 
 
 def test_specialist_without_specialty_is_refused():
     provider = ProviderFactory.build(professional_type=SpecialistTypeFactory(), specialty=None)
     with pytest.raises(ValidationError) as exc:
         _full_clean(provider)
-    assert "specialty_required" in _error_codes(exc.value, "specialty")
+    assert "specialty_required" in error_codes(exc.value)["specialty"]
 
 
 def test_non_specialist_with_specialty_is_refused():
@@ -154,7 +151,7 @@ def test_non_specialist_with_specialty_is_refused():
     )
     with pytest.raises(ValidationError) as exc:
         _full_clean(provider)
-    assert "specialty_not_allowed" in _error_codes(exc.value, "specialty")
+    assert "specialty_not_allowed" in error_codes(exc.value)["specialty"]
 
 
 def test_specialist_with_specialty_and_generalist_without_are_valid():
@@ -171,7 +168,7 @@ def test_requires_specialty_cannot_change_while_providers_use_the_type():
     used.requires_specialty = True
     with pytest.raises(ValidationError) as exc:
         used.full_clean()
-    assert "requires_specialty_in_use" in _error_codes(exc.value, "requires_specialty")
+    assert "requires_specialty_in_use" in error_codes(exc.value)["requires_specialty"]
     # Other edits of a type in use, and any edit of an unused type, are fine.
     used.refresh_from_db()
     used.name = "Médico general"
@@ -218,7 +215,7 @@ def test_authorization_without_policy_version_is_refused():
     patient = PatientFactory.build(data_processing_authorized=True)
     with pytest.raises(ValidationError) as exc:
         _full_clean(patient)
-    assert "policy_version_required" in _error_codes(exc.value, "data_processing_policy_version")
+    assert "policy_version_required" in error_codes(exc.value)["data_processing_policy_version"]
     with pytest.raises(IntegrityError), transaction.atomic():
         patient.save()
 
@@ -318,7 +315,7 @@ def test_duplicate_document_is_reported_on_the_document_number():
     )
     with pytest.raises(ValidationError) as exc:
         duplicate.full_clean()
-    assert "duplicate_document" in _error_codes(exc.value, "document_number")
+    assert "duplicate_document" in error_codes(exc.value)["document_number"]
 
 
 # --- The name search key --------------------------------------------------------------------

@@ -23,6 +23,7 @@ from consultations.selectors.provider_day import (
     provider_free_starts,
     working_hours,
 )
+from tests.errors import form_error_codes
 from tests.factories import (
     ConsultationFactory,
     PatientFactory,
@@ -334,7 +335,7 @@ def test_a_patient_overlap_also_offers_starts_free_for_both(
 def test_no_hint_without_an_overlap(reception_client, booking_data):
     form = reception_client.post(NEW, booking_data(when_at=future(minutes=-110))).context["form"]
     assert form.has_error("scheduled_time", "too_soon")
-    codes = {e.code for errors in form.errors.as_data().values() for e in errors}
+    codes = {code for field_codes in form_error_codes(form).values() for code in field_codes}
     assert not codes & {"next_free_starts", "no_free_starts"}
 
 

@@ -14,6 +14,7 @@ from django.utils import translation
 
 from consultations import rules
 from consultations.models import ConsultationStatus
+from tests.errors import error_codes
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -297,7 +298,7 @@ def booking_codes(**values) -> dict[str, list[str]]:
     try:
         rules.booking_check(**values)
     except ValidationError as caught:
-        return {key: [e.code for e in errors] for key, errors in caught.error_dict.items()}
+        return error_codes(caught)
     return {}
 
 
