@@ -20,7 +20,7 @@ from consultations.models import (
     Provider,
     name_search_key,
 )
-from tests.errors import error_codes
+from tests.errors import error_codes, refusal_codes
 from tests.factories import (
     ConsultationFactory,
     ConsultationTypeFactory,
@@ -44,7 +44,7 @@ def _full_clean(instance) -> None:
 def test_provider_name_length(length, valid):
     provider = ProviderFactory.build(name="N" * length, professional_type=ProfessionalTypeFactory())
     if valid:
-        _full_clean(provider)
+        assert refusal_codes(lambda: _full_clean(provider)) == {}
     else:
         with pytest.raises(ValidationError) as exc:
             _full_clean(provider)
@@ -60,7 +60,7 @@ def test_document_number_length(model, length, valid):
         instance = PatientFactory.build()
     instance.document_number = "1" * length
     if valid:
-        _full_clean(instance)
+        assert refusal_codes(lambda: _full_clean(instance)) == {}
     else:
         with pytest.raises(ValidationError) as exc:
             _full_clean(instance)
@@ -155,12 +155,12 @@ def test_non_specialist_with_specialty_is_refused():
 
 
 def test_specialist_with_specialty_and_generalist_without_are_valid():
-    _full_clean(
-        SpecialistFactory.build(
-            professional_type=SpecialistTypeFactory(), specialty=MedicalSpecialtyFactory()
-        )
+    specialist = SpecialistFactory.build(
+        professional_type=SpecialistTypeFactory(), specialty=MedicalSpecialtyFactory()
     )
-    _full_clean(ProviderFactory.build(professional_type=ProfessionalTypeFactory()))
+    generalist = ProviderFactory.build(professional_type=ProfessionalTypeFactory())
+    assert refusal_codes(lambda: _full_clean(specialist)) == {}
+    assert refusal_codes(lambda: _full_clean(generalist)) == {}
 
 
 def test_requires_specialty_cannot_change_while_providers_use_the_type():
