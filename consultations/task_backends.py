@@ -121,7 +121,17 @@ def runner() -> _Runner:
 
 class InProcessBackend(ImmediateBackend):
     """ImmediateBackend's execution (status, errors, signals), moved off the caller's
-    thread onto this process's task thread, with `run_after` honoured."""
+    thread onto this process's task thread, with `run_after` honoured.
+
+    Private API, pinned: django-tasks has no public way to run a `TaskResult` built
+    beforehand (`ImmediateBackend.enqueue` builds its own and runs it on the caller's
+    thread), so the task thread calls ImmediateBackend's private
+    `_execute_task(task_result)`. It sets the status, times, return value and errors on
+    the very `TaskResult` that `enqueue` returned, and sends the task_enqueued, started
+    and finished signals. The django-tasks range in pyproject.toml keeps the minor
+    version this was checked against, and tests/consultations/test_task_backends.py
+    fails loudly on an upgrade that changes that method or moves past that version.
+    """
 
     supports_defer = True
 
@@ -144,6 +154,7 @@ class InProcessBackend(ImmediateBackend):
         delay = 0.0
         if task.run_after is not None:
             delay = (task.run_after - timezone.now()) / dt.timedelta(seconds=1)
+        # The private method pinned above (see the class docstring).
         runner().submit(lambda: self._execute_task(task_result), delay_seconds=delay)
         return task_result
 

@@ -1,6 +1,10 @@
 """Shared fixtures and the suite's guard rails.
 
-- Network access outside loopback is refused in tests (a test that tries fails loudly).
+- Network access outside loopback is refused in tests (a test that tries fails loudly):
+  pytest-socket, configured in pyproject.toml (`--allow-hosts`: 127.0.0.0/8, ::1 and
+  localhost; Unix sockets allowed). It guards `socket.connect`, which requests/urllib3,
+  smtplib and asyncio use; `connect_ex` is not guarded and nothing here calls it.
+  tests/test_network_guard.py holds the guard to that policy.
 - Tests marked `postgres` are skipped on another database, and with
   REQUIRE_POSTGRES_TESTS=1 (CI) a skipped one fails the run; likewise `browser` tests
   with REQUIRE_BROWSER_TESTS=1.
@@ -8,46 +12,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 
 import pytest
 
 from tests.factories import UserFactory
-
-# --- No network beyond loopback ----------------------------------------------------------
-
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-
-
-def _is_local(address) -> bool:
-    if isinstance(address, (str, bytes)):  # a Unix socket path
-        return True
-    host = address[0]
-    if host in ("localhost",):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _guarded_connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
-        raise OSError(f"tests may not reach the network beyond loopback (tried {address[0]})")
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
-        raise OSError(f"tests may not reach the network beyond loopback (tried {address[0]})")
-    return _real_connect_ex(self, address)
-
-
-socket.socket.connect = _guarded_connect
-socket.socket.connect_ex = _guarded_connect_ex
 
 # --- Required markers ----------------------------------------------------------------------
 

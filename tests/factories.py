@@ -1,15 +1,32 @@
-"""factory_boy factories, valid by default. Catalog factories reuse seeded rows by code."""
+"""The suite's one place to build rows and values: factory_boy factories, valid by
+default (catalog factories reuse seeded rows by code), the organization-time helpers
+they use, and the consultation a fake Kairo answers with."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
 
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from consultations import models
+from consultations.kairo import contract
+from consultations.kairo.client import Consultation as RemoteConsultation
+
+
+def org_zone() -> ZoneInfo:
+    return ZoneInfo(settings.ORGANIZATION_TIME_ZONE)
+
+
+def future(*, hours: float = 2, minutes: int = 0) -> dt.datetime:
+    """A whole minute at least `hours` + `minutes` from now, in the organization's zone."""
+    when = timezone.now().astimezone(org_zone()) + dt.timedelta(hours=hours, minutes=minutes)
+    return when.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -102,18 +119,58 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 
 class ConsultationFactory(factory.django.DjangoModelFactory):
-    """A booked consultation scheduled for tomorrow, its window from its duration."""
+    """A booked consultation written straight to the database (the booking service is
+    not involved), valid by default.
+
+    Its window starts at `starts_at` (default: `future()`, two hours ahead) and lasts
+    `minutes` (default 30; or the minutes of a `duration` passed in). With
+    `immediate=True` it is an immediate one: no `scheduled_for`, starting now unless
+    `starts_at` says otherwise. Pass `starts_at`, not `scheduled_for`: the scheduled time
+    follows the start.
+    """
 
     class Meta:
         model = models.Consultation
 
+    class Params:
+        minutes = 30
+        immediate = False
+
     provider = factory.SubFactory(ProviderFactory)
     patient = factory.SubFactory(PatientFactory)
     consultation_type = factory.SubFactory(ConsultationTypeFactory)
-    duration = factory.SubFactory(DurationFactory)
-    scheduled_for = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
-    starts_at = factory.LazyAttribute(lambda c: c.scheduled_for or timezone.now())
+    duration = factory.SubFactory(DurationFactory, minutes=factory.SelfAttribute("..minutes"))
+    starts_at = factory.LazyAttribute(lambda c: timezone.now() if c.immediate else future())
+    scheduled_for = factory.LazyAttribute(lambda c: None if c.immediate else c.starts_at)
     ends_at = factory.LazyAttribute(
         lambda c: c.starts_at + dt.timedelta(minutes=c.duration.minutes)
     )
     status = models.ConsultationStatus.BOOKED
+
+
+def remote_consultation(
+    *,
+    consultation_id: uuid.UUID,
+    status: str = contract.STATUS_PENDING,
+    scheduled_at: dt.datetime | None = None,
+    expires_in: dt.timedelta = dt.timedelta(days=2),
+) -> RemoteConsultation:
+    """What a fake Kairo's GET detail returns: `status` (known when it is one of the
+    contract's), the fixed PIN "123456", the patient and provider links of one room, and
+    request id "req_fixed"."""
+    return RemoteConsultation(
+        consultation_id=consultation_id,
+        access_pin="123456",
+        patient_url="https://meet.example/r?type=patient",
+        provider_url="https://meet.example/r?type=provider",
+        expires_at=timezone.now() + expires_in,
+        status=status,
+        scheduled_at=scheduled_at,
+        duration_minutes=30,
+        created_at=None,
+        updated_at=None,
+        consultation_link=None,
+        notes=None,
+        session_info=None,
+        request_id="req_fixed",
+    )

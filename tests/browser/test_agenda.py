@@ -12,8 +12,7 @@ import time_machine
 from playwright.sync_api import expect
 
 from consultations.models import ConsultationStatus
-from tests.consultations.factories_desk import consultation_at
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,20 +54,22 @@ def test_the_evening_is_in_the_page_not_cut_off_by_an_inner_scroll(
 ):
     UserFactory(username="recepcion", groups=["Recepción"])
     provider = ProviderFactory(name="Dra. Camila Restrepo Gómez")
-    morning = consultation_at(dt.datetime(2026, 3, 10, 6, 0, tzinfo=BOGOTA), provider=provider)
-    evening = consultation_at(
-        dt.datetime(2026, 3, 10, 19, 0, tzinfo=BOGOTA),
+    morning = ConsultationFactory(
+        starts_at=dt.datetime(2026, 3, 10, 6, 0, tzinfo=BOGOTA), provider=provider
+    )
+    evening = ConsultationFactory(
+        starts_at=dt.datetime(2026, 3, 10, 19, 0, tzinfo=BOGOTA),
         provider=provider,
         patient=PatientFactory(name="Paciente de la Tarde"),
     )
-    short = consultation_at(
-        dt.datetime(2026, 3, 10, 12, 0, tzinfo=BOGOTA),
+    short = ConsultationFactory(
+        starts_at=dt.datetime(2026, 3, 10, 12, 0, tzinfo=BOGOTA),
         minutes=10,
         provider=provider,
         patient=PatientFactory(name="Ana Corta Diez"),
     )
-    held = consultation_at(
-        dt.datetime(2026, 3, 10, 15, 0, tzinfo=BOGOTA),
+    held = ConsultationFactory(
+        starts_at=dt.datetime(2026, 3, 10, 15, 0, tzinfo=BOGOTA),
         provider=provider,
         status=ConsultationStatus.CANCELLED,
         kairo_status="Pending",

@@ -1,5 +1,6 @@
 """Fixtures for the booking tests: a fresh in-process Kairo sandbox, ready-made catalogs,
-providers and patients, consultations in any state, and valid booking form data."""
+providers and patients, and valid booking form data (consultations in any state come
+from `tests.factories.ConsultationFactory`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
@@ -19,12 +19,11 @@ from consultations import services
 from consultations.kairo.sandbox import default_sandbox, reset_default_sandbox
 from consultations.models import (
     Consultation,
-    ConsultationStatus,
     ConsultationType,
     Duration,
     Patient,
 )
-from tests.factories import PatientFactory, ProviderFactory
+from tests.factories import PatientFactory, ProviderFactory, future, org_zone
 
 
 @pytest.fixture(autouse=True)
@@ -83,16 +82,6 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-def org_zone() -> ZoneInfo:
-    return ZoneInfo(django_settings.ORGANIZATION_TIME_ZONE)
-
-
-def future(*, hours: float = 2, minutes: int = 0) -> dt.datetime:
-    """A whole minute at least `hours` + `minutes` from now, in the organization's zone."""
-    when = timezone.now().astimezone(org_zone()) + dt.timedelta(hours=hours, minutes=minutes)
-    return when.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-
-
 @pytest.fixture
 def general_type(db) -> ConsultationType:
     return ConsultationType.objects.get(code="ConsultaGeneral")
@@ -115,35 +104,6 @@ def patient(db):
         data_processing_authorized_at=timezone.now(),
         data_processing_policy_version="2026-01",
     )
-
-
-@pytest.fixture
-def make_consultation(db, general_type):
-    """make_consultation(provider=..., patient=..., starts_at=..., minutes=30, status=...)"""
-
-    def make(
-        *,
-        provider=None,
-        patient=None,
-        starts_at: dt.datetime | None = None,
-        minutes: int = 30,
-        status: str = ConsultationStatus.BOOKED,
-        **fields,
-    ) -> Consultation:
-        starts_at = starts_at or future()
-        return Consultation.objects.create(
-            provider=provider or ProviderFactory(),
-            patient=patient or PatientFactory(),
-            consultation_type=general_type,
-            duration_id=minutes,
-            scheduled_for=starts_at,
-            starts_at=starts_at,
-            ends_at=starts_at + dt.timedelta(minutes=minutes),
-            status=status,
-            **fields,
-        )
-
-    return make
 
 
 @pytest.fixture

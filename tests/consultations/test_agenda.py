@@ -16,8 +16,7 @@ from django.urls import reverse
 
 from consultations.kairo import contract
 from consultations.models import ConsultationStatus
-from tests.consultations.factories_desk import consultation_at
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +73,7 @@ def test_default_day_is_today_in_the_organization_zone(
 
 def test_a_consultation_just_after_local_midnight_belongs_to_the_new_day(reception_client, madrid):
     # 00:10 in Madrid on the 15th is 22:10 UTC on the 14th.
-    consultation = consultation_at(local(madrid, 2026, 6, 15, 0, 10))
+    consultation = ConsultationFactory(starts_at=local(madrid, 2026, 6, 15, 0, 10))
     with time_machine.travel(dt.datetime(2026, 6, 14, 22, 30, tzinfo=dt.UTC), tick=False):
         today = agenda_of(reception_client).context["agenda"]
         yesterday = agenda_of(reception_client, "2026-06-14").context["agenda"]
@@ -96,7 +95,7 @@ def test_the_agenda_names_the_time_zone(reception_client, madrid):
 
 
 def test_block_is_placed_and_sized_by_time_and_duration(reception_client):
-    consultation = consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), minutes=45)
+    consultation = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 9, 0), minutes=45)
     response = agenda_of(reception_client, "2026-03-10")
     agenda = response.context["agenda"]
     block = blocks_by_id(agenda)[consultation.pk]
@@ -109,7 +108,7 @@ def test_block_is_placed_and_sized_by_time_and_duration(reception_client):
 
 
 def test_the_hour_rows_and_the_blocks_share_one_scale(reception_client):
-    nine = consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), minutes=10)
+    nine = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 9, 0), minutes=10)
     agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
     marks = {mark.label: mark.top for mark in agenda.hours}
     assert blocks_by_id(agenda)[nine.pk].top == pytest.approx(marks["09:00"])
@@ -118,8 +117,8 @@ def test_the_hour_rows_and_the_blocks_share_one_scale(reception_client):
 
 
 def test_early_and_late_consultations_widen_the_window(reception_client):
-    consultation_at(local(BOGOTA, 2026, 3, 10, 5, 30))
-    consultation_at(local(BOGOTA, 2026, 3, 10, 22, 0), minutes=60)
+    ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 5, 30))
+    ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 22, 0), minutes=60)
     agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
     assert agenda.hours[0].label == "05:00"
     assert agenda.hours[-1].label == "22:00"
@@ -127,7 +126,7 @@ def test_early_and_late_consultations_widen_the_window(reception_client):
 
 
 def test_a_consultation_across_midnight_shows_on_both_days_clipped(reception_client):
-    consultation = consultation_at(local(BOGOTA, 2026, 3, 10, 23, 45))
+    consultation = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 23, 45))
     first = agenda_of(reception_client, "2026-03-10").context["agenda"]
     second = agenda_of(reception_client, "2026-03-11").context["agenda"]
     evening, morning = blocks_by_id(first)[consultation.pk], blocks_by_id(second)[consultation.pk]
@@ -143,8 +142,8 @@ def test_a_consultation_across_midnight_shows_on_both_days_clipped(reception_cli
 
 def test_on_a_daylight_saving_day_blocks_follow_real_time(reception_client, madrid):
     # Madrid skips 02:00-03:00 on 2026-03-29: 09:00 is 8 hours after midnight that day.
-    early = consultation_at(local(madrid, 2026, 3, 29, 1, 30))
-    nine = consultation_at(local(madrid, 2026, 3, 29, 9, 0))
+    early = ConsultationFactory(starts_at=local(madrid, 2026, 3, 29, 1, 30))
+    nine = ConsultationFactory(starts_at=local(madrid, 2026, 3, 29, 9, 0))
     agenda = agenda_of(reception_client, "2026-03-29").context["agenda"]
     labels = [mark.label for mark in agenda.hours]
     assert "02:00" not in labels and "03:00" in labels
@@ -157,9 +156,11 @@ def test_on_a_daylight_saving_day_blocks_follow_real_time(reception_client, madr
 def test_overlapping_blocks_share_the_column_side_by_side(reception_client):
     provider = ProviderFactory()
     start = local(BOGOTA, 2026, 3, 10, 10, 0)
-    cancelled = consultation_at(start, provider=provider, status=ConsultationStatus.CANCELLED)
-    rebooked = consultation_at(start + dt.timedelta(minutes=15), provider=provider)
-    later = consultation_at(start + dt.timedelta(hours=2), provider=provider)
+    cancelled = ConsultationFactory(
+        starts_at=start, provider=provider, status=ConsultationStatus.CANCELLED
+    )
+    rebooked = ConsultationFactory(starts_at=start + dt.timedelta(minutes=15), provider=provider)
+    later = ConsultationFactory(starts_at=start + dt.timedelta(hours=2), provider=provider)
     response = agenda_of(reception_client, "2026-03-10")
     blocks = blocks_by_id(response.context["agenda"])
     assert (blocks[cancelled.pk].lane, blocks[cancelled.pk].lanes) == (0, 2)
@@ -171,8 +172,8 @@ def test_overlapping_blocks_share_the_column_side_by_side(reception_client):
 def test_adjacent_blocks_do_not_share_lanes(reception_client):
     provider = ProviderFactory()
     start = local(BOGOTA, 2026, 3, 10, 10, 0)
-    first = consultation_at(start, provider=provider)
-    second = consultation_at(start + dt.timedelta(minutes=30), provider=provider)
+    first = ConsultationFactory(starts_at=start, provider=provider)
+    second = ConsultationFactory(starts_at=start + dt.timedelta(minutes=30), provider=provider)
     blocks = blocks_by_id(agenda_of(reception_client, "2026-03-10").context["agenda"])
     assert blocks[first.pk].lanes == blocks[second.pk].lanes == 1
 
@@ -184,7 +185,7 @@ def test_columns_are_active_providers_plus_inactive_ones_busy_that_day(reception
     active = ProviderFactory(name="Alba Activa Prestadora")
     idle_inactive = ProviderFactory(name="Inés Inactiva Sin Citas", is_active=False)
     busy_inactive = ProviderFactory(name="Bruno Inactivo Con Cita", is_active=False)
-    consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), provider=busy_inactive)
+    ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 9, 0), provider=busy_inactive)
     agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
     shown = [column.provider.pk for column in agenda.columns]
     assert shown == [active.pk, busy_inactive.pk]  # by name
@@ -192,7 +193,7 @@ def test_columns_are_active_providers_plus_inactive_ones_busy_that_day(reception
 
 
 def test_other_days_consultations_are_not_shown(reception_client):
-    consultation = consultation_at(local(BOGOTA, 2026, 3, 11, 9, 0))
+    consultation = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 11, 9, 0))
     agenda = agenda_of(reception_client, "2026-03-10").context["agenda"]
     assert consultation.pk not in blocks_by_id(agenda)
     assert agenda.consultation_count == 0
@@ -200,13 +201,13 @@ def test_other_days_consultations_are_not_shown(reception_client):
 
 def test_blocks_carry_status_colour_immediate_mark_and_detail_link(reception_client):
     patient = PatientFactory(name="Lucía Inmediata")
-    immediate = consultation_at(
-        local(BOGOTA, 2026, 3, 10, 11, 0),
+    immediate = ConsultationFactory(
+        starts_at=local(BOGOTA, 2026, 3, 10, 11, 0),
         immediate=True,
         patient=patient,
         status=ConsultationStatus.UNCONFIRMED,
     )
-    scheduled = consultation_at(local(BOGOTA, 2026, 3, 10, 14, 0))
+    scheduled = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 14, 0))
     html = agenda_of(reception_client, "2026-03-10").content.decode()
     assert "agenda-status-unconfirmed agenda-immediate" in html
     assert "agenda-status-booked" in html
@@ -257,9 +258,9 @@ def test_consultations_outside_opening_hours_widen_the_day_and_are_announced(
 ):
     settings.AGENDA_DAY_STARTS = dt.time(8, 0)
     settings.AGENDA_DAY_ENDS = dt.time(17, 0)
-    early = consultation_at(local(BOGOTA, 2026, 3, 10, 6, 30))
-    late = consultation_at(local(BOGOTA, 2026, 3, 10, 19, 0), minutes=60)
-    consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0))
+    early = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 6, 30))
+    late = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 19, 0), minutes=60)
+    ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 9, 0))
     response = agenda_of(reception_client, "2026-03-10")
     agenda = response.context["agenda"]
     assert (agenda.hours[0].label, agenda.hours[-1].label) == ("06:00", "19:00")
@@ -300,8 +301,8 @@ def _block_tag(html: str, consultation) -> str:
 @pytest.mark.parametrize("minutes", [10, 15])
 def test_a_short_block_still_names_the_patient(reception_client, minutes):
     provider = ProviderFactory(name="Dra. Camila Restrepo Gómez")
-    consultation = consultation_at(
-        local(BOGOTA, 2026, 3, 10, 9, 0),
+    consultation = ConsultationFactory(
+        starts_at=local(BOGOTA, 2026, 3, 10, 9, 0),
         minutes=minutes,
         provider=provider,
         patient=PatientFactory(name="Lucía O'Neill Corta"),
@@ -327,7 +328,7 @@ def test_a_short_block_still_names_the_patient(reception_client, minutes):
 
 
 def test_a_thirty_minute_block_is_not_short(reception_client):
-    consultation = consultation_at(local(BOGOTA, 2026, 3, 10, 9, 0), minutes=30)
+    consultation = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 9, 0), minutes=30)
     block = blocks_by_id(agenda_of(reception_client, "2026-03-10").context["agenda"])[
         consultation.pk
     ]
@@ -335,8 +336,10 @@ def test_a_thirty_minute_block_is_not_short(reception_client):
 
 
 def test_the_block_label_is_in_english_on_request(reception_client):
-    consultation = consultation_at(
-        local(BOGOTA, 2026, 3, 10, 9, 0), minutes=10, patient=PatientFactory(name="Ana Short")
+    consultation = ConsultationFactory(
+        starts_at=local(BOGOTA, 2026, 3, 10, 9, 0),
+        minutes=10,
+        patient=PatientFactory(name="Ana Short"),
     )
     reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     tag = _block_tag(agenda_of(reception_client, "2026-03-10").content.decode(), consultation)
@@ -350,20 +353,20 @@ def test_the_block_label_is_in_english_on_request(reception_client):
 def test_a_cancelled_consultation_kairo_still_holds_is_hatched_and_labelled(reception_client):
     provider = ProviderFactory(name="Dr. Andrés Held Provider")
     start = local(BOGOTA, 2026, 3, 10, 10, 0)
-    held = consultation_at(
-        start,
+    held = ConsultationFactory(
+        starts_at=start,
         provider=provider,
         patient=PatientFactory(name="Paciente Retenida"),
         status=ConsultationStatus.CANCELLED,
         kairo_status=contract.STATUS_PENDING,
     )
-    released = consultation_at(
-        start + dt.timedelta(hours=2),
+    released = ConsultationFactory(
+        starts_at=start + dt.timedelta(hours=2),
         provider=provider,
         status=ConsultationStatus.CANCELLED,
         kairo_status=contract.STATUS_EXPIRED,
     )
-    booked = consultation_at(start + dt.timedelta(hours=4), provider=provider)
+    booked = ConsultationFactory(starts_at=start + dt.timedelta(hours=4), provider=provider)
     with time_machine.travel(local(BOGOTA, 2026, 3, 10, 8, 0), tick=False):
         response = agenda_of(reception_client, "2026-03-10")
     blocks = blocks_by_id(response.context["agenda"])
@@ -387,8 +390,8 @@ def test_a_cancelled_consultation_kairo_still_holds_is_hatched_and_labelled(rece
 
 
 def test_a_held_block_is_no_longer_held_once_its_window_is_over(reception_client):
-    held = consultation_at(
-        local(BOGOTA, 2026, 3, 10, 10, 0),
+    held = ConsultationFactory(
+        starts_at=local(BOGOTA, 2026, 3, 10, 10, 0),
         status=ConsultationStatus.CANCELLED,
         kairo_status=contract.STATUS_PENDING,
     )
@@ -404,7 +407,7 @@ AGENDA_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "agenda.cs
 
 
 def test_the_day_is_not_in_an_inner_scrolling_box(reception_client):
-    consultation_at(local(BOGOTA, 2026, 3, 10, 19, 0))
+    ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 19, 0))
     html = agenda_of(reception_client, "2026-03-10").content.decode()
     grid = html[html.index('id="agenda-grid"') - 80 :]
     grid = grid[: grid.index('class="agenda-grid"')]
@@ -501,12 +504,12 @@ def _agenda_queries(client) -> int:
 
 
 def test_agenda_query_count_does_not_grow_with_the_data(reception_client):
-    consultation_at(local(BOGOTA, 2026, 3, 10, 7, 0))
+    ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 7, 0))
     with_one = _agenda_queries(reception_client)
     start = local(BOGOTA, 2026, 3, 10, 7, 30)
     for n in range(49):
         # 49 more, each with its own provider and patient: 50 columns, 50 blocks.
-        consultation_at(start + dt.timedelta(minutes=10 * n), minutes=10)
+        ConsultationFactory(starts_at=start + dt.timedelta(minutes=10 * n), minutes=10)
     with_fifty = _agenda_queries(reception_client)
     assert (
         reception_client.get(reverse("agenda"), {"date": "2026-03-10"})

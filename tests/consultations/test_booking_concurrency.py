@@ -20,8 +20,9 @@ from consultations.models import (
     Duration,
     Patient,
 )
-from tests.consultations.conftest import future, race
-from tests.factories import ProviderFactory
+from tests.consultations.conftest import race
+from tests.errors import error_codes
+from tests.factories import ProviderFactory, future
 
 # Real commits, seen across connections. pytest-django runs transactional tests last,
 # after others (the browser tests) may have flushed the database: the catalogs are
@@ -73,7 +74,7 @@ def busy_codes(results: list[Any], key: str) -> list[str]:
     codes = []
     for result in results:
         if isinstance(result, ValidationError):
-            codes.extend(error.code for error in result.error_dict[key])
+            codes.extend(error_codes(result)[key])
         elif not isinstance(result, Consultation):
             raise AssertionError(f"unexpected outcome: {result!r}")
     return codes

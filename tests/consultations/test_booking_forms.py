@@ -28,7 +28,8 @@ from consultations.models import (
     Duration,
     Patient,
 )
-from tests.factories import PatientFactory, ProviderFactory, SpecialistFactory
+from tests.errors import form_error_codes
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, SpecialistFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -301,10 +302,8 @@ def test_dst_gaps_and_repeats_are_refused_on_the_time_field(booking_data, new_yo
 # --- Availability ------------------------------------------------------------------------
 
 
-def test_a_busy_provider_is_reported_on_the_provider_field(
-    booking_data, make_consultation, provider
-):
-    taken = make_consultation(provider=provider)
+def test_a_busy_provider_is_reported_on_the_provider_field(booking_data, provider):
+    taken = ConsultationFactory(provider=provider)
     local = taken.starts_at.astimezone(BOGOTA) + dt.timedelta(minutes=29)
     form = bound(
         booking_data(
@@ -314,8 +313,8 @@ def test_a_busy_provider_is_reported_on_the_provider_field(
     assert form.has_error("provider", "provider_busy")
 
 
-def test_a_busy_patient_is_reported_on_the_document_field(booking_data, make_consultation, patient):
-    taken = make_consultation(patient=patient)
+def test_a_busy_patient_is_reported_on_the_document_field(booking_data, patient):
+    taken = ConsultationFactory(patient=patient)
     local = taken.starts_at.astimezone(BOGOTA)
     form = bound(
         booking_data(
@@ -328,10 +327,8 @@ def test_a_busy_patient_is_reported_on_the_document_field(booking_data, make_con
     assert not form.has_error("provider")
 
 
-def test_an_immediate_consultation_checks_the_next_minutes(
-    booking_data, make_consultation, provider
-):
-    make_consultation(provider=provider, starts_at=timezone.now() + dt.timedelta(minutes=20))
+def test_an_immediate_consultation_checks_the_next_minutes(booking_data, provider):
+    ConsultationFactory(provider=provider, starts_at=timezone.now() + dt.timedelta(minutes=20))
     assert bound(booking_data(when="now", duration=30)).has_error("provider", "provider_busy")
     assert bound(booking_data(when="now", duration=15)).is_valid()
 
@@ -423,7 +420,7 @@ def test_a_configuration_error_is_one_message_for_an_admin(booking_data):
         code=contract.ERROR_API_KEY_INVALID, status=401, outcome=KairoOutcome.CONFIGURATION
     )
     form.add_kairo_errors(error)
-    assert [e.code for e in form.errors.as_data()[NON_FIELD_ERRORS]] == ["kairo_configuration"]
+    assert form_error_codes(form)[NON_FIELD_ERRORS] == ["kairo_configuration"]
 
 
 def test_service_errors_land_on_fields(booking_data):
@@ -525,8 +522,8 @@ def test_no_post_breaks_the_booking_page(reception_client, booking_data, values)
 def test_no_input_breaks_the_patient_form(values):
     form = PatientForm(values)
     form.is_valid()  # never raises
-    for field, errors in form.errors.as_data().items():
-        assert all(error.code for error in errors), field
+    for field, codes in form_error_codes(form).items():
+        assert all(codes), field
 
 
 @hypothesis_settings(

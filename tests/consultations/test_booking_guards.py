@@ -21,15 +21,16 @@ from consultations.models import (
     Provider,
 )
 from consultations.services import lifecycle
-from tests.consultations.conftest import future
-from tests.consultations.factories_desk import remote_consultation
-from tests.factories import PatientFactory, ProviderFactory
+from tests.errors import error_codes
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    future,
+    remote_consultation,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def codes(error: ValidationError, key: str) -> list[str]:
-    return [item.code for item in error.error_dict.get(key, [])]
 
 
 def assert_nothing_written(sandbox, *, patients: int) -> None:
@@ -47,7 +48,7 @@ def test_a_new_patient_without_authorization_is_refused_before_anything_is_sent(
 ):
     with pytest.raises(ValidationError) as refused:
         book_consultation(authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=0)
 
 
@@ -55,7 +56,7 @@ def test_a_patient_who_never_authorized_is_refused(book_consultation, sandbox):
     stored = PatientFactory(data_processing_authorized=False)
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=stored, authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=1)
 
 
@@ -73,7 +74,7 @@ def test_a_patient_submitted_as_new_is_matched_by_document_for_the_authorization
     )
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=submitted, authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=1)
 
 
@@ -88,7 +89,7 @@ def test_an_authorization_withdrawn_after_the_form_was_filled_is_refused(
     )
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=patient, authorization_given=False)
-    assert codes(refused.value, "authorization_given") == ["authorization_required"]
+    assert error_codes(refused.value)["authorization_given"] == ["authorization_required"]
     assert_nothing_written(sandbox, patients=1)
 
 
@@ -119,7 +120,7 @@ def test_a_provider_deactivated_after_the_form_was_loaded_is_refused(
     assert provider.is_active  # the stale instance the service is handed
     with pytest.raises(ValidationError) as refused:
         book_consultation(provider=provider)
-    assert codes(refused.value, "provider") == ["provider_inactive"]
+    assert error_codes(refused.value)["provider"] == ["provider_inactive"]
     assert_nothing_written(sandbox, patients=0)
 
 
@@ -180,10 +181,10 @@ def check_misses_once(monkeypatch):
 
 @pytest.mark.postgres
 def test_the_provider_constraint_is_a_friendly_error_naming_the_provider(
-    book_consultation, provider, make_consultation, sandbox, check_misses_once
+    book_consultation, provider, sandbox, check_misses_once
 ):
     start = future(hours=3)
-    taken = make_consultation(provider=provider, starts_at=start)
+    taken = ConsultationFactory(provider=provider, starts_at=start)
     with pytest.raises(ValidationError) as refused:
         book_consultation(scheduled_for=start + dt.timedelta(minutes=10))  # a new patient
 
@@ -199,11 +200,11 @@ def test_the_provider_constraint_is_a_friendly_error_naming_the_provider(
 
 @pytest.mark.postgres
 def test_the_patient_constraint_is_a_friendly_error_naming_the_patient(
-    book_consultation, patient, make_consultation, sandbox, check_misses_once
+    book_consultation, patient, sandbox, check_misses_once
 ):
     start = future(hours=3)
     elsewhere = ProviderFactory()
-    taken = make_consultation(provider=elsewhere, patient=patient, starts_at=start)
+    taken = ConsultationFactory(provider=elsewhere, patient=patient, starts_at=start)
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=patient, scheduled_for=start + dt.timedelta(minutes=15))
 
@@ -219,15 +220,15 @@ def test_the_patient_constraint_is_a_friendly_error_naming_the_patient(
 
 @pytest.mark.postgres
 def test_a_clash_gone_again_is_still_refused_on_the_constraints_party(
-    book_consultation, provider, make_consultation, sandbox, monkeypatch
+    book_consultation, provider, sandbox, monkeypatch
 ):
     start = future(hours=3)
-    make_consultation(provider=provider, starts_at=start)
+    ConsultationFactory(provider=provider, starts_at=start)
     monkeypatch.setattr(rules, "booking_check", lambda **values: None)  # never sees it
     with pytest.raises(ValidationError) as refused:
         book_consultation(scheduled_for=start)
 
-    assert [e.code for e in refused.value.error_dict["provider"]] == ["provider_busy"]
+    assert error_codes(refused.value)["provider"] == ["provider_busy"]
     assert Consultation.objects.count() == 1
     assert sandbox.stats()["requestsReceived"] == 0
 
@@ -246,11 +247,11 @@ class MovingKairo:
 
 
 @pytest.fixture
-def two_bookings(make_consultation, provider):
+def two_bookings(provider):
     """The provider is busy at 3 h from now; `later` (theirs too) is at 5 h."""
     start = future(hours=3)
-    taken = make_consultation(provider=provider, starts_at=start)
-    later = make_consultation(
+    taken = ConsultationFactory(provider=provider, starts_at=start)
+    later = ConsultationFactory(
         provider=provider,
         starts_at=start + dt.timedelta(hours=2),
         kairo_consultation_id=uuid.uuid4(),
@@ -277,7 +278,7 @@ def test_a_new_time_that_clashes_keeps_the_local_window(two_bookings, receptioni
         )
 
     assert clash.value.kairo_scheduled_for == moved
-    assert codes(clash.value.error, "provider") == ["provider_busy"]
+    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
     assert clash.value.error.error_dict["provider"][0].params["provider"] == later.provider.name
     later.refresh_from_db()
     assert (later.scheduled_for, later.starts_at, later.ends_at, later.calendar_sequence) == window
@@ -290,19 +291,17 @@ def test_a_new_time_that_clashes_keeps_the_local_window(two_bookings, receptioni
     assert not Delivery.objects.filter(kind="time_changed").exists()
 
 
-def test_a_new_time_that_clashes_for_the_patient_is_refused_on_the_patient(
-    make_consultation, patient, receptionist
-):
+def test_a_new_time_that_clashes_for_the_patient_is_refused_on_the_patient(patient, receptionist):
     start = future(hours=3)
-    make_consultation(patient=patient, starts_at=start)  # with another provider
-    ours = make_consultation(
+    ConsultationFactory(patient=patient, starts_at=start)  # with another provider
+    ours = ConsultationFactory(
         patient=patient, starts_at=start + dt.timedelta(hours=2), kairo_consultation_id=uuid.uuid4()
     )
     with pytest.raises(services.RefreshTimeClash) as clash:
         services.consultation_refresh(
             consultation=ours, actor=receptionist, client=MovingKairo(start)
         )
-    assert codes(clash.value.error, "patient") == ["patient_busy"]
+    assert error_codes(clash.value.error)["patient"] == ["patient_busy"]
     assert "provider" not in clash.value.error.error_dict
 
 
@@ -348,7 +347,7 @@ def test_a_clash_committed_after_the_check_is_caught_by_the_constraint(
         services.consultation_refresh(
             consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
         )
-    assert codes(clash.value.error, "provider") == ["provider_busy"]
+    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
     assert len(calls) == 2
     later.refresh_from_db()
     assert later.starts_at != taken.starts_at
@@ -366,6 +365,6 @@ def test_a_clash_gone_again_after_the_constraint_is_still_reported(
         services.consultation_refresh(
             consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
         )
-    assert codes(clash.value.error, "provider") == ["provider_busy"]
+    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
     later.refresh_from_db()
     assert later.starts_at != taken.starts_at

@@ -29,9 +29,14 @@ from consultations.models import (
     PatientChange,
 )
 from consultations.services import booking
-from tests.consultations.conftest import future
-from tests.consultations.factories_desk import remote_consultation
-from tests.factories import PatientFactory, ProviderFactory
+from tests.errors import error_codes
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    future,
+    remote_consultation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -164,11 +169,11 @@ def test_a_resubmitted_token_of_a_refused_booking_does_not_resend(book, sandbox)
 # --- Rules inside the transaction -----------------------------------------------------------
 
 
-def test_rules_are_checked_again_and_nothing_is_written(book, make_consultation, provider):
-    taken = make_consultation(provider=provider)
+def test_rules_are_checked_again_and_nothing_is_written(book, provider):
+    taken = ConsultationFactory(provider=provider)
     with pytest.raises(ValidationError) as caught:
         book(scheduled_for=taken.starts_at)
-    assert caught.value.error_dict["provider"][0].code == "provider_busy"
+    assert error_codes(caught.value)["provider"][0] == "provider_busy"
     assert not Patient.objects.filter(document_number="1020304050").exists()
     assert Consultation.objects.count() == 1
 
@@ -188,7 +193,7 @@ def test_a_window_kairo_still_holds_is_refused_here_without_calling_kairo(
     creates = sandbox.stats()["createsReceived"]
     with pytest.raises(ValidationError) as caught:
         book(scheduled_for=cancelled.starts_at + dt.timedelta(minutes=10), **other)
-    assert caught.value.error_dict[party][0].code == f"{party}_held_by_kairo"
+    assert error_codes(caught.value)[party][0] == f"{party}_held_by_kairo"
     assert sandbox.stats()["createsReceived"] == creates
     assert Consultation.objects.count() == 1
 
@@ -201,18 +206,18 @@ def test_back_to_back_with_a_cancelled_window_is_booked(book, sandbox, reception
     assert again.status == Status.BOOKED
 
 
-def test_a_busy_patient_is_refused_under_patient(book, make_consultation, patient):
-    taken = make_consultation(patient=patient)
+def test_a_busy_patient_is_refused_under_patient(book, patient):
+    taken = ConsultationFactory(patient=patient)
     submitted = Patient.objects.get(pk=patient.pk)
     with pytest.raises(ValidationError) as caught:
         book(patient=submitted, scheduled_for=taken.starts_at)
-    assert caught.value.error_dict["patient"][0].code == "patient_busy"
+    assert error_codes(caught.value)["patient"][0] == "patient_busy"
 
 
 def test_too_little_notice_is_refused_under_scheduled_for(book):
     with pytest.raises(ValidationError) as caught:
         book(scheduled_for=future(hours=0, minutes=5))
-    assert caught.value.error_dict["scheduled_for"][0].code == "too_soon"
+    assert error_codes(caught.value)["scheduled_for"][0] == "too_soon"
 
 
 def test_an_inactive_provider_is_refused(book, provider):
@@ -220,7 +225,7 @@ def test_an_inactive_provider_is_refused(book, provider):
     provider.save()
     with pytest.raises(ValidationError) as caught:
         book()
-    assert caught.value.error_dict["provider"][0].code == "provider_inactive"
+    assert error_codes(caught.value)["provider"][0] == "provider_inactive"
 
 
 # --- Unknown outcomes: unconfirmed, slot held, never re-sent ----------------------------------
@@ -401,10 +406,8 @@ class FixedClient:
         (Status.BOOKED, "Paused", Status.BOOKED),  # unknown: kept raw, status unchanged
     ],
 )
-def test_refresh_maps_remote_statuses_forward_only(
-    make_consultation, receptionist, local, remote, expected
-):
-    consultation = make_consultation(status=local, kairo_consultation_id=uuid.uuid4())
+def test_refresh_maps_remote_statuses_forward_only(receptionist, local, remote, expected):
+    consultation = ConsultationFactory(status=local, kairo_consultation_id=uuid.uuid4())
     refreshed = services.consultation_refresh(
         consultation=consultation, actor=receptionist, client=FixedClient(remote)
     )
@@ -413,8 +416,8 @@ def test_refresh_maps_remote_statuses_forward_only(
     assert refreshed.kairo_last_request_id == "req_fixed"
 
 
-def test_refresh_of_an_unknown_kairo_id_records_the_failure(make_consultation, receptionist):
-    consultation = make_consultation(kairo_consultation_id=uuid.uuid4())
+def test_refresh_of_an_unknown_kairo_id_records_the_failure(receptionist):
+    consultation = ConsultationFactory(kairo_consultation_id=uuid.uuid4())
     with pytest.raises(KairoError) as caught:
         services.consultation_refresh(consultation=consultation, actor=receptionist)
     assert caught.value.code == contract.ERROR_CONSULTATION_NOT_FOUND
@@ -426,8 +429,8 @@ def test_refresh_of_an_unknown_kairo_id_records_the_failure(make_consultation, r
     assert consultation.status == Status.BOOKED
 
 
-def test_refresh_without_a_kairo_id_is_refused_before_any_call(make_consultation, sandbox):
-    consultation = make_consultation(status=Status.UNCONFIRMED)
+def test_refresh_without_a_kairo_id_is_refused_before_any_call(sandbox):
+    consultation = ConsultationFactory(status=Status.UNCONFIRMED)
     with pytest.raises(ValueError):
         services.consultation_refresh(consultation=consultation, actor=None)
     assert sandbox.stats()["requestsReceived"] == 0
@@ -436,10 +439,8 @@ def test_refresh_without_a_kairo_id_is_refused_before_any_call(make_consultation
 # --- Cancel ------------------------------------------------------------------------------------
 
 
-def test_cancel_records_who_and_why_and_kairo_keeps_the_window(
-    make_consultation, receptionist, sandbox
-):
-    consultation = make_consultation()
+def test_cancel_records_who_and_why_and_kairo_keeps_the_window(receptionist, sandbox):
+    consultation = ConsultationFactory()
     cancelled = services.consultation_cancel(
         consultation=consultation, actor=receptionist, reason="  El paciente   llamó  "
     )
@@ -468,24 +469,24 @@ def test_cancel_records_who_and_why_and_kairo_keeps_the_window(
     "status",
     [Status.SENDING, Status.IN_PROGRESS, Status.COMPLETED, Status.EXPIRED, Status.CANCELLED],
 )
-def test_only_unconfirmed_and_booked_can_be_cancelled(make_consultation, receptionist, status):
-    consultation = make_consultation(status=status)
+def test_only_unconfirmed_and_booked_can_be_cancelled(receptionist, status):
+    consultation = ConsultationFactory(status=status)
     with pytest.raises(ValidationError) as caught:
         services.consultation_cancel(consultation=consultation, actor=receptionist, reason="x")
     assert caught.value.code == "not_cancellable"
 
 
-def test_cancel_needs_a_reason(make_consultation, receptionist):
-    consultation = make_consultation()
+def test_cancel_needs_a_reason(receptionist):
+    consultation = ConsultationFactory()
     with pytest.raises(ValidationError) as caught:
         services.consultation_cancel(consultation=consultation, actor=receptionist, reason="   ")
-    assert caught.value.error_dict["reason"][0].code == "reason_required"
+    assert error_codes(caught.value)["reason"][0] == "reason_required"
     consultation.refresh_from_db()
     assert consultation.status == Status.BOOKED
 
 
-def test_an_unconfirmed_booking_can_be_cancelled(make_consultation, receptionist):
-    consultation = make_consultation(status=Status.UNCONFIRMED)
+def test_an_unconfirmed_booking_can_be_cancelled(receptionist):
+    consultation = ConsultationFactory(status=Status.UNCONFIRMED)
     cancelled = services.consultation_cancel(
         consultation=consultation, actor=receptionist, reason="Sin confirmar"
     )

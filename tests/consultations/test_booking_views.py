@@ -25,8 +25,14 @@ from consultations.models import (
     Delivery,
     Patient,
 )
-from tests.consultations.conftest import future
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.errors import form_error_codes
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    UserFactory,
+    future,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +85,8 @@ def test_use_this_patient_prefills_the_form(reception_client, patient):
     assert form["name"].value() == patient.name
 
 
-def test_rebook_prefills_from_a_consultation(reception_client, make_consultation, patient):
-    old = make_consultation(patient=patient, minutes=45, status=Status.CANCELLED)
+def test_rebook_prefills_from_a_consultation(reception_client, patient):
+    old = ConsultationFactory(patient=patient, minutes=45, status=Status.CANCELLED)
     response = reception_client.get(f"{NEW}?rebook={old.pk}")
     form = form_of(response)
     assert form["name"].value() == patient.name
@@ -255,7 +261,7 @@ def test_form_errors_come_back_with_a_fresh_token(reception_client, booking_data
 
 
 def test_a_slot_taken_meanwhile_is_a_form_error_naming_who(
-    reception_client, booking_data, make_consultation, provider, monkeypatch
+    reception_client, booking_data, provider, monkeypatch
 ):
     data = booking_data()
     # The form checks first; another booking slips in before the service's transaction.
@@ -263,7 +269,7 @@ def test_a_slot_taken_meanwhile_is_a_form_error_naming_who(
     real_book = services.consultation_book
 
     def book_after_a_rival(**kwargs):
-        taken["rival"] = make_consultation(provider=provider, starts_at=kwargs["scheduled_for"])
+        taken["rival"] = ConsultationFactory(provider=provider, starts_at=kwargs["scheduled_for"])
         return real_book(**kwargs)
 
     monkeypatch.setattr(services, "consultation_book", book_after_a_rival)
@@ -332,8 +338,8 @@ def test_unknown_outcomes_show_unconfirmed_with_check_again(
         assert 'id="outcome-request-id"' not in page
 
 
-def test_a_swept_booking_says_it_was_interrupted(reception_client, make_consultation):
-    stuck = make_consultation(status=Status.SENDING)
+def test_a_swept_booking_says_it_was_interrupted(reception_client):
+    stuck = ConsultationFactory(status=Status.SENDING)
     Consultation.objects.filter(pk=stuck.pk).update(
         updated_at=stuck.updated_at - dt.timedelta(minutes=5)
     )
@@ -404,7 +410,7 @@ def test_wrong_credentials_show_an_admin_message_and_book_nothing(
 ):
     settings.KAIRO_API_KEY = "wrong-key"
     form = form_of(reception_client.post(NEW, booking_data()))
-    assert [e.code for e in form.errors.as_data()[NON_FIELD_ERRORS]] == ["kairo_configuration"]
+    assert form_error_codes(form)[NON_FIELD_ERRORS] == ["kairo_configuration"]
     assert not Consultation.objects.filter(status__in=[Status.BOOKED, Status.SENDING]).exists()
     assert not Consultation.objects.exclude(access_pin="").exists()
     rejected = Consultation.objects.get()
@@ -462,8 +468,8 @@ def test_refresh_updates_status_and_session(reception_client, booking_data, sand
     assert 'id="session-info"' in html(response)
 
 
-def test_refresh_failures_are_a_message_not_a_500(reception_client, make_consultation):
-    consultation = make_consultation(kairo_consultation_id=uuid.uuid4())
+def test_refresh_failures_are_a_message_not_a_500(reception_client):
+    consultation = ConsultationFactory(kairo_consultation_id=uuid.uuid4())
     response = reception_client.post(
         reverse("consultation_refresh", args=[consultation.pk]), follow=True
     )
@@ -471,8 +477,8 @@ def test_refresh_failures_are_a_message_not_a_500(reception_client, make_consult
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
 
 
-def test_refresh_is_post_only(reception_client, make_consultation):
-    consultation = make_consultation()
+def test_refresh_is_post_only(reception_client):
+    consultation = ConsultationFactory()
     assert (
         reception_client.get(reverse("consultation_refresh", args=[consultation.pk])).status_code
         == 405
@@ -480,9 +486,9 @@ def test_refresh_is_post_only(reception_client, make_consultation):
 
 
 def test_cancel_asks_for_a_reason_and_kairo_keeps_the_slot(
-    reception_client, booking_data, make_consultation, provider, sandbox
+    reception_client, booking_data, provider, sandbox
 ):
-    taken = make_consultation(provider=provider)
+    taken = ConsultationFactory(provider=provider)
     url = reverse("consultation_cancel", args=[taken.pk])
     page = html(reception_client.get(url))
     assert 'id="cancel-warning"' in page
@@ -501,8 +507,8 @@ def test_cancel_asks_for_a_reason_and_kairo_keeps_the_slot(
     assert Consultation.objects.count() == 1
 
 
-def test_a_consultation_that_cannot_be_cancelled_says_so(reception_client, make_consultation):
-    done = make_consultation(status=Status.COMPLETED)
+def test_a_consultation_that_cannot_be_cancelled_says_so(reception_client):
+    done = ConsultationFactory(status=Status.COMPLETED)
     url = reverse("consultation_cancel", args=[done.pk])
     assert 'id="not-cancellable"' in html(reception_client.get(url))
     page = html(reception_client.post(url, {"reason": "tarde"}))
@@ -514,9 +520,9 @@ def test_a_consultation_that_cannot_be_cancelled_says_so(reception_client, make_
 
 
 def test_a_cancel_that_lost_a_race_shows_the_consultation_as_it_is_now(
-    reception_client, make_consultation, receptionist
+    reception_client, receptionist
 ):
-    taken = make_consultation()
+    taken = ConsultationFactory()
     url = reverse("consultation_cancel", args=[taken.pk])
     assert 'id="cancel-warning"' in html(reception_client.get(url))
     # Another desk cancels it between this desk's page and its click.
@@ -540,10 +546,10 @@ def count_queries(client, url: str) -> int:
     return len(queries)
 
 
-def test_the_booking_page_query_budget_does_not_grow(reception_client, make_consultation):
+def test_the_booking_page_query_budget_does_not_grow(reception_client):
     def scenario(rows: int) -> int:
         for _ in range(rows):
-            make_consultation(
+            ConsultationFactory(
                 patient=PatientFactory(name="Budget Patient"), provider=ProviderFactory()
             )
         source = Consultation.objects.order_by("pk").first()
@@ -557,8 +563,8 @@ def test_the_booking_page_query_budget_does_not_grow(reception_client, make_cons
     assert with_one == with_fifty <= 11
 
 
-def test_the_detail_page_query_budget_does_not_grow(reception_client, make_consultation):
-    consultation = make_consultation()
+def test_the_detail_page_query_budget_does_not_grow(reception_client):
+    consultation = ConsultationFactory()
     url = reverse("consultation_detail", args=[consultation.pk])
 
     def events(count: int) -> int:
@@ -590,8 +596,8 @@ def test_the_detail_page_query_budget_does_not_grow(reception_client, make_consu
     assert with_one == with_fifty <= 10
 
 
-def test_the_result_page_query_budget(reception_client, make_consultation):
-    consultation = make_consultation()
+def test_the_result_page_query_budget(reception_client):
+    consultation = ConsultationFactory()
     url = reverse("consultation_result", args=[consultation.pk])
     reception_client.get(url)
     assert count_queries(reception_client, url) <= 10

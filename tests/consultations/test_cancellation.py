@@ -21,8 +21,7 @@ from consultations import services
 from consultations.emails import calendar_uid, message_build
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus, Delivery
 from consultations.services import deliveries
-from tests.consultations.conftest import future
-from tests.factories import ConsultationFactory, PatientFactory, UserFactory
+from tests.factories import ConsultationFactory, PatientFactory, UserFactory, future
 
 pytestmark = pytest.mark.django_db
 
@@ -218,9 +217,9 @@ def test_the_provider_cancellation_in_the_clinic_language(
     ],
 )
 def test_the_calendar_file_name_follows_the_patient_language(
-    make_consultation, language, booking_name, cancellation_name
+    language, booking_name, cancellation_name
 ):
-    consultation = make_consultation(
+    consultation = ConsultationFactory(
         patient=PatientFactory(preferred_language=language),
         access_pin="482915",
         patient_join_url="https://meet.kairo.example/room/1?type=patient",
@@ -236,7 +235,7 @@ def test_the_calendar_file_name_follows_the_patient_language(
 
 def test_a_cancelled_immediate_consultation_has_its_time_and_no_calendar_file(db):
     consultation = ConsultationFactory(
-        scheduled_for=None,
+        immediate=True,
         status=Status.CANCELLED,
         patient=PatientFactory(preferred_language="en"),
     )
@@ -249,10 +248,10 @@ def test_a_cancelled_immediate_consultation_has_its_time_and_no_calendar_file(db
     assert "has been cancelled" in message.body
 
 
-def test_a_cancellation_message_needs_a_cancelled_consultation(make_consultation):
+def test_a_cancellation_message_needs_a_cancelled_consultation():
     with pytest.raises(ValueError, match="cancelled consultation"):
         message_build(
-            consultation=make_consultation(),
+            consultation=ConsultationFactory(),
             recipient="patient",
             kind="cancelled",
             to_address="a@b.example",
@@ -335,8 +334,8 @@ def test_a_queued_reminder_of_a_cancelled_consultation_is_not_sent(booked, cance
         assert services.reminders_send_due() == 0
 
 
-def test_a_unconfirmed_booking_cancelled_still_tells_the_patient(make_consultation, cancel):
-    consultation = make_consultation(status=Status.UNCONFIRMED)
+def test_a_unconfirmed_booking_cancelled_still_tells_the_patient(cancel):
+    consultation = ConsultationFactory(status=Status.UNCONFIRMED)
     cancel(consultation)
     (message,) = [m for m in mail.outbox if m.to == [consultation.patient.email]]
     _calendar, event, _part = calendar_of(message)
@@ -351,10 +350,10 @@ def html(response) -> str:
     return response.content.decode()
 
 
-def test_the_cancel_page_says_what_cancelling_does(reception_client, make_consultation, settings):
+def test_the_cancel_page_says_what_cancelling_does(reception_client, settings):
     settings.ORGANIZATION_TIME_ZONE = "America/Bogota"
     start = dt.datetime(2027, 3, 10, 15, 0, tzinfo=dt.UTC)  # 10:00 in Bogotá
-    consultation = make_consultation(starts_at=start)
+    consultation = ConsultationFactory(starts_at=start)
     url = reverse("consultation_cancel", args=[consultation.pk])
     reception_client.post(reverse("set_language"), {"language": "en", "next": url})
 
@@ -372,11 +371,11 @@ def test_the_cancel_page_says_what_cancelling_does(reception_client, make_consul
 
 
 def test_the_cancel_page_promises_a_calendar_file_only_for_a_scheduled_consultation(
-    reception_client, make_consultation
+    reception_client,
 ):
     reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    scheduled = make_consultation()
-    immediate = make_consultation()
+    scheduled = ConsultationFactory()
+    immediate = ConsultationFactory()
     Consultation.objects.filter(pk=immediate.pk).update(scheduled_for=None)
     calendar = "a calendar file that removes it"
     for consultation, promised in ((scheduled, True), (immediate, False)):
@@ -389,14 +388,13 @@ def test_the_cancel_page_promises_a_calendar_file_only_for_a_scheduled_consultat
 @pytest.mark.parametrize("provider_messages", [True, False])
 def test_the_confirmation_says_who_is_told_and_what_kairo_keeps(
     reception_client,
-    make_consultation,
     settings,
     django_capture_on_commit_callbacks,
     provider_messages,
 ):
     settings.EMAIL_PROVIDER_MESSAGES = provider_messages
     start = dt.datetime(2027, 3, 10, 15, 0, tzinfo=dt.UTC)
-    consultation = make_consultation(starts_at=start)
+    consultation = ConsultationFactory(starts_at=start)
     url = reverse("consultation_cancel", args=[consultation.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = reception_client.post(
@@ -452,11 +450,9 @@ def test_the_email_status_endpoint_gives_states_only(reception_client, booked):
         assert secret not in body
 
 
-def test_the_email_status_endpoint_words_its_cells_as_the_page_does(
-    reception_client, make_consultation
-):
+def test_the_email_status_endpoint_words_its_cells_as_the_page_does(reception_client):
     """The live update must not change what the table says: local time, staff wording."""
-    consultation = make_consultation()
+    consultation = ConsultationFactory()
     sent_at = dt.datetime(2030, 6, 12, 19, 11, tzinfo=dt.UTC)  # 14:11 in Bogotá
     Delivery.objects.create(
         consultation=consultation,
@@ -485,8 +481,8 @@ def test_the_email_status_endpoint_words_its_cells_as_the_page_does(
     assert by_state["failed"]["error"] in page
 
 
-def test_the_email_status_endpoint_reports_pending(reception_client, make_consultation):
-    consultation = make_consultation()
+def test_the_email_status_endpoint_reports_pending(reception_client):
+    consultation = ConsultationFactory()
     Delivery.objects.create(consultation=consultation, recipient="patient", kind="booking")
     data = reception_client.get(
         reverse("consultation_emails_status", args=[consultation.pk])
@@ -495,8 +491,8 @@ def test_the_email_status_endpoint_reports_pending(reception_client, make_consul
     assert [row["state"] for row in data["deliveries"]] == ["queued"]
 
 
-def test_the_email_status_endpoint_needs_login_and_permission(client, make_consultation):
-    consultation = make_consultation()
+def test_the_email_status_endpoint_needs_login_and_permission(client):
+    consultation = ConsultationFactory()
     url = reverse("consultation_emails_status", args=[consultation.pk])
 
     anonymous = client.get(url)

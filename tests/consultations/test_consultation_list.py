@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from consultations.models import ConsultationStatus
 from consultations.selectors.agenda import csv_cell
 from consultations.selectors.paging import PAGE_SIZE
-from tests.consultations.factories_desk import consultation_at
+from tests.errors import form_error_codes
 from tests.factories import (
+    ConsultationFactory,
     ConsultationTypeFactory,
     PatientFactory,
     ProviderFactory,
@@ -48,10 +49,7 @@ def filter_errors(client, **query) -> dict[str, list[str]]:
     response = client.get(reverse("consultation_list"), query)
     assert response.status_code == 200
     assert response.context["page"] is None
-    return {
-        field: [error.code for error in errors]
-        for field, errors in response.context["form"].errors.as_data().items()
-    }
+    return form_error_codes(response.context["form"])
 
 
 def exported(client, *, delimiter: str = ",", **query) -> list[list[str]]:
@@ -70,8 +68,10 @@ def exported(client, *, delimiter: str = ",", **query) -> list[list[str]]:
 
 
 def test_search_by_a_name_fragment_ignores_case(reception_client):
-    ramirez = consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name="Pedro Ramírez Soto"))
-    consultation_at(at(2026, 3, 10, 10), patient=PatientFactory(name="Lucía Gómez"))
+    ramirez = ConsultationFactory(
+        starts_at=at(2026, 3, 10, 9), patient=PatientFactory(name="Pedro Ramírez Soto")
+    )
+    ConsultationFactory(starts_at=at(2026, 3, 10, 10), patient=PatientFactory(name="Lucía Gómez"))
     assert listed(reception_client, q="PEDRO") == [ramirez.pk]
     assert listed(reception_client, q="  rez   SOT ") == [ramirez.pk]
 
@@ -81,15 +81,17 @@ def test_search_by_a_name_fragment_ignores_case(reception_client):
     [("rios", "María Fernanda Ríos"), ("PEREZ", "Jorge Iván Pérez"), ("nunez", "Ñúñez")],
 )
 def test_search_by_a_name_fragment_ignores_accents(reception_client, typed, name):
-    wanted = consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name=name))
-    consultation_at(at(2026, 3, 10, 10), patient=PatientFactory(name="Lucía Gómez"))
+    wanted = ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=PatientFactory(name=name))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 10), patient=PatientFactory(name="Lucía Gómez"))
     assert listed(reception_client, q=typed) == [wanted.pk]
 
 
 def test_search_by_document_number_is_exact_and_ignores_dots(reception_client):
     patient = PatientFactory(document_number="1020304050")
-    mine = consultation_at(at(2026, 3, 10, 9), patient=patient)
-    consultation_at(at(2026, 3, 10, 10), patient=PatientFactory(document_number="1020304051"))
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=patient)
+    ConsultationFactory(
+        starts_at=at(2026, 3, 10, 10), patient=PatientFactory(document_number="1020304051")
+    )
     assert listed(reception_client, q="1020304050") == [mine.pk]
     assert listed(reception_client, q="1.020.304.050") == [mine.pk]
     # Part of a number finds nothing: the list does not help guess documents.
@@ -98,7 +100,7 @@ def test_search_by_document_number_is_exact_and_ignores_dots(reception_client):
 
 def test_search_by_a_passport_with_letters(reception_client):
     patient = PatientFactory(document_type="PAS", document_number="AB123456")
-    mine = consultation_at(at(2026, 3, 10, 9), patient=patient)
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=patient)
     assert listed(reception_client, q="ab123456") == [mine.pk]
 
 
@@ -107,34 +109,36 @@ def test_search_by_a_passport_with_letters(reception_client):
 
 def test_filter_by_provider(reception_client):
     provider = ProviderFactory()
-    mine = consultation_at(at(2026, 3, 10, 9), provider=provider)
-    consultation_at(at(2026, 3, 10, 9))
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9), provider=provider)
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     assert listed(reception_client, provider=provider.pk) == [mine.pk]
 
 
 def test_filter_by_inactive_provider_still_works(reception_client):
     provider = ProviderFactory(is_active=False)
-    mine = consultation_at(at(2026, 3, 10, 9), provider=provider)
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9), provider=provider)
     assert listed(reception_client, provider=provider.pk) == [mine.pk]
 
 
 def test_filter_by_consultation_type(reception_client):
     urgent = ConsultationTypeFactory(code="ConsultaUrgencias", name="Urgencias")
-    mine = consultation_at(at(2026, 3, 10, 9), consultation_type=urgent)
-    consultation_at(at(2026, 3, 10, 9))
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9), consultation_type=urgent)
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     assert listed(reception_client, consultation_type=urgent.pk) == [mine.pk]
 
 
 def test_filter_by_status(reception_client):
-    cancelled = consultation_at(at(2026, 3, 10, 9), status=ConsultationStatus.CANCELLED)
-    consultation_at(at(2026, 3, 10, 10))
+    cancelled = ConsultationFactory(
+        starts_at=at(2026, 3, 10, 9), status=ConsultationStatus.CANCELLED
+    )
+    ConsultationFactory(starts_at=at(2026, 3, 10, 10))
     assert listed(reception_client, status="cancelled") == [cancelled.pk]
 
 
 def test_filter_by_patient_from_the_patient_page(reception_client):
     patient = PatientFactory(name="Marta Filtrada")
-    mine = consultation_at(at(2026, 3, 10, 9), patient=patient)
-    consultation_at(at(2026, 3, 10, 9))
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=patient)
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     response = reception_client.get(reverse("consultation_list"), {"patient": patient.pk})
     assert [c.pk for c in response.context["page"].items] == [mine.pk]
     assert response.context["filtered_patient"] == "Marta Filtrada"
@@ -144,10 +148,10 @@ def test_date_range_is_whole_days_in_the_organization_zone(reception_client, set
     settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "Asia/Tokyo"
     tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
     # 00:00 and 23:59 Tokyo on the 10th are 15:00 UTC on the 9th and 14:59 UTC on the 10th.
-    first = consultation_at(at(2026, 3, 10, 0, 0, zone=tokyo))
-    last = consultation_at(at(2026, 3, 10, 23, 50, zone=tokyo), minutes=10)
-    before = consultation_at(at(2026, 3, 9, 23, 50, zone=tokyo), minutes=10)
-    after = consultation_at(at(2026, 3, 11, 0, 0, zone=tokyo))
+    first = ConsultationFactory(starts_at=at(2026, 3, 10, 0, 0, zone=tokyo))
+    last = ConsultationFactory(starts_at=at(2026, 3, 10, 23, 50, zone=tokyo), minutes=10)
+    before = ConsultationFactory(starts_at=at(2026, 3, 9, 23, 50, zone=tokyo), minutes=10)
+    after = ConsultationFactory(starts_at=at(2026, 3, 11, 0, 0, zone=tokyo))
     day = {"date_from": "2026-03-10", "date_to": "2026-03-10"}
     assert listed(reception_client, **day) == [last.pk, first.pk]
     assert set(listed(reception_client, date_from="2026-03-10")) == {first.pk, last.pk, after.pk}
@@ -157,18 +161,18 @@ def test_date_range_is_whole_days_in_the_organization_zone(reception_client, set
 def test_filters_combine(reception_client):
     provider = ProviderFactory()
     patient = PatientFactory(name="Combinada Pérez")
-    mine = consultation_at(at(2026, 3, 10, 9), provider=provider, patient=patient)
-    consultation_at(at(2026, 3, 11, 9), provider=provider, patient=patient)
-    consultation_at(at(2026, 3, 10, 11), provider=provider)
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9), provider=provider, patient=patient)
+    ConsultationFactory(starts_at=at(2026, 3, 11, 9), provider=provider, patient=patient)
+    ConsultationFactory(starts_at=at(2026, 3, 10, 11), provider=provider)
     query = {"q": "combinada", "provider": provider.pk, "date_from": "2026-03-10"}
     query |= {"date_to": "2026-03-10", "status": "booked"}
     assert listed(reception_client, **query) == [mine.pk]
 
 
 def test_latest_consultation_first(reception_client):
-    early = consultation_at(at(2026, 3, 10, 9))
-    late = consultation_at(at(2026, 3, 12, 9))
-    middle = consultation_at(at(2026, 3, 11, 9))
+    early = ConsultationFactory(starts_at=at(2026, 3, 10, 9))
+    late = ConsultationFactory(starts_at=at(2026, 3, 12, 9))
+    middle = ConsultationFactory(starts_at=at(2026, 3, 11, 9))
     assert listed(reception_client) == [late.pk, middle.pk, early.pk]
 
 
@@ -194,7 +198,7 @@ def test_latest_consultation_first(reception_client):
     ],
 )
 def test_bad_filter_values_are_form_errors(reception_client, query, field, code):
-    consultation_at(at(2026, 3, 10, 9))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     errors = filter_errors(reception_client, **query)
     assert code in errors[field]
 
@@ -204,7 +208,7 @@ def test_a_three_letter_fragment_is_enough(reception_client):
 
 
 def test_bad_filters_show_a_notice_instead_of_the_table(reception_client):
-    consultation_at(at(2026, 3, 10, 9))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     html = reception_client.get(reverse("consultation_list"), {"provider": "x"}).content.decode()
     assert 'id="filters-invalid"' in html
     assert 'id="consultation-table"' not in html
@@ -215,7 +219,7 @@ def test_bad_filters_show_a_notice_instead_of_the_table(reception_client):
 
 def test_documents_are_masked_in_the_list(reception_client):
     patient = PatientFactory(document_type="CC", document_number="1020304050")
-    consultation_at(at(2026, 3, 10, 9), patient=patient)
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=patient)
     html = reception_client.get(reverse("consultation_list")).content.decode()
     assert "CC •••4050" in html
     assert "1020304050" not in html
@@ -229,8 +233,11 @@ def _many(count: int) -> list:
     provider, patient = ProviderFactory(), PatientFactory()
     start = at(2026, 3, 10, 6)
     return [
-        consultation_at(
-            start + dt.timedelta(minutes=10 * n), minutes=10, provider=provider, patient=patient
+        ConsultationFactory(
+            starts_at=start + dt.timedelta(minutes=10 * n),
+            minutes=10,
+            provider=provider,
+            patient=patient,
         )
         for n in range(count)
     ]
@@ -269,13 +276,13 @@ def test_an_exactly_full_page_has_no_next(reception_client):
 
 @pytest.mark.parametrize("page", ["abc", "0", "-3", "", "1e3", "9" * 30, "9" * 5000])
 def test_unusable_page_numbers_do_not_fail(reception_client, page):
-    consultation_at(at(2026, 3, 10, 9))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     response = reception_client.get(reverse("consultation_list"), {"page": page})
     assert response.status_code == 200
 
 
 def test_a_page_past_the_end_is_empty(reception_client):
-    consultation_at(at(2026, 3, 10, 9))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     page = reception_client.get(reverse("consultation_list"), {"page": 7}).context["page"]
     assert list(page.items) == [] and page.has_previous and not page.has_next
 
@@ -285,8 +292,8 @@ def test_a_page_past_the_end_is_empty(reception_client):
 
 def test_export_has_the_filtered_rows_with_local_times_and_masked_documents(reception_client):
     patient = PatientFactory(name="Exportada Ruiz", document_number="1020304050")
-    mine = consultation_at(at(2026, 3, 10, 9, 0), minutes=45, patient=patient)
-    consultation_at(at(2026, 3, 11, 9, 0))
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9, 0), minutes=45, patient=patient)
+    ConsultationFactory(starts_at=at(2026, 3, 11, 9, 0))
     rows = exported(reception_client, date_from="2026-03-10", date_to="2026-03-10")
     header, body = rows[0], rows[1:]
     assert len(header) == 13
@@ -301,7 +308,7 @@ def test_export_has_the_filtered_rows_with_local_times_and_masked_documents(rece
 
 def test_export_never_contains_a_full_document(reception_client):
     patient = PatientFactory(document_number="1020304050")
-    consultation_at(at(2026, 3, 10, 9), patient=patient)
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=patient)
     response = reception_client.get(reverse("consultation_export"))
     body = b"".join(response.streaming_content).decode()
     assert "1020304050" not in body and "•••4050" in body
@@ -309,7 +316,7 @@ def test_export_never_contains_a_full_document(reception_client):
 
 @pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://x")', "+57 300", "-2+3", "@SUM(A1)"])
 def test_export_neutralizes_formulas(reception_client, dangerous):
-    consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name=dangerous))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=PatientFactory(name=dangerous))
     rows = exported(reception_client)
     assert rows[1][7] == "'" + dangerous
 
@@ -329,7 +336,7 @@ def test_export_with_bad_filters_goes_back_to_the_list(reception_client):
 
 
 def test_export_links_carry_the_filters_and_offer_both_formats(reception_client):
-    consultation_at(at(2026, 3, 10, 9))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     html = reception_client.get(
         reverse("consultation_list"), {"status": "booked", "page": "1"}
     ).content.decode()
@@ -341,7 +348,7 @@ def test_export_links_carry_the_filters_and_offer_both_formats(reception_client)
 
 def test_excel_export_is_semicolon_separated_for_colombian_settings(reception_client):
     patient = PatientFactory(name="Ruiz; Exportada, Ana", document_number="1020304050")
-    mine = consultation_at(at(2026, 3, 10, 9, 0), minutes=45, patient=patient)
+    mine = ConsultationFactory(starts_at=at(2026, 3, 10, 9, 0), minutes=45, patient=patient)
     response = reception_client.get(reverse("consultation_export"), {"format": "excel"})
     raw = b"".join(response.streaming_content)
     # The byte-order mark and nothing else before the header: no "sep=" line.
@@ -360,13 +367,13 @@ def test_excel_export_is_semicolon_separated_for_colombian_settings(reception_cl
 
 @pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://x")', "+57 300", "-2+3", "@SUM(A1)"])
 def test_excel_export_neutralizes_formulas_too(reception_client, dangerous):
-    consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name=dangerous))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=PatientFactory(name=dangerous))
     rows = exported(reception_client, delimiter=";", format="excel")
     assert rows[1][7] == "'" + dangerous
 
 
 def test_csv_format_is_comma_separated_and_the_default(reception_client):
-    consultation_at(at(2026, 3, 10, 9), patient=PatientFactory(name="Ana; Coma"))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=PatientFactory(name="Ana; Coma"))
     explicit = exported(reception_client, format="csv")
     default = exported(reception_client)
     assert explicit == default
@@ -385,7 +392,7 @@ def test_an_unknown_export_format_goes_back_to_the_list(reception_client, bad):
 
 
 def test_export_headers_follow_the_language(reception_client):
-    consultation_at(at(2026, 3, 10, 9))
+    ConsultationFactory(starts_at=at(2026, 3, 10, 9))
     reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert exported(reception_client)[0][0] == "Consultation"
 
@@ -431,7 +438,9 @@ def _list_queries(client, query: dict) -> int:
 
 def test_list_query_count_does_not_grow_with_the_data(reception_client):
     with time_machine.travel(at(2026, 3, 1, 9), tick=False):
-        first = consultation_at(at(2026, 3, 10, 6), patient=PatientFactory(name="Presupuesto Uno"))
+        first = ConsultationFactory(
+            starts_at=at(2026, 3, 10, 6), patient=PatientFactory(name="Presupuesto Uno")
+        )
         queries = [
             {},
             {"q": "presupuesto"},
@@ -449,8 +458,8 @@ def test_list_query_count_does_not_grow_with_the_data(reception_client):
         start = at(2026, 3, 10, 7)
         for n in range(49):
             # Each with its own provider and patient, all matching the name search.
-            consultation_at(
-                start + dt.timedelta(minutes=10 * n),
+            ConsultationFactory(
+                starts_at=start + dt.timedelta(minutes=10 * n),
                 minutes=10,
                 patient=PatientFactory(name=f"Presupuesto {n}"),
             )

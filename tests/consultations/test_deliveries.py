@@ -30,8 +30,8 @@ from consultations.models import (
 from consultations.services import booking, deliveries
 from consultations.services.kairo_sync import remote_apply
 from consultations.task_backends import runner
-from tests.consultations.conftest import future, org_zone, race
-from tests.consultations.factories_desk import remote_consultation
+from tests.consultations.conftest import race
+from tests.factories import ConsultationFactory, future, org_zone, remote_consultation
 
 pytestmark = pytest.mark.django_db
 
@@ -165,9 +165,11 @@ def test_booking_messages_exist_once_per_recipient(booked_quietly):
 
 
 def test_a_refresh_that_confirms_an_unconfirmed_booking_sends_the_messages(
-    make_consultation, receptionist, django_capture_on_commit_callbacks
+    receptionist, django_capture_on_commit_callbacks
 ):
-    consultation = make_consultation(status=Status.UNCONFIRMED, kairo_consultation_id=uuid.uuid4())
+    consultation = ConsultationFactory(
+        status=Status.UNCONFIRMED, kairo_consultation_id=uuid.uuid4()
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.consultation_refresh(
             consultation=consultation, actor=receptionist, client=FixedClient(consultation)
@@ -354,16 +356,14 @@ def test_resend_adds_a_delivery_asked_by_someone(
         ({"patient_join_url": ""}, "no_join_link"),
     ],
 )
-def test_resend_is_refused_when_there_is_nothing_to_send(
-    make_consultation, receptionist, changes, code
-):
+def test_resend_is_refused_when_there_is_nothing_to_send(receptionist, changes, code):
     values = {
         "access_pin": "123456",
         "patient_join_url": "https://meet.example/r?type=patient",
         "provider_join_url": "https://meet.example/r?type=provider",
         **changes,
     }
-    consultation = make_consultation(**values)
+    consultation = ConsultationFactory(**values)
     with pytest.raises(ValidationError) as refused:
         services.delivery_resend(consultation=consultation, recipient="patient", actor=receptionist)
     assert refused.value.code == code
@@ -375,10 +375,10 @@ def test_resend_is_refused_when_there_is_nothing_to_send(
 @pytest.mark.parametrize("has_link", [True, False])
 @pytest.mark.parametrize("status", Status.values)
 def test_resend_is_offered_exactly_when_it_would_be_accepted(
-    make_consultation, receptionist, settings, provider_messages, recipient, has_link, status
+    receptionist, settings, provider_messages, recipient, has_link, status
 ):
     settings.EMAIL_PROVIDER_MESSAGES = provider_messages
-    consultation = make_consultation(
+    consultation = ConsultationFactory(
         status=status,
         access_pin="123456",
         patient_join_url="https://meet.example/r?type=patient" if has_link else "",
@@ -399,9 +399,9 @@ def test_resend_is_offered_exactly_when_it_would_be_accepted(
     )
 
 
-def test_resend_allowed_refuses_an_unknown_recipient(make_consultation):
+def test_resend_allowed_refuses_an_unknown_recipient():
     with pytest.raises(ValueError):
-        services.delivery_resend_allowed(consultation=make_consultation(), recipient="staff")
+        services.delivery_resend_allowed(consultation=ConsultationFactory(), recipient="staff")
 
 
 def test_resend_to_the_provider_is_refused_when_providers_get_no_email(

@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from consultations.models import ConsultationEvent, ConsultationStatus, Delivery
-from tests.factories import UserFactory
+from tests.factories import ConsultationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,8 +136,8 @@ def test_resend_of_a_cancelled_consultation_is_a_clear_message(booked, resend):
     assert 'id="resend-patient"' not in page_text(response)
 
 
-def test_resend_without_links_is_a_clear_message(make_consultation, resend):
-    consultation = make_consultation(status=ConsultationStatus.UNCONFIRMED)
+def test_resend_without_links_is_a_clear_message(resend):
+    consultation = ConsultationFactory(status=ConsultationStatus.UNCONFIRMED)
     response = resend(consultation, recipient="patient", follow=True)
     assert response.status_code == 200
     assert levels(response) == ["error"]
@@ -156,8 +156,8 @@ def test_resend_of_an_unknown_consultation_is_404(reception_client):
     assert response.status_code == 404
 
 
-def test_no_emails_yet_says_so(reception_client, make_consultation):
-    consultation = make_consultation(status=ConsultationStatus.UNCONFIRMED)
+def test_no_emails_yet_says_so(reception_client):
+    consultation = ConsultationFactory(status=ConsultationStatus.UNCONFIRMED)
     page = page_text(reception_client.get(reverse("consultation_detail", args=[consultation.pk])))
     section = page[page.index('id="emails"') :]
     assert 'id="no-deliveries"' in section

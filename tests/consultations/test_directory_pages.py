@@ -28,8 +28,9 @@ from consultations.models import (
 from consultations.selectors.agenda import consultation_filtered
 from consultations.selectors.directory import patient_search
 from consultations.selectors.paging import PAGE_SIZE
-from tests.consultations.factories_desk import consultation_at
+from tests.errors import error_codes, form_error_codes
 from tests.factories import (
+    ConsultationFactory,
     MedicalSpecialtyFactory,
     PatientFactory,
     ProfessionalTypeFactory,
@@ -44,13 +45,6 @@ BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
 
 def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=BOGOTA)
-
-
-def error_codes(response) -> dict[str, list[str | None]]:
-    return {
-        field: [error.code for error in errors]
-        for field, errors in response.context["form"].errors.as_data().items()
-    }
 
 
 def patient_data(**overrides) -> dict:
@@ -119,7 +113,7 @@ def test_an_accented_fragment_finds_a_name_stored_without_accents(reception_clie
 def test_a_fragment_of_bare_accents_is_too_short(reception_client):
     PatientFactory(name="María Fernanda Ríos")
     response = reception_client.get(reverse("patient_list"), {"q": "a\u0301\u0301\u0301"})
-    assert error_codes(response) == {"q": ["too_short"]}
+    assert form_error_codes(response.context["form"]) == {"q": ["too_short"]}
     assert response.context["page"] is None
 
 
@@ -132,7 +126,7 @@ def test_patient_list_masks_documents(reception_client):
 def test_patient_list_refuses_a_too_short_fragment(reception_client):
     response = reception_client.get(reverse("patient_list"), {"q": "an"})
     assert response.status_code == 200
-    assert error_codes(response) == {"q": ["too_short"]}
+    assert form_error_codes(response.context["form"]) == {"q": ["too_short"]}
     assert response.context["page"] is None
 
 
@@ -167,7 +161,7 @@ def test_reception_creates_a_patient_with_the_authorization_recorded(
 def test_patient_document_number_limits(reception_client, number, code):
     response = reception_client.post(reverse("patient_new"), patient_data(document_number=number))
     assert response.status_code == 200
-    assert code in error_codes(response)["document_number"]
+    assert code in form_error_codes(response.context["form"])["document_number"]
     assert not Patient.objects.exists()
 
 
@@ -182,7 +176,7 @@ def test_patient_bad_phone_and_email_are_field_errors(reception_client):
     response = reception_client.post(
         reverse("patient_new"), patient_data(phone="12", email="not-an-email")
     )
-    codes = error_codes(response)
+    codes = form_error_codes(response.context["form"])
     assert "invalid" in codes["email"] and codes["phone"]
 
 
@@ -202,7 +196,7 @@ def test_duplicate_patient_document_is_a_form_error(reception_client):
     PatientFactory(document_type="CC", document_number="1020304050")
     response = reception_client.post(reverse("patient_new"), patient_data())
     assert response.status_code == 200
-    assert error_codes(response)["document_number"] == ["duplicate_document"]
+    assert form_error_codes(response.context["form"])["document_number"] == ["duplicate_document"]
     assert Patient.objects.count() == 1
 
 
@@ -213,7 +207,7 @@ def test_a_duplicate_that_slips_past_validation_is_a_document_error(reception_cl
     validation_misses_duplicates(monkeypatch, Patient)
     response = reception_client.post(reverse("patient_new"), patient_data())
     assert response.status_code == 200
-    assert error_codes(response)["document_number"] == ["duplicate_document"]
+    assert form_error_codes(response.context["form"])["document_number"] == ["duplicate_document"]
     assert Patient.objects.count() == 1
 
 
@@ -226,7 +220,7 @@ def test_a_refusal_the_constraints_cannot_explain_is_a_form_error_not_a_500(
     monkeypatch.setattr(Patient, "save", refused)
     response = reception_client.post(reverse("patient_new"), patient_data())
     assert response.status_code == 200
-    assert error_codes(response)["__all__"] == ["integrity_error"]
+    assert form_error_codes(response.context["form"])["__all__"] == ["integrity_error"]
     monkeypatch.undo()
     assert not Patient.objects.exists()
 
@@ -250,7 +244,7 @@ def test_the_service_reports_a_racing_duplicate_as_the_models_own_error(
     )
     with pytest.raises(ValidationError) as refused:
         save(**{model._meta.model_name: record}, actor=receptionist)
-    assert [e.code for e in refused.value.error_dict["document_number"]] == ["duplicate_document"]
+    assert error_codes(refused.value)["document_number"] == ["duplicate_document"]
     assert model.objects.count() == 1
 
 
@@ -308,7 +302,11 @@ def test_garbage_posted_to_the_patient_form_is_errors_not_500(reception_client):
         {"document_type": "XX", "preferred_language": "fr", "name": "\x00", "phone": "+" * 300},
     )
     assert response.status_code == 200
-    assert set(error_codes(response)) >= {"document_type", "preferred_language", "phone"}
+    assert set(form_error_codes(response.context["form"])) >= {
+        "document_type",
+        "preferred_language",
+        "phone",
+    }
 
 
 # --- Patients: details and history --------------------------------------------------------
@@ -316,9 +314,11 @@ def test_garbage_posted_to_the_patient_form_is_errors_not_500(reception_client):
 
 def test_patient_page_shows_their_history_latest_first(reception_client):
     patient = PatientFactory()
-    old = consultation_at(at(2026, 1, 5, 9), patient=patient, status=ConsultationStatus.COMPLETED)
-    new = consultation_at(at(2026, 3, 5, 9), patient=patient)
-    someone_else = consultation_at(at(2026, 2, 5, 9))
+    old = ConsultationFactory(
+        starts_at=at(2026, 1, 5, 9), patient=patient, status=ConsultationStatus.COMPLETED
+    )
+    new = ConsultationFactory(starts_at=at(2026, 3, 5, 9), patient=patient)
+    someone_else = ConsultationFactory(starts_at=at(2026, 2, 5, 9))
     response = reception_client.get(reverse("patient_detail", args=[patient.pk]))
     assert response.status_code == 200
     assert [c.pk for c in response.context["page"].items] == [new.pk, old.pk]
@@ -375,7 +375,7 @@ def test_provider_name_limits(clinic_admin_client, name, code):
     assert len(name) in (9, 51)
     response = clinic_admin_client.post(reverse("provider_new"), provider_data(name=name))
     assert response.status_code == 200
-    assert code in error_codes(response)["name"]
+    assert code in form_error_codes(response.context["form"])["name"]
     assert not Provider.objects.exists()
 
 
@@ -392,11 +392,11 @@ def test_a_specialist_needs_a_specialty_and_others_must_not_have_one(clinic_admi
     response = clinic_admin_client.post(
         reverse("provider_new"), provider_data(professional_type=specialist.pk)
     )
-    assert error_codes(response)["specialty"] == ["specialty_required"]
+    assert form_error_codes(response.context["form"])["specialty"] == ["specialty_required"]
     response = clinic_admin_client.post(
         reverse("provider_new"), provider_data(specialty=specialty.pk)
     )
-    assert error_codes(response)["specialty"] == ["specialty_not_allowed"]
+    assert form_error_codes(response.context["form"])["specialty"] == ["specialty_not_allowed"]
     assert not Provider.objects.exists()
 
 
@@ -415,7 +415,7 @@ def test_duplicate_provider_document_is_a_form_error(clinic_admin_client):
     ProviderFactory(document_type="CC", document_number="79123456")
     response = clinic_admin_client.post(reverse("provider_new"), provider_data())
     assert response.status_code == 200
-    assert error_codes(response)["document_number"] == ["duplicate_document"]
+    assert form_error_codes(response.context["form"])["document_number"] == ["duplicate_document"]
     assert Provider.objects.count() == 1
 
 
@@ -423,7 +423,7 @@ def test_a_provider_duplicate_race_is_a_document_error(clinic_admin_client, monk
     ProviderFactory(document_type="CC", document_number="79123456")
     validation_misses_duplicates(monkeypatch, Provider)
     response = clinic_admin_client.post(reverse("provider_new"), provider_data())
-    assert error_codes(response)["document_number"] == ["duplicate_document"]
+    assert form_error_codes(response.context["form"])["document_number"] == ["duplicate_document"]
 
 
 def test_clinic_admin_deactivates_a_provider(clinic_admin_client):
@@ -439,7 +439,7 @@ def test_an_unknown_professional_type_is_a_field_error(clinic_admin_client):
     response = clinic_admin_client.post(
         reverse("provider_new"), provider_data(professional_type="abc")
     )
-    assert error_codes(response)["professional_type"] == ["invalid_choice"]
+    assert form_error_codes(response.context["form"])["professional_type"] == ["invalid_choice"]
 
 
 def test_provider_search_by_fragment_and_document(reception_client):
@@ -477,12 +477,14 @@ def test_editing_a_provider_name_updates_what_the_search_finds(clinic_admin_clie
 def test_provider_page_lists_upcoming_active_consultations_soonest_first(reception_client):
     provider = ProviderFactory()
     with time_machine.travel(at(2026, 3, 10, 12, 0), tick=False):
-        ongoing = consultation_at(at(2026, 3, 10, 11, 45), provider=provider)
-        later = consultation_at(at(2026, 3, 12, 9), provider=provider)
-        soon = consultation_at(at(2026, 3, 10, 15), provider=provider)
-        consultation_at(at(2026, 3, 10, 9), provider=provider)  # over
-        consultation_at(at(2026, 3, 11, 9), provider=provider, status=ConsultationStatus.CANCELLED)
-        consultation_at(at(2026, 3, 11, 10))  # someone else's
+        ongoing = ConsultationFactory(starts_at=at(2026, 3, 10, 11, 45), provider=provider)
+        later = ConsultationFactory(starts_at=at(2026, 3, 12, 9), provider=provider)
+        soon = ConsultationFactory(starts_at=at(2026, 3, 10, 15), provider=provider)
+        ConsultationFactory(starts_at=at(2026, 3, 10, 9), provider=provider)  # over
+        ConsultationFactory(
+            starts_at=at(2026, 3, 11, 9), provider=provider, status=ConsultationStatus.CANCELLED
+        )
+        ConsultationFactory(starts_at=at(2026, 3, 11, 10))  # someone else's
         response = reception_client.get(reverse("provider_detail", args=[provider.pk]))
     assert [c.pk for c in response.context["page"].items] == [ongoing.pk, soon.pk, later.pk]
 
@@ -506,7 +508,7 @@ def _directory_of(count: int) -> Patient:
 
     The patients go in with bulk_create, whose inserts fill `name_search` too.
     """
-    seed = consultation_at(at(2025, 1, 1, 9))
+    seed = ConsultationFactory(starts_at=at(2025, 1, 1, 9))
     patients = Patient.objects.bulk_create(
         Patient(
             name=f"Paciente Genérico {n}",

@@ -18,12 +18,7 @@ import pytest
 from django.core import mail
 
 from consultations.emails import calendar_file_build, calendar_uid, message_build
-from tests.factories import (
-    ConsultationFactory,
-    PatientFactory,
-    ProviderFactory,
-    SpecialistFactory,
-)
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, SpecialistFactory
 
 UTC = dt.UTC
 # The shape Kairo Connect gives (same room, ?type=...), with a second parameter so that
@@ -38,7 +33,7 @@ BOGOTA_START = dt.datetime(2027, 3, 10, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def booked(make_consultation):
+def booked(db):
     """booked(**fields): a scheduled 30-minute consultation with both links and a PIN."""
 
     def make(*, starts_at: dt.datetime = BOGOTA_START, language: str = "es", **fields):
@@ -46,7 +41,7 @@ def booked(make_consultation):
         fields.setdefault("access_pin", PIN)
         fields.setdefault("patient_join_url", PATIENT_URL)
         fields.setdefault("provider_join_url", PROVIDER_URL)
-        return make_consultation(starts_at=starts_at, **fields)
+        return ConsultationFactory(starts_at=starts_at, **fields)
 
     return make
 
@@ -54,7 +49,7 @@ def booked(make_consultation):
 @pytest.fixture
 def immediate(db):
     return ConsultationFactory(
-        scheduled_for=None,
+        immediate=True,
         patient=PatientFactory(preferred_language="en"),
         access_pin=PIN,
         patient_join_url=PATIENT_URL,

@@ -21,8 +21,7 @@ from consultations.kairo_texts import (
     kairo_status_text,
 )
 from consultations.models import Consultation, ConsultationStatus
-from tests.consultations.conftest import future
-from tests.factories import ProviderFactory
+from tests.factories import ConsultationFactory, ProviderFactory, future
 
 NEW = "/consultations/new/"
 
@@ -151,8 +150,8 @@ def test_the_rejected_detail_page_says_why_in_the_staff_language(
 
 
 @pytest.mark.django_db
-def test_a_failed_refresh_is_explained_in_spanish(reception_client, make_consultation):
-    consultation = make_consultation(kairo_consultation_id=uuid.uuid4())
+def test_a_failed_refresh_is_explained_in_spanish(reception_client):
+    consultation = ConsultationFactory(kairo_consultation_id=uuid.uuid4())
     response = reception_client.post(
         reverse("consultation_refresh", args=[consultation.pk]), follow=True
     )
@@ -163,7 +162,7 @@ def test_a_failed_refresh_is_explained_in_spanish(reception_client, make_consult
 
 
 @pytest.mark.django_db
-def test_the_summary_words_kairos_status(reception_client, make_consultation):
-    consultation = make_consultation(kairo_status=contract.STATUS_PENDING)
+def test_the_summary_words_kairos_status(reception_client):
+    consultation = ConsultationFactory(kairo_status=contract.STATUS_PENDING)
     page = reception_client.get(reverse("consultation_detail", args=[consultation.pk]))
     assert "Kairo Connect: en espera de iniciar" in page.content.decode()

@@ -17,6 +17,7 @@ from django.urls import reverse
 from consultations import services
 from consultations.models import Consultation, Patient, PatientChange, Provider
 from consultations.models.patient_changes import masked_email, masked_name, masked_phone
+from tests.errors import error_codes, form_error_codes
 from tests.factories import (
     PatientFactory,
     ProfessionalTypeFactory,
@@ -53,10 +54,6 @@ def snapshot(patient: Patient) -> tuple:
     )
 
 
-def name_codes(error: ValidationError) -> list[str | None]:
-    return [e.code for e in error.error_dict.get("name", [])]
-
-
 def typed_for(known: Patient, **overrides) -> Patient:
     values = {
         "document_type": known.document_type,
@@ -78,7 +75,7 @@ def test_booking_a_known_document_with_another_name_is_refused_and_changes_nothi
     before = snapshot(known)
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=typed_for(known), authorization_given=False)
-    assert name_codes(refused.value) == ["name_change_unconfirmed"]
+    assert error_codes(refused.value)["name"] == ["name_change_unconfirmed"]
     assert snapshot(known) == before
     assert not Consultation.objects.exists()
     assert not PatientChange.objects.exists()
@@ -91,7 +88,7 @@ def test_a_patient_submitted_by_id_with_another_name_is_refused_too(
     known.name = TYPED_NAME  # the form's instance, edited in memory
     with pytest.raises(ValidationError) as refused:
         book_consultation(patient=known, authorization_given=False)
-    assert name_codes(refused.value) == ["name_change_unconfirmed"]
+    assert error_codes(refused.value)["name"] == ["name_change_unconfirmed"]
     known.refresh_from_db()
     assert known.name == STORED_NAME
     assert sandbox.stats()["createsReceived"] == 0
@@ -341,8 +338,8 @@ def test_the_admin_refuses_a_rename_without_the_confirmation(clinic_admin_client
     before = snapshot(known)
     response = clinic_admin_client.post(admin_change(known), admin_data(known, name=TYPED_NAME))
     assert response.status_code == 200
-    errors = response.context["adminform"].form.errors.as_data()
-    assert [e.code for e in errors["name"]] == ["name_change_unconfirmed"]
+    form = response.context["adminform"].form
+    assert form_error_codes(form)["name"] == ["name_change_unconfirmed"]
     assert snapshot(known) == before
 
 
@@ -488,7 +485,7 @@ def test_a_document_that_is_too_short_once_normalized_is_refused(reception_clien
     }
     response = reception_client.post(reverse("patient_new"), data)
     assert response.status_code == 200
-    codes = [e.code for e in response.context["form"].errors.as_data()["document_number"]]
+    codes = form_error_codes(response.context["form"])["document_number"]
     assert codes == ["min_length"]
 
 

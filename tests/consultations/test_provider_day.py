@@ -23,8 +23,15 @@ from consultations.selectors.provider_day import (
     provider_free_starts,
     working_hours,
 )
-from tests.consultations.conftest import future, org_zone
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.errors import form_error_codes
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    UserFactory,
+    future,
+    org_zone,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -161,9 +168,9 @@ def test_free_starts_are_exactly_the_grid_starts_the_rules_accept(
         transaction.set_rollback(True)
 
 
-def test_free_starts_skip_a_held_block_and_the_notice(provider, make_consultation):
-    make_consultation(provider=provider, starts_at=at(DAY, 9), minutes=30)
-    make_consultation(
+def test_free_starts_skip_a_held_block_and_the_notice(provider):
+    ConsultationFactory(provider=provider, starts_at=at(DAY, 9), minutes=30)
+    ConsultationFactory(
         provider=provider,
         starts_at=at(DAY, 10),
         minutes=30,
@@ -207,12 +214,12 @@ def test_an_inactive_provider_has_no_free_starts(provider):
 # --- The endpoint -----------------------------------------------------------------------------
 
 
-def test_the_day_fragment_shows_blocks_held_blocks_and_free_starts(
-    reception_client, provider, make_consultation
-):
+def test_the_day_fragment_shows_blocks_held_blocks_and_free_starts(reception_client, provider):
     day = future(hours=48).date()
-    make_consultation(provider=provider, starts_at=at(day, 9), minutes=30)
-    make_consultation(provider=provider, starts_at=at(day, 11), minutes=30, status=Status.CANCELLED)
+    ConsultationFactory(provider=provider, starts_at=at(day, 9), minutes=30)
+    ConsultationFactory(
+        provider=provider, starts_at=at(day, 11), minutes=30, status=Status.CANCELLED
+    )
     response = reception_client.get(
         DAY_URL, {"provider": provider.pk, "date": day.isoformat(), "duration": 30}
     )
@@ -227,11 +234,9 @@ def test_the_day_fragment_shows_blocks_held_blocks_and_free_starts(
     assert 'data-time="09:30"' in page
 
 
-def test_the_day_fragment_also_respects_the_patient(
-    reception_client, provider, patient, make_consultation
-):
+def test_the_day_fragment_also_respects_the_patient(reception_client, provider, patient):
     day = future(hours=48).date()
-    make_consultation(patient=patient, starts_at=at(day, 14), minutes=60)
+    ConsultationFactory(patient=patient, starts_at=at(day, 14), minutes=60)
     query = {"provider": provider.pk, "date": day.isoformat(), "duration": 30}
     assert 'data-time="14:00"' in reception_client.get(DAY_URL, query).content.decode()
     page = reception_client.get(DAY_URL, {**query, "patient": patient.pk}).content.decode()
@@ -289,12 +294,10 @@ def test_the_booking_page_carries_the_day_panel_hidden_until_scripted(reception_
 # --- The overlap refusal offers the next free starts ------------------------------------------
 
 
-def test_an_overlap_refusal_lists_the_next_free_starts(
-    reception_client, booking_data, provider, make_consultation
-):
+def test_an_overlap_refusal_lists_the_next_free_starts(reception_client, booking_data, provider):
     day = future(hours=48).date()
-    make_consultation(provider=provider, starts_at=at(day, 10), minutes=30)
-    make_consultation(
+    ConsultationFactory(provider=provider, starts_at=at(day, 10), minutes=30)
+    ConsultationFactory(
         provider=provider,
         starts_at=at(day, 10, 30),
         minutes=15,
@@ -311,12 +314,12 @@ def test_an_overlap_refusal_lists_the_next_free_starts(
 
 
 def test_a_patient_overlap_also_offers_starts_free_for_both(
-    reception_client, booking_data, patient, make_consultation
+    reception_client, booking_data, patient
 ):
     day = future(hours=48).date()
     # Free for the provider from 19:00 on; the patient is busy until 19:45, and a
     # 30-minute consultation must end by closing time (20:00).
-    make_consultation(patient=patient, starts_at=at(day, 19), minutes=45)
+    ConsultationFactory(patient=patient, starts_at=at(day, 19), minutes=45)
     data = booking_data(
         when_at=at(day, 19, 0),
         document_number=patient.document_number,
@@ -332,7 +335,7 @@ def test_a_patient_overlap_also_offers_starts_free_for_both(
 def test_no_hint_without_an_overlap(reception_client, booking_data):
     form = reception_client.post(NEW, booking_data(when_at=future(minutes=-110))).context["form"]
     assert form.has_error("scheduled_time", "too_soon")
-    codes = {e.code for errors in form.errors.as_data().values() for e in errors}
+    codes = {code for field_codes in form_error_codes(form).values() for code in field_codes}
     assert not codes & {"next_free_starts", "no_free_starts"}
 
 
@@ -375,10 +378,8 @@ def test_ids_that_name_nobody_are_ignored(reception_client, name, value):
 # --- An inactive provider ------------------------------------------------------------------
 
 
-def test_rebooking_with_an_inactive_provider_says_so_on_the_field(
-    reception_client, make_consultation
-):
-    old = make_consultation(status=Status.CANCELLED)
+def test_rebooking_with_an_inactive_provider_says_so_on_the_field(reception_client):
+    old = ConsultationFactory(status=Status.CANCELLED)
     old.provider.is_active = False
     old.provider.save()
     response = reception_client.get(f"{NEW}?rebook={old.pk}")
@@ -417,10 +418,10 @@ def provider_post(provider, **overrides) -> dict[str, str]:
 
 
 def test_the_desk_warns_before_deactivating_a_provider_with_consultations_ahead(
-    clinic_admin_client, provider, make_consultation
+    clinic_admin_client, provider
 ):
-    ahead = make_consultation(provider=provider, starts_at=future(hours=30))
-    make_consultation(provider=provider, starts_at=future(hours=3), status=Status.CANCELLED)
+    ahead = ConsultationFactory(provider=provider, starts_at=future(hours=30))
+    ConsultationFactory(provider=provider, starts_at=future(hours=3), status=Status.CANCELLED)
     url = reverse("provider_edit", args=[provider.pk])
     response = clinic_admin_client.post(url, provider_post(provider))  # is_active unticked
     assert response.status_code == 200
@@ -448,10 +449,8 @@ def test_the_desk_deactivates_a_provider_with_nothing_ahead_at_once(clinic_admin
     assert not provider.is_active
 
 
-def test_the_admin_lists_consultations_ahead_after_deactivating(
-    clinic_admin_client, provider, make_consultation
-):
-    ahead = make_consultation(provider=provider, starts_at=future(hours=30))
+def test_the_admin_lists_consultations_ahead_after_deactivating(clinic_admin_client, provider):
+    ahead = ConsultationFactory(provider=provider, starts_at=future(hours=30))
     url = reverse("admin:consultations_provider_change", args=[provider.pk])
     response = clinic_admin_client.post(url, provider_post(provider), follow=True)
     provider.refresh_from_db()

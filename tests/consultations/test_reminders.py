@@ -16,8 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from consultations import services
 from consultations.models import Consultation, ConsultationStatus, Delivery
 from consultations.task_backends import runner
-from tests.consultations.conftest import future, race
-from tests.factories import PatientFactory
+from tests.consultations.conftest import race
+from tests.factories import ConsultationFactory, PatientFactory, future
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
-def pending(make_consultation):
+def pending():
     """pending(booked_at=..., status=..., **fields) -> a consultation two days ahead,
     with its join links, booked (created) at `booked_at` (default: a week before)."""
 
@@ -42,7 +42,7 @@ def pending(make_consultation):
             "kairo_consultation_id": None,
             **fields,
         }
-        consultation = make_consultation(starts_at=starts_at, **values)
+        consultation = ConsultationFactory(starts_at=starts_at, **values)
         Consultation.objects.filter(pk=consultation.pk).update(
             created_at=booked_at or starts_at - 7 * DAY
         )

@@ -29,8 +29,7 @@ from consultations.models import (
     ProfessionalType,
     Provider,
 )
-from tests.consultations.conftest import future
-from tests.factories import ProviderFactory, UserFactory
+from tests.factories import ConsultationFactory, ProviderFactory, UserFactory, future
 from tests.untranslated import english_fragments, page_text
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +86,6 @@ def desk(
     provider,
     sandbox,
     django_capture_on_commit_callbacks,
-    make_consultation,
 ):
     """Consultations in every status, with timeline events of every kind."""
     made: dict[str, Consultation] = {}
@@ -145,14 +143,14 @@ def desk(
             last_error=last_error,
         )
 
-    stuck = make_consultation(status=Status.SENDING, starts_at=future(hours=12))
+    stuck = ConsultationFactory(status=Status.SENDING, starts_at=future(hours=12))
     Consultation.objects.filter(pk=stuck.pk).update(
         updated_at=timezone.now() - dt.timedelta(minutes=10)
     )
     services.consultations_sweep_stuck(older_than=dt.timedelta(minutes=2))
     made["swept"] = stuck
 
-    lost = make_consultation(kairo_consultation_id=uuid.uuid4(), starts_at=future(hours=14))
+    lost = ConsultationFactory(kairo_consultation_id=uuid.uuid4(), starts_at=future(hours=14))
     with pytest.raises(services.booking.kairo.KairoError):
         services.consultation_refresh(consultation=lost, actor=receptionist)
     made["refresh_failed"] = lost

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from consultations import services
 from consultations.models import ConsultationEvent, ConsultationStatus
+from tests.factories import ConsultationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +21,12 @@ Status = ConsultationStatus
 
 
 @pytest.fixture
-def aged(make_consultation):
+def aged():
     """aged(minutes, status): a consultation last touched `minutes` ago."""
 
     def make(minutes: float, status: str = Status.SENDING):
         with time_machine.travel(timezone.now() - dt.timedelta(minutes=minutes), tick=False):
-            return make_consultation(status=status)
+            return ConsultationFactory(status=status)
 
     return make
 

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from consultations.models import ConsultationEvent
 from consultations.timeline import delivery_error_text, event_sentence
-from tests.factories import UserFactory
+from tests.factories import ConsultationFactory, UserFactory
 
 Kind = ConsultationEvent.Kind
 
@@ -190,10 +190,8 @@ def test_an_unknown_kind_shows_its_label():
 
 
 @pytest.mark.django_db
-def test_the_detail_page_shows_sentences_not_key_value_pairs(
-    reception_client, make_consultation, receptionist
-):
-    consultation = make_consultation()
+def test_the_detail_page_shows_sentences_not_key_value_pairs(reception_client, receptionist):
+    consultation = ConsultationFactory()
     ConsultationEvent.objects.create(
         consultation=consultation,
         kind=Kind.BOOKING_STARTED,

@@ -2,8 +2,9 @@
 
 `sandbox` is a fresh `KairoSandbox` on a manual clock (Bogotá wall time 2030-03-14
 10:00:00, frozen until a test moves it), `sandbox_server` serves it over real loopback
-HTTP from a thread, and `client` is a `KairoClient` pointed at that server with a
-recording sleep (so backoff never really waits). Its read timeout is generous; tests
+HTTP from a thread, and `kairo_client` is a `KairoClient` pointed at that server with a
+recording sleep (so backoff never really waits; named so that it does not hide
+pytest-django's `client`). Its read timeout is generous; tests
 that need the client to time out pass `read_timeout=FAULT_READ_TIMEOUT`.
 """
 
@@ -106,7 +107,7 @@ def make_client(sandbox_server: SandboxHTTPServer, sleeps: SleepRecorder):
 
 
 @pytest.fixture
-def client(make_client) -> KairoClient:
+def kairo_client(make_client) -> KairoClient:
     return make_client()
 
 

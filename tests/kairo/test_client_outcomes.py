@@ -128,9 +128,9 @@ def test_connect_timeout_every_time_is_rejected(make_client, monkeypatch):
 # --- Success ------------------------------------------------------------------------------
 
 
-def test_create_returns_a_typed_result(client, sandbox):
+def test_create_returns_a_typed_result(kairo_client, sandbox):
     request = booking(scheduled_at=START + dt.timedelta(hours=2), duration_minutes=45)
-    result = client.create_consultation(request)
+    result = kairo_client.create_consultation(request)
     assert isinstance(result.consultation_id, uuid.UUID)
     assert result.access_pin.isdigit() and len(result.access_pin) == 6
     assert result.status == "Pending" and result.status_known
@@ -139,15 +139,15 @@ def test_create_returns_a_typed_result(client, sandbox):
     assert result.duration_minutes == 45
     assert result.created_at == START
     assert result.request_id.startswith("req_")
-    assert client.last_rate_limit_remaining == sandbox.rate_limit - 1
+    assert kairo_client.last_rate_limit_remaining == sandbox.rate_limit - 1
     # Personal and secret values never appear in repr (tracebacks, log lines).
     for secret in (result.access_pin, result.patient_url, result.provider_url):
         assert secret not in repr(result)
 
 
-def test_get_consultation_reads_the_detail(client):
-    created = client.create_consultation(booking())
-    detail = client.get_consultation(str(created.consultation_id))
+def test_get_consultation_reads_the_detail(kairo_client):
+    created = kairo_client.create_consultation(booking())
+    detail = kairo_client.get_consultation(str(created.consultation_id))
     assert detail.consultation_id == created.consultation_id
     assert detail.access_pin == created.access_pin
     assert detail.expires_at == created.expires_at
@@ -156,17 +156,17 @@ def test_get_consultation_reads_the_detail(client):
     assert detail.session_info is None
 
 
-def test_get_consultation_refuses_a_non_uuid_before_sending(client, sandbox):
+def test_get_consultation_refuses_a_non_uuid_before_sending(kairo_client, sandbox):
     with pytest.raises(ValueError):
-        client.get_consultation("../providers")
+        kairo_client.get_consultation("../providers")
     assert sandbox.stats()["requestsReceived"] == 0
 
 
 # --- 400 family -----------------------------------------------------------------------------
 
 
-def test_400_is_rejected_with_code_and_field_errors(client):
-    error = _error(lambda: client.create_consultation(booking(duration_minutes=55)))
+def test_400_is_rejected_with_code_and_field_errors(kairo_client):
+    error = _error(lambda: kairo_client.create_consultation(booking(duration_minutes=55)))
     assert error.status == 400
     assert error.code == "VALIDATION_ERROR"
     assert error.outcome == KairoOutcome.REJECTED
@@ -197,8 +197,8 @@ def test_401_is_configuration_and_never_retried(make_client, sandbox, sleeps, me
 # --- 404 ------------------------------------------------------------------------------------
 
 
-def test_404_consultation_not_found_is_rejected(client, sleeps):
-    error = _error(lambda: client.get_consultation(uuid.uuid4()))
+def test_404_consultation_not_found_is_rejected(kairo_client, sleeps):
+    error = _error(lambda: kairo_client.get_consultation(uuid.uuid4()))
     assert (error.status, error.code) == (404, "CONSULTATION_NOT_FOUND")
     assert error.outcome == KairoOutcome.REJECTED
     assert sleeps.calls == []
@@ -235,19 +235,19 @@ def test_403_is_configuration(canned):
 # --- 409: which party -----------------------------------------------------------------------
 
 
-def test_409_provider_not_available_names_the_provider(client):
-    client.create_consultation(booking())
+def test_409_provider_not_available_names_the_provider(kairo_client):
+    kairo_client.create_consultation(booking())
     other_patient = patient_data(document_number="99999999")
-    error = _error(lambda: client.create_consultation(booking(patient=other_patient)))
+    error = _error(lambda: kairo_client.create_consultation(booking(patient=other_patient)))
     assert (error.status, error.code) == (409, "PROVIDER_NOT_AVAILABLE")
     assert error.party == "provider"
     assert error.outcome == KairoOutcome.REJECTED
 
 
-def test_409_patient_not_available_names_the_patient(client):
-    client.create_consultation(booking())
+def test_409_patient_not_available_names_the_patient(kairo_client):
+    kairo_client.create_consultation(booking())
     other_provider = provider_data(document_number="79000111")
-    error = _error(lambda: client.create_consultation(booking(provider=other_provider)))
+    error = _error(lambda: kairo_client.create_consultation(booking(provider=other_provider)))
     assert (error.status, error.code) == (409, "PATIENT_NOT_AVAILABLE")
     assert error.party == "patient"
     assert error.outcome == KairoOutcome.REJECTED
@@ -402,9 +402,9 @@ def test_success_false_with_200_is_not_taken_for_success(canned):
     assert (error.code, error.outcome) == (kairo.MALFORMED_RESPONSE, KairoOutcome.UNKNOWN)
 
 
-def test_urllib3_never_retries_by_itself(client):
+def test_urllib3_never_retries_by_itself(kairo_client):
     for prefix in ("http://", "https://"):
-        retries = client.session.get_adapter(prefix + "kairo.example").max_retries
+        retries = kairo_client.session.get_adapter(prefix + "kairo.example").max_retries
         assert retries.total == 0
         assert retries.read is False
 

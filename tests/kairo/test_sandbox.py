@@ -140,8 +140,8 @@ def test_unknown_route_and_wrong_method(sandbox_server):
 # --- Create and detail shapes --------------------------------------------------------------
 
 
-def test_create_shape(client, sandbox_server):
-    body = client.payload_for(booking(duration_minutes=45))
+def test_create_shape(kairo_client, sandbox_server):
+    body = kairo_client.payload_for(booking(duration_minutes=45))
     data = _post(sandbox_server, "/consultations", body).json()["data"]
     uuid.UUID(data["consultationId"])
     assert re.fullmatch(r"\d{6}", data["accessPin"])
@@ -167,9 +167,11 @@ def test_create_shape(client, sandbox_server):
     }
 
 
-def test_specialist_provider_block(client, sandbox_server):
+def test_specialist_provider_block(kairo_client, sandbox_server):
     provider = provider_data(professional_type="MedicoEspecialista", medical_specialty_code="CA003")
-    data = _post(sandbox_server, "/consultations", client.payload_for(booking(provider=provider)))
+    data = _post(
+        sandbox_server, "/consultations", kairo_client.payload_for(booking(provider=provider))
+    )
     assert data.json()["data"]["provider"] == {
         "name": "Dra. Ana María Pérez",
         "professionalType": "Médico Especialista",
@@ -179,8 +181,8 @@ def test_specialist_provider_block(client, sandbox_server):
     }
 
 
-def test_detail_shape(client, sandbox_server, clock):
-    created = client.create_consultation(booking())
+def test_detail_shape(kairo_client, sandbox_server, clock):
+    created = kairo_client.create_consultation(booking())
     clock.advance(minutes=3)
     data = _get(sandbox_server, f"/consultations/{created.consultation_id}").json()["data"]
     assert data["expiresAt"] == "2030-03-14 11:30"
@@ -202,8 +204,8 @@ def test_detail_shape(client, sandbox_server, clock):
     }
 
 
-def test_detail_repeats_the_create_answer_in_the_contract_order(client, sandbox_server):
-    body = client.payload_for(booking())
+def test_detail_repeats_the_create_answer_in_the_contract_order(kairo_client, sandbox_server):
+    body = kairo_client.payload_for(booking())
     created = _post(sandbox_server, "/consultations", body).json()["data"]
     data = _get(sandbox_server, f"/consultations/{created['consultationId']}").json()["data"]
     # The guide's field order for each answer (JSON order is kept byte for byte).
@@ -246,9 +248,9 @@ def test_detail_repeats_the_create_answer_in_the_contract_order(client, sandbox_
     }
 
 
-def test_pins_and_rooms_differ_between_consultations(client):
-    first = client.create_consultation(booking())
-    second = client.create_consultation(
+def test_pins_and_rooms_differ_between_consultations(kairo_client):
+    first = kairo_client.create_consultation(booking())
+    second = kairo_client.create_consultation(
         booking(
             provider=provider_data(document_number="79000111"),
             patient=patient_data(document_number="88000111"),
@@ -276,76 +278,79 @@ def _other(**kwargs):
     )
 
 
-def test_adjacent_windows_do_not_overlap(client):
-    client.create_consultation(booking(scheduled_at=START + dt.timedelta(hours=1)))
+def test_adjacent_windows_do_not_overlap(kairo_client):
+    kairo_client.create_consultation(booking(scheduled_at=START + dt.timedelta(hours=1)))
     after = booking(scheduled_at=START + dt.timedelta(hours=1, minutes=30))
     before = booking(scheduled_at=START + dt.timedelta(minutes=30), duration_minutes=30)
-    assert client.create_consultation(after).status == "Pending"
-    assert client.create_consultation(before).status == "Pending"
+    assert kairo_client.create_consultation(after).status == "Pending"
+    assert kairo_client.create_consultation(before).status == "Pending"
 
 
-def test_a_partial_overlap_is_refused(client):
-    client.create_consultation(booking(scheduled_at=START + dt.timedelta(hours=1)))
+def test_a_partial_overlap_is_refused(kairo_client):
+    kairo_client.create_consultation(booking(scheduled_at=START + dt.timedelta(hours=1)))
     with pytest.raises(KairoError) as caught:
-        client.create_consultation(booking(scheduled_at=START + dt.timedelta(minutes=45)))
+        kairo_client.create_consultation(booking(scheduled_at=START + dt.timedelta(minutes=45)))
     assert caught.value.party == "provider"
 
 
-def test_same_document_number_of_another_type_is_another_person(client):
-    client.create_consultation(booking())
+def test_same_document_number_of_another_type_is_another_person(kairo_client):
+    kairo_client.create_consultation(booking())
     other = _other(patient=patient_data(document_type="TI"))
-    assert client.create_consultation(other).status == "Pending"
+    assert kairo_client.create_consultation(other).status == "Pending"
 
 
-def test_an_immediate_consultation_overlaps_from_now(client, clock):
-    client.create_consultation(booking(scheduled_at=START + dt.timedelta(minutes=20)))
+def test_an_immediate_consultation_overlaps_from_now(kairo_client, clock):
+    kairo_client.create_consultation(booking(scheduled_at=START + dt.timedelta(minutes=20)))
     with pytest.raises(KairoError) as caught:
-        client.create_consultation(booking(scheduled_at=None, duration_minutes=25))
+        kairo_client.create_consultation(booking(scheduled_at=None, duration_minutes=25))
     assert caught.value.code == "PROVIDER_NOT_AVAILABLE"
 
 
 @pytest.mark.parametrize(
     "events", [["consultation.expired"], ["session_started", "consultation.completed"]]
 )
-def test_finished_consultations_no_longer_block(client, sandbox, events):
-    created = client.create_consultation(booking())
+def test_finished_consultations_no_longer_block(kairo_client, sandbox, events):
+    created = kairo_client.create_consultation(booking())
     for event in events:
         sandbox.trigger(created.consultation_id, event, participant="patient")
-    assert client.create_consultation(booking()).status == "Pending"
+    assert kairo_client.create_consultation(booking()).status == "Pending"
 
 
-def test_in_progress_still_blocks(client, sandbox):
-    created = client.create_consultation(booking())
+def test_in_progress_still_blocks(kairo_client, sandbox):
+    created = kairo_client.create_consultation(booking())
     sandbox.trigger(created.consultation_id, "session_started", participant="provider")
     with pytest.raises(KairoError) as caught:
-        client.create_consultation(_other(patient=patient_data()))
+        kairo_client.create_consultation(_other(patient=patient_data()))
     assert caught.value.party == "patient"
 
 
-def test_pending_expires_on_its_own_once_its_time_is_over(client, clock):
-    created = client.create_consultation(booking())
+def test_pending_expires_on_its_own_once_its_time_is_over(kairo_client, clock):
+    created = kairo_client.create_consultation(booking())
     clock.advance(hours=1, minutes=30)
-    assert client.get_consultation(created.consultation_id).status == "Expired"
+    assert kairo_client.get_consultation(created.consultation_id).status == "Expired"
 
 
 # --- Providers and organization ------------------------------------------------------------
 
 
-def test_providers_are_those_seen_in_creates(client):
-    assert client.list_providers() == []
+def test_providers_are_those_seen_in_creates(kairo_client):
+    assert kairo_client.list_providers() == []
     specialist = provider_data(
         document_number="79000111",
         professional_type="MedicoEspecialista",
         medical_specialty_code="CA003",
     )
-    client.create_consultation(booking())
-    client.create_consultation(_other(provider=specialist))
-    providers = client.list_providers()
+    kairo_client.create_consultation(booking())
+    kairo_client.create_consultation(_other(provider=specialist))
+    providers = kairo_client.list_providers()
     assert sorted(p.document_number for p in providers) == ["52123456", "79000111"]
-    only = client.list_providers(specialty_code="CA003")
+    only = kairo_client.list_providers(specialty_code="CA003")
     assert [(p.document_number, p.specialty_name) for p in only] == [("79000111", "Cardiología")]
-    assert client.list_providers(document_number="52123456")[0].professional_type == "MedicoGeneral"
-    assert client.list_providers(name="maría")[0].name == "Dra. Ana María Pérez"
+    assert (
+        kairo_client.list_providers(document_number="52123456")[0].professional_type
+        == "MedicoGeneral"
+    )
+    assert kairo_client.list_providers(name="maría")[0].name == "Dra. Ana María Pérez"
 
 
 def test_organization_profile(make_client, sandbox):
@@ -367,8 +372,8 @@ def test_profile_time_zone_follows_settings(settings):
 # --- Controls ------------------------------------------------------------------------------
 
 
-def test_stats_and_reset_over_http(client, sandbox_server):
-    client.create_consultation(booking())
+def test_stats_and_reset_over_http(kairo_client, sandbox_server):
+    kairo_client.create_consultation(booking())
     stats = _get(sandbox_server, "/_sandbox/stats").json()["data"]
     assert (stats["createsReceived"], stats["consultations"]) == (1, 1)
     assert _post(sandbox_server, "/_sandbox/reset").json()["data"] == {"reset": True}
@@ -409,25 +414,25 @@ def test_an_unknown_fault_header_is_refused(make_client, sandbox):
     assert sandbox.stats()["consultations"] == 0
 
 
-def test_429_fault_answers_with_retry_after(sandbox_server, client):
+def test_429_fault_answers_with_retry_after(sandbox_server, kairo_client):
     headers = {**AUTH, "X-Sandbox-Fault": "429"}
-    response = _post(sandbox_server, "/consultations", client.payload_for(booking()), headers)
+    response = _post(sandbox_server, "/consultations", kairo_client.payload_for(booking()), headers)
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "RATE_LIMITED"
     assert response.headers["Retry-After"] == "1"
 
 
-def test_malformed_fault_is_a_200_that_is_not_json(sandbox_server, client, sandbox):
+def test_malformed_fault_is_a_200_that_is_not_json(sandbox_server, kairo_client, sandbox):
     headers = {**AUTH, "X-Sandbox-Fault": "malformed"}
-    response = _post(sandbox_server, "/consultations", client.payload_for(booking()), headers)
+    response = _post(sandbox_server, "/consultations", kairo_client.payload_for(booking()), headers)
     assert response.status_code == 200
     with pytest.raises(ValueError):
         response.json()
     assert sandbox.stats()["consultations"] == 1
 
 
-def test_lifecycle_events_over_http(client, sandbox_server, clock):
-    created = client.create_consultation(booking())
+def test_lifecycle_events_over_http(kairo_client, sandbox_server, clock):
+    created = kairo_client.create_consultation(booking())
     path = f"/_sandbox/consultations/{created.consultation_id}/events"
     clock.advance(hours=1, minutes=1)
     started = _post(sandbox_server, path, {"event": "session_started", "participant": "patient"})
@@ -437,7 +442,7 @@ def test_lifecycle_events_over_http(client, sandbox_server, clock):
     _post(sandbox_server, path, {"event": "session_ended", "participant": "patient"})
     done = _post(sandbox_server, path, {"event": "consultation.completed"}).json()["data"]
     assert done["status"] == "Completed"
-    detail = client.get_consultation(created.consultation_id)
+    detail = kairo_client.get_consultation(created.consultation_id)
     assert detail.status == "Completed"
     info = detail.session_info
     assert info.started_at == START + dt.timedelta(hours=1, minutes=1)
@@ -456,8 +461,10 @@ def test_lifecycle_events_over_http(client, sandbox_server, clock):
         ([], "consultation.exploded", 400, "VALIDATION_ERROR"),
     ],
 )
-def test_transitions_the_lifecycle_does_not_allow(client, sandbox, before, event, status, code):
-    created = client.create_consultation(booking())
+def test_transitions_the_lifecycle_does_not_allow(
+    kairo_client, sandbox, before, event, status, code
+):
+    created = kairo_client.create_consultation(booking())
     for earlier in before:
         sandbox.trigger(created.consultation_id, earlier, participant="patient")
     with pytest.raises(SandboxError) as caught:
@@ -465,8 +472,8 @@ def test_transitions_the_lifecycle_does_not_allow(client, sandbox, before, event
     assert (caught.value.status, caught.value.code) == (status, code)
 
 
-def test_session_events_need_a_participant(client, sandbox):
-    created = client.create_consultation(booking())
+def test_session_events_need_a_participant(kairo_client, sandbox):
+    created = kairo_client.create_consultation(booking())
     with pytest.raises(SandboxError) as caught:
         sandbox.trigger(created.consultation_id, "session_started")
     assert caught.value.code == "VALIDATION_ERROR"

@@ -16,9 +16,9 @@ from tests.kairo.conftest import START, booking, patient_data, provider_data
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}
 
 
-def _refusal(client, request) -> KairoError:
+def _refusal(kairo_client, request) -> KairoError:
     with pytest.raises(KairoError) as caught:
-        client.create_consultation(request)
+        kairo_client.create_consultation(request)
     error = caught.value
     assert error.status == 400
     assert error.outcome == KairoOutcome.REJECTED
@@ -29,27 +29,27 @@ def _raw_create(server, body) -> requests.Response:
     return requests.post(f"{server.base_url}/consultations", json=body, headers=AUTH, timeout=5)
 
 
-def _valid_body(client) -> dict:
-    return client.payload_for(booking())
+def _valid_body(kairo_client) -> dict:
+    return kairo_client.payload_for(booking())
 
 
 # --- Lengths at their boundaries ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("length", "ok"), [(9, False), (10, True), (50, True), (51, False)])
-def test_provider_name_length(client, length, ok):
+def test_provider_name_length(kairo_client, length, ok):
     request = booking(provider=provider_data(name="A" * length))
     if ok:
-        assert client.create_consultation(request).status == "Pending"
+        assert kairo_client.create_consultation(request).status == "Pending"
     else:
-        error = _refusal(client, request)
+        error = _refusal(kairo_client, request)
         assert error.code == "VALIDATION_ERROR"
         assert list(error.field_errors) == ["provider.name"]
 
 
 @pytest.mark.parametrize("party", ["provider", "patient"])
 @pytest.mark.parametrize(("length", "ok"), [(7, False), (8, True), (20, True), (21, False)])
-def test_document_number_length(client, party, length, ok):
+def test_document_number_length(kairo_client, party, length, ok):
     number = "1" * length
     request = (
         booking(provider=provider_data(document_number=number))
@@ -57,9 +57,9 @@ def test_document_number_length(client, party, length, ok):
         else booking(patient=patient_data(document_number=number))
     )
     if ok:
-        assert client.create_consultation(request).status == "Pending"
+        assert kairo_client.create_consultation(request).status == "Pending"
     else:
-        error = _refusal(client, request)
+        error = _refusal(kairo_client, request)
         assert error.code == "VALIDATION_ERROR"
         assert list(error.field_errors) == [f"{party}.documentNumber"]
 
@@ -68,22 +68,22 @@ def test_document_number_length(client, party, length, ok):
 
 
 @pytest.mark.parametrize("minutes", contract.ALLOWED_DURATIONS)
-def test_every_allowed_duration_is_accepted(client, minutes):
-    result = client.create_consultation(booking(duration_minutes=minutes))
+def test_every_allowed_duration_is_accepted(kairo_client, minutes):
+    result = kairo_client.create_consultation(booking(duration_minutes=minutes))
     assert result.duration_minutes == minutes
     assert result.expires_at == START + dt.timedelta(hours=1, minutes=minutes)
 
 
 @pytest.mark.parametrize("minutes", [55, 0, 5, 61, 90])
-def test_other_durations_are_refused(client, minutes):
-    error = _refusal(client, booking(duration_minutes=minutes))
+def test_other_durations_are_refused(kairo_client, minutes):
+    error = _refusal(kairo_client, booking(duration_minutes=minutes))
     assert error.code == "VALIDATION_ERROR"
     assert list(error.field_errors) == ["durationMinutes"]
 
 
 @pytest.mark.parametrize("value", [None, "30", 30.0, True])
-def test_missing_or_mistyped_duration_is_refused(client, sandbox_server, value):
-    body = _valid_body(client)
+def test_missing_or_mistyped_duration_is_refused(kairo_client, sandbox_server, value):
+    body = _valid_body(kairo_client)
     if value is None:
         del body["durationMinutes"]
     else:
@@ -97,35 +97,37 @@ def test_missing_or_mistyped_duration_is_refused(client, sandbox_server, value):
 # --- scheduledAt ----------------------------------------------------------------------------
 
 
-def test_exactly_fifteen_minutes_ahead_is_accepted(client, clock):
+def test_exactly_fifteen_minutes_ahead_is_accepted(kairo_client, clock):
     clock.set(START)  # 10:00:00
-    result = client.create_consultation(booking(scheduled_at=START + dt.timedelta(minutes=15)))
+    result = kairo_client.create_consultation(
+        booking(scheduled_at=START + dt.timedelta(minutes=15))
+    )
     assert result.scheduled_at == START + dt.timedelta(minutes=15)
 
 
-def test_fourteen_minutes_fifty_nine_seconds_ahead_is_too_soon(client, clock):
+def test_fourteen_minutes_fifty_nine_seconds_ahead_is_too_soon(kairo_client, clock):
     clock.set(START + dt.timedelta(seconds=1))  # 10:00:01; 10:15 is 14:59 ahead
-    error = _refusal(client, booking(scheduled_at=START + dt.timedelta(minutes=15)))
+    error = _refusal(kairo_client, booking(scheduled_at=START + dt.timedelta(minutes=15)))
     assert error.code == "INVALID_DATE_TOO_SOON"
     assert list(error.field_errors) == ["scheduledAt"]
 
 
-def test_one_minute_ahead_is_too_soon(client):
-    error = _refusal(client, booking(scheduled_at=START + dt.timedelta(minutes=1)))
+def test_one_minute_ahead_is_too_soon(kairo_client):
+    error = _refusal(kairo_client, booking(scheduled_at=START + dt.timedelta(minutes=1)))
     assert error.code == "INVALID_DATE_TOO_SOON"
 
 
 @pytest.mark.parametrize(
     "offset", [dt.timedelta(0), dt.timedelta(minutes=-1), dt.timedelta(days=-3)]
 )
-def test_now_or_past_is_refused(client, offset):
-    error = _refusal(client, booking(scheduled_at=START + offset))
+def test_now_or_past_is_refused(kairo_client, offset):
+    error = _refusal(kairo_client, booking(scheduled_at=START + offset))
     assert error.code == "INVALID_DATE_PAST"
     assert list(error.field_errors) == ["scheduledAt"]
 
 
-def test_absent_scheduled_at_is_an_immediate_consultation(client):
-    result = client.create_consultation(booking(scheduled_at=None, duration_minutes=20))
+def test_absent_scheduled_at_is_an_immediate_consultation(kairo_client):
+    result = kairo_client.create_consultation(booking(scheduled_at=None, duration_minutes=20))
     assert result.scheduled_at is None
     assert result.expires_at == START + dt.timedelta(minutes=20)  # creation time + duration
 
@@ -144,8 +146,8 @@ def test_absent_scheduled_at_is_an_immediate_consultation(client):
         1893456000,
     ],
 )
-def test_malformed_dates_are_refused(client, sandbox_server, value):
-    body = _valid_body(client)
+def test_malformed_dates_are_refused(kairo_client, sandbox_server, value):
+    body = _valid_body(kairo_client)
     body["scheduledAt"] = value
     response = _raw_create(sandbox_server, body)
     assert response.status_code == 400
@@ -156,30 +158,30 @@ def test_malformed_dates_are_refused(client, sandbox_server, value):
 # --- Specialty rules ------------------------------------------------------------------------
 
 
-def test_specialist_with_a_specialty_is_accepted(client):
+def test_specialist_with_a_specialty_is_accepted(kairo_client):
     provider = provider_data(professional_type="MedicoEspecialista", medical_specialty_code="CA003")
-    result = client.create_consultation(booking(provider=provider))
+    result = kairo_client.create_consultation(booking(provider=provider))
     assert result.status == "Pending"
 
 
-def test_specialist_without_a_specialty_is_refused(client):
+def test_specialist_without_a_specialty_is_refused(kairo_client):
     provider = provider_data(professional_type="MedicoEspecialista")
-    error = _refusal(client, booking(provider=provider))
+    error = _refusal(kairo_client, booking(provider=provider))
     assert error.code == "SPECIALTY_REQUIRED"
     assert list(error.field_errors) == ["provider.medicalSpecialtyCode"]
 
 
-def test_specialist_with_an_unknown_specialty_is_refused(client):
+def test_specialist_with_an_unknown_specialty_is_refused(kairo_client):
     provider = provider_data(professional_type="MedicoEspecialista", medical_specialty_code="ZZ999")
-    error = _refusal(client, booking(provider=provider))
+    error = _refusal(kairo_client, booking(provider=provider))
     assert error.code == "VALIDATION_ERROR"
     assert list(error.field_errors) == ["provider.medicalSpecialtyCode"]
 
 
 @pytest.mark.parametrize("professional_type", ["MedicoGeneral", "Psicologo"])
-def test_non_specialist_with_a_specialty_is_refused(client, professional_type):
+def test_non_specialist_with_a_specialty_is_refused(kairo_client, professional_type):
     provider = provider_data(professional_type=professional_type, medical_specialty_code="CA003")
-    error = _refusal(client, booking(provider=provider))
+    error = _refusal(kairo_client, booking(provider=provider))
     assert error.code == "INVALID_SPECIALTY_FOR_PROFESSIONAL_TYPE"
     assert list(error.field_errors) == ["provider.medicalSpecialtyCode"]
 
@@ -204,15 +206,15 @@ def test_non_specialist_with_a_specialty_is_refused(client, professional_type):
         (lambda: booking(consultation_type="ConsultaMagica"), "consultationType"),
     ],
 )
-def test_format_and_catalog_errors(client, request_factory, path):
-    error = _refusal(client, request_factory())
+def test_format_and_catalog_errors(kairo_client, request_factory, path):
+    error = _refusal(kairo_client, request_factory())
     assert error.code == "VALIDATION_ERROR"
     assert list(error.field_errors) == [path]
 
 
 @pytest.mark.parametrize("code", [row.code for row in contract.CONSULTATION_TYPES])
-def test_every_catalog_consultation_type_is_known(client, code):
-    assert client.create_consultation(booking(consultation_type=code)).status == "Pending"
+def test_every_catalog_consultation_type_is_known(kairo_client, code):
+    assert kairo_client.create_consultation(booking(consultation_type=code)).status == "Pending"
 
 
 @pytest.mark.parametrize(
@@ -234,8 +236,8 @@ def test_every_catalog_consultation_type_is_known(client, code):
         "patient.email",
     ],
 )
-def test_each_required_field(client, sandbox_server, missing):
-    body = _valid_body(client)
+def test_each_required_field(kairo_client, sandbox_server, missing):
+    body = _valid_body(kairo_client)
     section, _, key = missing.rpartition(".")
     del (body[section] if section else body)[key]
     response = _raw_create(sandbox_server, body)
@@ -245,14 +247,14 @@ def test_each_required_field(client, sandbox_server, missing):
     assert list(error["details"]) == [missing]
 
 
-def test_every_problem_is_reported_and_the_first_sets_the_code(client):
+def test_every_problem_is_reported_and_the_first_sets_the_code(kairo_client):
     request = booking(
         provider=provider_data(name="Ana", professional_type="MedicoEspecialista"),
         patient=patient_data(email="nope"),
         duration_minutes=55,
         scheduled_at=START + dt.timedelta(minutes=5),
     )
-    error = _refusal(client, request)
+    error = _refusal(kairo_client, request)
     assert error.code == "VALIDATION_ERROR"
     assert set(error.field_errors) == {
         "provider.name",
@@ -275,16 +277,16 @@ def test_a_body_that_is_not_an_object_is_refused(sandbox_server, body):
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
-def test_extra_request_fields_are_ignored(client, sandbox_server):
-    body = _valid_body(client)
+def test_extra_request_fields_are_ignored(kairo_client, sandbox_server):
+    body = _valid_body(kairo_client)
     body["priority"] = "high"
     body["provider"]["nickname"] = "Ana"
     assert _raw_create(sandbox_server, body).status_code == 200
 
 
-def test_messages_never_repeat_the_submitted_value(client):
+def test_messages_never_repeat_the_submitted_value(kairo_client):
     secret_email = "very.private.person@correo.example.co"
     request = booking(patient=patient_data(email=secret_email + " x"))
-    error = _refusal(client, request)
+    error = _refusal(kairo_client, request)
     assert secret_email not in str(error.field_errors)
     assert secret_email not in error.message

@@ -19,10 +19,10 @@ def _events(receiver) -> list[str]:
     return [json.loads(item.body)["event"] for item in receiver.received]
 
 
-def test_created_event_is_delivered_and_signed(client, sandbox, webhook_receiver):
+def test_created_event_is_delivered_and_signed(kairo_client, sandbox, webhook_receiver):
     receiver = webhook_receiver()
     sandbox.configure_webhooks(receiver.url, SECRET)
-    created = client.create_consultation(booking())
+    created = kairo_client.create_consultation(booking())
     assert sandbox.wait_for_webhooks(timeout=5)
 
     [delivery] = receiver.received
@@ -55,10 +55,10 @@ def test_created_event_is_delivered_and_signed(client, sandbox, webhook_receiver
     )
 
 
-def test_a_failed_delivery_is_retried_with_the_same_id(client, sandbox, webhook_receiver):
+def test_a_failed_delivery_is_retried_with_the_same_id(kairo_client, sandbox, webhook_receiver):
     receiver = webhook_receiver(statuses=[500])
     sandbox.configure_webhooks(receiver.url, SECRET)
-    client.create_consultation(booking())
+    kairo_client.create_consultation(booking())
     assert sandbox.wait_for_webhooks(timeout=5)
 
     first, second = receiver.received
@@ -71,32 +71,32 @@ def test_a_failed_delivery_is_retried_with_the_same_id(client, sandbox, webhook_
     assert record["state"] == "delivered"
 
 
-def test_retries_are_bounded(client, sandbox, webhook_receiver):
+def test_retries_are_bounded(kairo_client, sandbox, webhook_receiver):
     receiver = webhook_receiver(statuses=[503] * 10)
     sandbox.configure_webhooks(receiver.url, SECRET)
-    client.create_consultation(booking())
+    kairo_client.create_consultation(booking())
     assert sandbox.wait_for_webhooks(timeout=5)
     # One attempt plus one retry per configured delay (the fixture sets two).
     assert len(receiver.received) == 3
     assert sandbox.webhook_deliveries()[0]["state"] == "failed"
 
 
-def test_an_unreachable_receiver_is_retried_then_given_up(client, sandbox):
+def test_an_unreachable_receiver_is_retried_then_given_up(kairo_client, sandbox):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sandbox.configure_webhooks(f"http://127.0.0.1:{port}/hook", SECRET)
-    client.create_consultation(booking())
+    kairo_client.create_consultation(booking())
     assert sandbox.wait_for_webhooks(timeout=5)
     [record] = sandbox.webhook_deliveries()
     assert record["attempts"] == ["ConnectionError"] * 3
     assert record["state"] == "failed"
 
 
-def test_lifecycle_events_in_order(client, sandbox, webhook_receiver, clock):
+def test_lifecycle_events_in_order(kairo_client, sandbox, webhook_receiver, clock):
     receiver = webhook_receiver()
     sandbox.configure_webhooks(receiver.url, SECRET)
-    first = client.create_consultation(booking())
+    first = kairo_client.create_consultation(booking())
     sandbox.trigger(first.consultation_id, "session_started", participant="patient")
     sandbox.trigger(first.consultation_id, "session_ended", participant="patient")
     sandbox.trigger(first.consultation_id, "consultation.completed")
@@ -118,14 +118,14 @@ def test_lifecycle_events_in_order(client, sandbox, webhook_receiver, clock):
         assert signing.verify(item.body, item.headers["X-Telehealth-Signature"], SECRET)
 
 
-def test_expiry_event_on_demand_and_on_its_own(client, sandbox, webhook_receiver, clock):
+def test_expiry_event_on_demand_and_on_its_own(kairo_client, sandbox, webhook_receiver, clock):
     receiver = webhook_receiver()
     sandbox.configure_webhooks(receiver.url, SECRET)
-    first = client.create_consultation(booking())
+    first = kairo_client.create_consultation(booking())
     sandbox.trigger(first.consultation_id, "consultation.expired")
-    second = client.create_consultation(booking())  # the slot is free again
+    second = kairo_client.create_consultation(booking())  # the slot is free again
     clock.advance(hours=2)
-    assert client.get_consultation(second.consultation_id).status == "Expired"
+    assert kairo_client.get_consultation(second.consultation_id).status == "Expired"
     assert sandbox.wait_for_webhooks(timeout=5)
     assert _events(receiver) == [
         "consultation.created",
@@ -135,10 +135,10 @@ def test_expiry_event_on_demand_and_on_its_own(client, sandbox, webhook_receiver
     ]
 
 
-def test_a_redelivered_created_event_has_a_new_delivery_id(client, sandbox, webhook_receiver):
+def test_a_redelivered_created_event_has_a_new_delivery_id(kairo_client, sandbox, webhook_receiver):
     receiver = webhook_receiver()
     sandbox.configure_webhooks(receiver.url, SECRET)
-    created = client.create_consultation(booking())
+    created = kairo_client.create_consultation(booking())
     sandbox.trigger(created.consultation_id, "consultation.created")
     assert sandbox.wait_for_webhooks(timeout=5)
     ids = [item.headers["X-Telehealth-Delivery"] for item in receiver.received]
@@ -147,7 +147,7 @@ def test_a_redelivered_created_event_has_a_new_delivery_id(client, sandbox, webh
 
 
 def test_webhooks_configured_and_listed_over_http(
-    client, sandbox_server, sandbox, webhook_receiver
+    kairo_client, sandbox_server, sandbox, webhook_receiver
 ):
     receiver = webhook_receiver()
     response = requests.post(
@@ -157,7 +157,7 @@ def test_webhooks_configured_and_listed_over_http(
         timeout=5,
     )
     assert response.status_code == 200
-    created = client.create_consultation(booking())
+    created = kairo_client.create_consultation(booking())
     requests.post(
         f"{sandbox_server.base_url}/_sandbox/consultations/{created.consultation_id}/events",
         json={"event": "session_started", "participant": "provider"},
@@ -175,7 +175,7 @@ def test_webhooks_configured_and_listed_over_http(
     assert len(receiver.received) == 2
 
 
-def test_a_custom_transport_receives_the_exact_bytes(client, sandbox):
+def test_a_custom_transport_receives_the_exact_bytes(kairo_client, sandbox):
     calls = []
 
     def transport(url, headers, body, timeout):
@@ -183,24 +183,24 @@ def test_a_custom_transport_receives_the_exact_bytes(client, sandbox):
         return 204
 
     sandbox.configure_webhooks("/kairo/webhooks/", SECRET, transport=transport)
-    client.create_consultation(booking())
+    kairo_client.create_consultation(booking())
     assert sandbox.wait_for_webhooks(timeout=5)
     [(url, headers, body)] = calls
     assert url == "/kairo/webhooks/"
     assert signing.verify(body, headers["X-Telehealth-Signature"], SECRET)
 
 
-def test_no_url_no_deliveries(client, sandbox):
-    client.create_consultation(booking())
+def test_no_url_no_deliveries(kairo_client, sandbox):
+    kairo_client.create_consultation(booking())
     assert sandbox.wait_for_webhooks(timeout=1)
     assert sandbox.webhook_deliveries() == []
 
 
-def test_reset_drops_a_delivery_waiting_for_its_retry(client, sandbox, webhook_receiver):
+def test_reset_drops_a_delivery_waiting_for_its_retry(kairo_client, sandbox, webhook_receiver):
     receiver = webhook_receiver(statuses=[500])
     sandbox.webhooks.retry_delays = (30.0,)  # the retry would come much later
     sandbox.configure_webhooks(receiver.url, SECRET)
-    client.create_consultation(booking())
+    kairo_client.create_consultation(booking())
     assert receiver.got_request.wait(timeout=5)  # the first attempt was answered 500
     assert sandbox.stats()["webhooksPending"] == 1
     sandbox.reset()
