@@ -1,8 +1,8 @@
 """Builds the messages (text, HTML, .ics); sends nothing itself.
 
-`messages` words the emails (join link, reminders, new time, cancellation);
-`calendar` builds the calendar files they carry. Every public name is importable from
-here.
+`messages` builds the emails (join link, reminders, new time, cancellation), `wording`
+words them (the templates' context, the subject), `calendar` builds the calendar files
+they carry. Every public name is importable from here.
 """
 
 from consultations.emails.calendar import (
@@ -15,6 +15,7 @@ from consultations.emails.calendar import (
     calendar_uid,
 )
 from consultations.emails.messages import calendar_file_build, message_build
+from consultations.emails.wording import message_context, message_subject, single_line
 
 __all__ = [
     "CALENDAR_FILENAMES",
@@ -26,4 +27,7 @@ __all__ = [
     "calendar_filename",
     "calendar_uid",
     "message_build",
+    "message_context",
+    "message_subject",
+    "single_line",
 ]

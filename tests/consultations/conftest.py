@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from consultations import services
+from consultations.kairo.client import KairoClient
 from consultations.kairo.sandbox import default_sandbox, reset_default_sandbox
 from consultations.models import (
     Consultation,
@@ -171,9 +172,9 @@ def kairo_books_elsewhere(general_type):
     only Kairo knows of the clash."""
 
     def book(provider, when: dt.datetime) -> None:
-        with services.booking.kairo_client() as client:
+        with KairoClient.from_settings() as client:
             client.create_consultation(
-                services.booking._kairo_request(
+                services.booking.kairo_request_build(
                     Consultation(
                         provider=provider,
                         patient=PatientFactory.build(document_number="77777777"),

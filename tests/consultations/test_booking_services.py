@@ -28,7 +28,7 @@ from consultations.models import (
     Patient,
     PatientChange,
 )
-from consultations.services import booking
+from consultations.services.booking import outcomes as booking_outcomes
 from tests.errors import error_codes
 from tests.factories import (
     ConsultationFactory,
@@ -292,7 +292,7 @@ def test_a_409_from_kairo_is_a_rejection_naming_the_provider(book, sandbox, prov
     # Kairo already has a consultation for this provider that we do not know about.
     with KairoClient.from_settings() as client:
         client.create_consultation(
-            services.booking._kairo_request(
+            services.booking.kairo_request_build(
                 Consultation(
                     provider=provider,
                     patient=PatientFactory.build(document_number="77777777"),
@@ -503,16 +503,17 @@ class Deadlock(Exception):
 def test_a_deadlocked_start_is_retried(book, sandbox, monkeypatch):
     """Two inserts racing on the token's unique index and an exclusion constraint can
     deadlock; PostgreSQL aborts one. Nothing was written, so it is simply tried again."""
-    real_start = booking._booking_start
+    real_check = rules.booking_check
     calls = []
 
     def deadlock_once(**kwargs):
+        # The rules' queries run inside the transaction that claims the slot.
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("deadlock detected") from Deadlock()
-        return real_start(**kwargs)
+        return real_check(**kwargs)
 
-    monkeypatch.setattr(booking, "_booking_start", deadlock_once)
+    monkeypatch.setattr(rules, "booking_check", deadlock_once)
     assert book().status == Status.BOOKED
     assert len(calls) == 2
     assert sandbox.stats()["createsReceived"] == 1
@@ -522,7 +523,7 @@ def test_other_database_errors_are_not_retried(book, monkeypatch):
     def locked(**kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(booking, "_booking_start", locked)
+    monkeypatch.setattr(rules, "booking_check", locked)
     with pytest.raises(OperationalError):
         book()
 
@@ -539,7 +540,7 @@ def test_the_fault_header_works_through_a_client_given_to_the_service(book, sand
 def test_a_deadlocked_outcome_recording_is_retried_not_lost(book, sandbox, monkeypatch):
     """After Kairo said yes, losing the recording to a deadlock would leave the booking
     'sending' although it exists in Kairo: the recording step is retried too."""
-    real_record = booking._record_booked
+    real_record = booking_outcomes.booked_record
     calls = []
 
     def deadlock_once(consultation, result):
@@ -548,8 +549,9 @@ def test_a_deadlocked_outcome_recording_is_retried_not_lost(book, sandbox, monke
             raise OperationalError("deadlock detected") from Deadlock()
         return real_record(consultation, result)
 
-    monkeypatch.setattr(booking, "_record_booked", deadlock_once)
+    monkeypatch.setattr(booking_outcomes, "booked_record", deadlock_once)
     consultation = book()
     assert consultation.status == Status.BOOKED
     assert consultation.access_pin
     assert sandbox.stats()["createsReceived"] == 1
+    assert len(calls) == 2  # the seam was taken: the service records through it

@@ -27,7 +27,8 @@ from consultations.models import (
     ConsultationStatus,
     Delivery,
 )
-from consultations.services import booking, deliveries
+from consultations.services import deliveries
+from consultations.services.booking import outcomes as booking_outcomes
 from consultations.services.kairo_sync import remote_apply
 from consultations.task_backends import runner
 from tests.consultations.conftest import race
@@ -139,7 +140,7 @@ def test_nothing_is_sent_inside_the_booking_transaction(booked_quietly):
 def test_a_booking_whose_transaction_rolls_back_sends_nothing(
     book_consultation, django_capture_on_commit_callbacks, monkeypatch
 ):
-    real_event_record = booking.event_record
+    real_event_record = booking_outcomes.event_record
 
     def fail_when_booked(consultation, kind, **kwargs):
         # The last write of the transaction that records Kairo's answer, after the
@@ -148,7 +149,7 @@ def test_a_booking_whose_transaction_rolls_back_sends_nothing(
             raise RuntimeError("the database went away")
         return real_event_record(consultation, kind, **kwargs)
 
-    monkeypatch.setattr(booking, "event_record", fail_when_booked)
+    monkeypatch.setattr(booking_outcomes, "event_record", fail_when_booked)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError):
             book_consultation()

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from consultations import services
 from consultations.emails import message_build
 from consultations.kairo import contract
+from consultations.kairo.client import KairoError
 from consultations.models import (
     Consultation,
     ConsultationEvent,
@@ -151,7 +152,7 @@ def desk(
     made["swept"] = stuck
 
     lost = ConsultationFactory(kairo_consultation_id=uuid.uuid4(), starts_at=future(hours=14))
-    with pytest.raises(services.booking.kairo.KairoError):
+    with pytest.raises(KairoError):
         services.consultation_refresh(consultation=lost, actor=receptionist)
     made["refresh_failed"] = lost
     return made

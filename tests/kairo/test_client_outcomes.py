@@ -12,7 +12,7 @@ import urllib3.util.connection
 
 from consultations.kairo import client as kairo
 from consultations.kairo.client import KairoError, KairoOutcome
-from consultations.kairo.client import api as kairo_api
+from consultations.kairo.client import retries as kairo_retries
 from tests.kairo.conftest import (
     FAULT_READ_TIMEOUT,
     START,
@@ -71,13 +71,13 @@ def test_connect_retry_delays_follow_the_jittered_backoff(make_client, sleeps, m
             return self.pick(low, high)
 
     client = make_client(base_url=f"http://127.0.0.1:{_free_port()}", backoff_base=0.5)
-    monkeypatch.setattr(kairo_api, "random", FixedRandom(lambda low, high: low))
+    monkeypatch.setattr(kairo_retries, "random", FixedRandom(lambda low, high: low))
     _error(client.organization_profile)
     assert sleeps.calls == [0.25, 0.5, 1.0]  # the lower edge of each band
     assert draws == [(0, 0.25), (0, 0.5), (0, 1.0)]
 
     sleeps.calls.clear()
-    monkeypatch.setattr(kairo_api, "random", FixedRandom(lambda low, high: high))
+    monkeypatch.setattr(kairo_retries, "random", FixedRandom(lambda low, high: high))
     _error(client.organization_profile)
     assert sleeps.calls == [0.5, 1.0, 2.0]  # the upper edge
 

@@ -1,8 +1,8 @@
-"""The Kairo Connect API client (contract: shared/kairo-connect-api.md).
+"""The Kairo Connect API client (contract: docs/kairo-connect-api.md).
 
 One `requests.Session` with the auth headers, an explicit (connect, read) timeout on
 every call, typed inputs and results, and one error type, `KairoError`, that always says
-whether Kairo may have acted (`outcome`). The outcome table (issue 3):
+whether Kairo may have acted (`outcome`). The outcome table:
 
 | what happened                                        | outcome                            |
 |------------------------------------------------------|------------------------------------|
@@ -13,11 +13,14 @@ whether Kairo may have acted (`outcome`). The outcome table (issue 3):
 | read timeout, connection lost after sending, 5xx,    | unknown: a POST is never re-sent;  |
 | a 2xx body that is not the envelope or not readable  | GETs are retried within a bound    |
 
-Layout: `api` (KairoClient), `errors` (KairoError and the classification), `values`
-(dataclasses), `reading` (tolerant result parsing). Nothing here imports our models.
+Layout: `api` (KairoClient), `payload` (what a call sends), `retries` (when a call is
+tried again), `call_log` (what each attempt logs), `errors` (KairoError and the
+classification), `values` (dataclasses), `reading` (tolerant result parsing). Nothing
+here imports our models.
 """
 
-from consultations.kairo.client.api import KairoClient, logger
+from consultations.kairo.client.api import KairoClient
+from consultations.kairo.client.call_log import logger
 from consultations.kairo.client.errors import (
     CONNECTION_FAILED,
     CONNECTION_LOST,

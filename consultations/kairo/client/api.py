@@ -8,12 +8,9 @@ that reads Django settings.
 from __future__ import annotations
 
 import json
-import logging
-import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -22,11 +19,14 @@ import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 
 from consultations.kairo import contract
+from consultations.kairo.client.call_log import (
+    answer_log,
+    failure_log,
+    retry_log,
+    unreadable_answer_log,
+)
 from consultations.kairo.client.errors import (
-    CONNECTION_FAILED,
-    CONNECTION_LOST,
     MALFORMED_RESPONSE,
-    TIMEOUT,
     KairoError,
     KairoOutcome,
     envelope_request_id,
@@ -35,15 +35,15 @@ from consultations.kairo.client.errors import (
     read_envelope,
     transport_error,
 )
+from consultations.kairo.client.payload import create_body, query_params
 from consultations.kairo.client.reading import Malformed, Reply, ResultReader
+from consultations.kairo.client.retries import RetryBudget
 from consultations.kairo.client.values import (
     Consultation,
     CreateConsultationRequest,
     OrganizationProfile,
     RemoteProvider,
 )
-
-logger = logging.getLogger("consultations.kairo")
 
 T = TypeVar("T")
 
@@ -192,37 +192,7 @@ class KairoClient:
 
         Raises ValueError for a naive or non-whole-minute `scheduled_at`.
         """
-        provider = request.provider
-        provider_body: dict[str, Any] = {
-            "name": provider.name,
-            "documentType": provider.document_type,
-            "documentNumber": provider.document_number,
-            "professionalType": provider.professional_type,
-            "phone": provider.phone,
-            "email": provider.email,
-        }
-        # Contract: the specialty must be absent for every non-specialist type.
-        if provider.medical_specialty_code:
-            provider_body["medicalSpecialtyCode"] = provider.medical_specialty_code
-        if provider.professional_license:
-            provider_body["professionalLicense"] = provider.professional_license
-        patient = request.patient
-        body: dict[str, Any] = {
-            "provider": provider_body,
-            "patient": {
-                "documentType": patient.document_type,
-                "documentNumber": patient.document_number,
-                "name": patient.name,
-                "phone": patient.phone,
-                "email": patient.email,
-            },
-            "consultationType": request.consultation_type,
-            # Contract (Decision): always sent, although the guide once says it defaults.
-            "durationMinutes": request.duration_minutes,
-        }
-        if request.scheduled_at is not None:
-            body["scheduledAt"] = self.format_datetime(request.scheduled_at)
-        return body
+        return create_body(request, scheduled_at=self.format_datetime)
 
     def create_consultation(self, request: CreateConsultationRequest) -> Consultation:
         """POST /consultations, sent at most once.
@@ -246,8 +216,7 @@ class KairoClient:
         """GET /providers. Filters are given in snake_case (`document_number=...`) and
         sent as camelCase query parameters; None values are left out. Returns the
         providers; raises KairoError."""
-        params = {_camel(name): value for name, value in filters.items() if value is not None}
-        reply = self._call("GET", "/providers", params=params)
+        reply = self._call("GET", "/providers", params=query_params(filters))
         return self._result(self._reader.providers, reply, "GET")
 
     def organization_profile(self) -> OrganizationProfile:
@@ -271,13 +240,7 @@ class KairoClient:
                 status=200,
                 request_id=reply.request_id,
             )
-            logger.warning(
-                "Kairo %s answer unreadable: field %s requestId=%s",
-                method,
-                exc,
-                reply.request_id,
-                extra={"kairo_request_id": reply.request_id, "kairo_error_code": error.code},
-            )
+            unreadable_answer_log(method, str(exc), error)
             raise error from None
 
     # --- The one place that talks HTTP -------------------------------------------------
@@ -291,14 +254,26 @@ class KairoClient:
         params: Mapping[str, Any] | None = None,
     ) -> Reply:
         """Send one request; retry only where that cannot create anything twice
-        (`_retry_delay` decides)."""
+        (`RetryBudget.delay` decides), logging every attempt (`call_log`).
+
+        The retries are this loop's, not urllib3's `Retry` on the HTTPAdapter, which
+        would make the client no smaller and lose what operators rely on: it never
+        reaches the in-process sandbox (mounted as an adapter of its own), it retries
+        inside the adapter, out of sight of the per-attempt log lines with each
+        answer's requestId and of the injected `sleep`, and it waits out any
+        `Retry-After` instead of giving up beyond `max_retry_after`."""
         url = self.base_url + path
         data = None
         headers: dict[str, str] = {}
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        attempts = _Attempts()
+        budget = RetryBudget(
+            connect_retries=self.connect_retries,
+            get_retries=self.get_retries,
+            backoff_base=self.backoff_base,
+            max_retry_after=self.max_retry_after,
+        )
         while True:
             started = time.monotonic()
             try:
@@ -317,47 +292,12 @@ class KairoClient:
                 return self._read(method, path, response, (time.monotonic() - started) * 1000)
             except KairoError as error:
                 elapsed_ms = (time.monotonic() - started) * 1000
-                delay = self._retry_delay(method, error, attempts)
+                delay = budget.delay(method, error)
                 if delay is None:
-                    self._log_failure(method, path, error, elapsed_ms)
+                    failure_log(method, path, error, ms=elapsed_ms)
                     raise
-                self._log_retry(method, path, error, elapsed_ms, delay)
+                retry_log(method, path, error, ms=elapsed_ms, delay=delay)
                 self._sleep(delay)
-
-    def _retry_delay(self, method: str, error: KairoError, attempts: _Attempts) -> float | None:
-        """Seconds to wait before trying again, or None to give up; counts the retry.
-
-        - Nothing sent (refused, DNS, connect timeout): any method, `connect_retries`
-          times, with backoff and jitter; then rejected.
-        - Maybe sent (read timeout, connection lost, 5xx, 429): a POST is never re-sent,
-          since Kairo may have created the consultation; a GET is retried `get_retries`
-          times (a 429 after its `Retry-After`, only within `max_retry_after`).
-        """
-        if error.code == CONNECTION_FAILED:
-            if attempts.connect_failures >= self.connect_retries:
-                return None
-            attempts.connect_failures += 1
-            return self._backoff(attempts.connect_failures)
-        if method != "GET" or attempts.repeats >= self.get_retries:
-            return None
-        if error.code == contract.ERROR_RATE_LIMITED:
-            worth_waiting = error.retry_after is None or error.retry_after <= self.max_retry_after
-        else:
-            worth_waiting = error.code in (TIMEOUT, CONNECTION_LOST) or (
-                error.status is not None and error.status >= 500
-            )
-        if not worth_waiting:
-            return None
-        attempts.repeats += 1
-        if error.retry_after is not None:
-            return float(error.retry_after)
-        return self._backoff(attempts.repeats)
-
-    def _backoff(self, attempt: int) -> float:
-        # Exponential with "equal jitter": half fixed, half random, so clients that failed
-        # together do not come back together.
-        ceiling = self.backoff_base * 2 ** (attempt - 1)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _read(self, method: str, path: str, response: requests.Response, ms: float) -> Reply:
         remaining = int_header(response.headers.get(contract.HEADER_RATE_LIMIT_REMAINING))
@@ -366,22 +306,7 @@ class KairoClient:
         envelope = read_envelope(response.content)
         request_id = envelope_request_id(envelope)
         status = response.status_code
-        logger.info(
-            "Kairo %s %s -> %s in %.0f ms requestId=%s rateLimitRemaining=%s",
-            method,
-            path,
-            status,
-            ms,
-            request_id or "-",
-            "-" if remaining is None else remaining,
-            extra={
-                "kairo_endpoint": f"{method} {path}",
-                "kairo_status": status,
-                "kairo_duration_ms": round(ms),
-                "kairo_request_id": request_id,
-                "kairo_rate_limit_remaining": remaining,
-            },
-        )
+        answer_log(method, path, status=status, ms=ms, request_id=request_id, remaining=remaining)
         if 200 <= status < 300:
             if envelope is None or envelope.get("success") is not True or "data" not in envelope:
                 raise KairoError(
@@ -394,49 +319,3 @@ class KairoClient:
                 )
             return Reply(envelope["data"], request_id, remaining)
         raise http_error(response, envelope, request_id)
-
-    def _log_retry(
-        self, method: str, path: str, error: KairoError, ms: float, delay: float
-    ) -> None:
-        logger.warning(
-            "Kairo %s %s failed (%s, requestId=%s) after %.0f ms; retrying in %.2f s",
-            method,
-            path,
-            error.code,
-            error.request_id or "-",
-            ms,
-            delay,
-            extra={"kairo_endpoint": f"{method} {path}", "kairo_error_code": error.code},
-        )
-
-    def _log_failure(self, method: str, path: str, error: KairoError, ms: float) -> None:
-        logger.warning(
-            "Kairo %s %s failed: %s outcome=%s status=%s requestId=%s fields=%s in %.0f ms",
-            method,
-            path,
-            error.code,
-            error.outcome.value,
-            error.status if error.status is not None else "-",
-            error.request_id or "-",
-            ",".join(sorted(error.field_errors)) or "-",  # field paths only, never values
-            ms,
-            extra={
-                "kairo_endpoint": f"{method} {path}",
-                "kairo_error_code": error.code,
-                "kairo_outcome": error.outcome.value,
-                "kairo_request_id": error.request_id,
-            },
-        )
-
-
-@dataclass
-class _Attempts:
-    """What one `_call` has retried so far, by kind."""
-
-    connect_failures: int = 0  # nothing was sent
-    repeats: int = 0  # a GET sent again after it may have reached Kairo
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -9,62 +9,33 @@ field: the model's field rules, the 15-minute notice and availability (`rules.py
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
-from crispy_forms.bootstrap import InlineRadios
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
-from consultations.dates import long_date
+from consultations.forms.booking.kairo_refusal import kairo_refusal_add
+from consultations.forms.booking.layout import booking_layout
+from consultations.forms.booking.next_free import next_free_starts_add
 from consultations.forms.directory import PatientForm
-from consultations.forms.errors import NEXT_FREE_STARTS, NO_FREE_STARTS, service_errors_add
+from consultations.forms.errors import service_errors_add
 from consultations.forms.patient_on_file import PatientOnFile, patient_on_file
 from consultations.kairo import contract
-from consultations.kairo.client import KairoError, KairoOutcome
-from consultations.kairo_texts import kairo_error_text
+from consultations.kairo.client import KairoError
 from consultations.models import ConsultationType, Duration, Patient, Provider
 from consultations.selectors.booking import patient_by_document
-from consultations.selectors.provider_day import provider_next_free_starts
 
 WHEN_NOW = "now"
 WHEN_SCHEDULED = "scheduled"
 
-# Where a Kairo `details` path lands on this form (contract "Envelope", Decision: keyed
-# by the request field path). Every `provider.*` path lands on the provider choice: the
-# receptionist cannot fix a provider's record from here, only see which field is wrong.
-KAIRO_FIELDS: dict[str, str] = {
-    "patient": "document_number",  # a 409 for the patient (identity = the document)
-    "patient.documentType": "document_type",
-    "patient.documentNumber": "document_number",
-    "patient.name": "name",
-    "patient.phone": "phone",
-    "patient.email": "email",
-    "consultationType": "consultation_type",
-    "durationMinutes": "duration",
-    "scheduledAt": "scheduled_time",
-}
-# Where the service's errors (keyed by its argument names) land on this form.
 SERVICE_FIELDS: dict[str, str] = {
     "authorization_given": "authorization",
     "provider": "provider",
     "patient": "document_number",
     "scheduled_for": "scheduled_time",
-}
-# Refusals for an overlapping booking, ours (`rules.py`) and Kairo's (contract "Errors"):
-# they get a hint with the provider's next free starts.
-LOCAL_OVERLAP_CODES = frozenset(
-    {"provider_busy", "provider_held_by_kairo", "patient_busy", "patient_held_by_kairo"}
-)
-OVERLAP_CODES = LOCAL_OVERLAP_CODES | {
-    contract.ERROR_PROVIDER_NOT_AVAILABLE,
-    contract.ERROR_PATIENT_NOT_AVAILABLE,
 }
 
 
@@ -150,7 +121,7 @@ class BookingForm(PatientForm):
         self.on_file: PatientOnFile | None = None
         if self.stored_patient is not None and not self.is_bound:
             self.on_file = patient_on_file(stored=self.stored_patient, typed=self.initial)
-        self.helper = _layout()
+        self.helper = booking_layout()
 
     # --- Cleaning -------------------------------------------------------------------------
 
@@ -285,36 +256,14 @@ class BookingForm(PatientForm):
         provider, duration, when = requested
         if provider is None or duration is None:
             return
-        codes = {error.code for errors in self.errors.as_data().values() for error in errors}
-        if not codes & OVERLAP_CODES:
-            return
-        self._next_free_added = True
-        after = self._requested_for or timezone.now()
-        if not codes & LOCAL_OVERLAP_CODES:
-            # Only Kairo knows the clash (booked elsewhere): the window refused is taken
-            # there, so offer what starts once it is over.
-            after += dt.timedelta(minutes=duration.minutes)
-        starts = provider_next_free_starts(
+        self._next_free_added = next_free_starts_add(
+            self,
             provider=provider,
-            after=after,
-            duration_minutes=duration.minutes,
+            duration=duration,
             patient=self.instance if self.instance.pk is not None else None,
+            requested_for=self._requested_for,
+            field="scheduled_time" if when == WHEN_SCHEDULED else None,
         )
-        day = after.astimezone(rules.organization_zone()).date()
-        params = {"provider": provider.name, "date": long_date(day)}
-        if starts:
-            error = ValidationError(
-                _("Next free times with %(provider)s on %(date)s: %(times)s."),
-                code=NEXT_FREE_STARTS,
-                params={**params, "times": ", ".join(start.strftime("%H:%M") for start in starts)},
-            )
-        else:
-            error = ValidationError(
-                _("%(provider)s has no free time left on %(date)s for this duration."),
-                code=NO_FREE_STARTS,
-                params=params,
-            )
-        self.add_error("scheduled_time" if when == WHEN_SCHEDULED else None, error)
 
     def renew_token(self) -> None:
         """Render with a fresh one-time token (after a failed or refused submission: the
@@ -329,131 +278,8 @@ class BookingForm(PatientForm):
         Kairo's own (English) message and field details stay on `kairo_refusal`, for the
         page's "Kairo Connect's message" details."""
         self.kairo_refusal = error
-        reason = kairo_error_text(error.code)
-        if error.outcome == KairoOutcome.CONFIGURATION:
-            self.add_error(
-                None,
-                ValidationError(
-                    _(
-                        "Kairo Connect refused the clinic's credentials or address, so nothing "
-                        "was booked. Ask an administrator to check the Kairo Connect settings "
-                        "(requestId: %(request_id)s)."
-                    ),
-                    code="kairo_configuration",
-                    params={"request_id": error.request_id or "—"},
-                ),
-            )
-            return
-        placed = False
-        for path in sorted(error.field_errors):
-            field = _kairo_field(path)
-            if field == "provider" and path != "provider":
-                text = _(
-                    "Kairo Connect does not accept the provider's record (%(path)s); ask an "
-                    "administrator to correct it."
-                ) % {"path": path}
-            elif error.code == contract.ERROR_VALIDATION and field is not None:
-                text = _(
-                    "Kairo Connect does not accept this value; its own message is under "
-                    '"Kairo Connect\'s message".'
-                )
-            else:
-                text = reason
-            # One error per field: Kairo's messages for it are in the details.
-            self._add_after_clean(field, ValidationError(text, code=error.code))
-            placed = placed or field is not None
-        # A 409 names the busy party; when Kairo gave no details, say it on that field.
-        party_fields = {"provider": "provider", "patient": "document_number"}
-        if not error.field_errors and error.party in party_fields:
-            self._add_after_clean(
-                party_fields[error.party], ValidationError(reason, code=error.code)
-            )
-            placed = True
-        summary = (
-            _(
-                "Kairo Connect refused the booking (%(code)s, requestId: %(request_id)s); "
-                "see the fields marked below. Nothing was booked."
-            )
-            if placed
-            else _(
-                "Kairo Connect refused the booking (%(code)s, requestId: %(request_id)s): "
-                "%(message)s Nothing was booked."
-            )
-        )
-        self._add_after_clean(
-            None,
-            ValidationError(
-                summary,
-                code="kairo_rejected",
-                params={
-                    "code": error.code,
-                    "request_id": error.request_id or "—",
-                    "message": reason,
-                },
-            ),
-        )
-
-    def _add_after_clean(self, field: str | None, error: ValidationError) -> None:
-        # add_error() drops the field from cleaned_data; after a refusal that is harmless.
-        self.add_error(field if field in self.fields else None, error)
-
-
-class CancelForm(forms.Form):
-    """Why a consultation is cancelled (recorded with who and when)."""
-
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Kept with the consultation; do not write clinical details here."),
-    )
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        service_errors_add(self, error)
+        kairo_refusal_add(self, error)
 
 
 def _inactive_provider_text(provider: Provider) -> str:
     return _("%(name)s is no longer active; choose another provider.") % {"name": provider.name}
-
-
-def _kairo_field(path: str) -> str | None:
-    if path == "provider" or path.startswith("provider."):
-        return "provider"
-    return KAIRO_FIELDS.get(path)
-
-
-def _layout() -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.layout = Layout(
-        Fieldset(
-            _("Patient"),
-            Row(
-                Column("document_type", css_class="col-md-4"),
-                Column("document_number", css_class="col-md-8"),
-            ),
-            "name",
-            Row(Column("phone", css_class="col-md-6"), Column("email", css_class="col-md-6")),
-            "preferred_language",
-            HTML(
-                '{% include "consultations/partials/patient_on_file.html" with '
-                "on_file=form.on_file confirmed=form.name_change_confirmed.value %}"
-            ),
-            "authorization",
-        ),
-        Fieldset(_("Consultation"), "provider", "consultation_type", InlineRadios("duration")),
-        Fieldset(
-            _("When"),
-            InlineRadios("when"),
-            Div(
-                Row(
-                    Column("scheduled_date", css_class="col-md-6"),
-                    Column("scheduled_time", css_class="col-md-6"),
-                ),
-                css_id="schedule-fields",
-            ),
-        ),
-        "booking_token",
-        Submit("book", _("Book consultation"), css_class="btn-primary"),
-    )
-    return helper

@@ -1,0 +1,69 @@
+"""The clinic admin: catalogs (with CSV import), the directory, and consultations read-only.
+
+A package (house style: past ~400 lines), autodiscovered by Django as
+`consultations.admin`: importing it registers every ModelAdmin. `catalogs` the catalog
+rows (deactivated, never deleted while in use; CSV import), `directory` providers and
+patients, `consultations` consultations and their emails (read-only), `staff` the user
+page (desk language, permission names in the staff language).
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from consultations.admin.catalogs import (
+    CatalogAdmin,
+    CatalogImportForm,
+    ConsultationTypeAdmin,
+    DurationAdmin,
+    MedicalSpecialtyAdmin,
+    ProfessionalTypeAdmin,
+    delete_selected_unless_in_use,
+)
+from consultations.admin.consultations import (
+    DELIVERY_FIELDS,
+    ConsultationAdmin,
+    DeliveryAdmin,
+    DeliveryErrorColumn,
+    DeliveryInline,
+    ReadOnlyAdminMixin,
+)
+from consultations.admin.directory import (
+    DocumentSearchMixin,
+    PatientAdmin,
+    PatientAdminForm,
+    ProviderAdmin,
+)
+from consultations.admin.staff import (
+    PERMISSION_ACTIONS,
+    StaffPreferenceInline,
+    StaffUserAdmin,
+    permission_label,
+)
+
+admin.site.site_header = _("Kairo Connect — Clinic administration")
+admin.site.site_title = _("Kairo Connect clinic administration")
+admin.site.index_title = _("Catalogs, providers and patients")
+
+__all__ = [
+    "DELIVERY_FIELDS",
+    "PERMISSION_ACTIONS",
+    "CatalogAdmin",
+    "CatalogImportForm",
+    "ConsultationAdmin",
+    "ConsultationTypeAdmin",
+    "DeliveryAdmin",
+    "DeliveryErrorColumn",
+    "DeliveryInline",
+    "DocumentSearchMixin",
+    "DurationAdmin",
+    "MedicalSpecialtyAdmin",
+    "PatientAdmin",
+    "PatientAdminForm",
+    "ProfessionalTypeAdmin",
+    "ProviderAdmin",
+    "ReadOnlyAdminMixin",
+    "StaffPreferenceInline",
+    "StaffUserAdmin",
+    "delete_selected_unless_in_use",
+    "permission_label",
+]

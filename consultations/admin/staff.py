@@ -1,0 +1,58 @@
+"""Staff accounts in the admin: Django's user page with the desk language, and its
+permission list in the staff language."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Permission, User
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from consultations.models import StaffPreference
+
+
+class StaffPreferenceInline(admin.StackedInline):
+    """The account's desk language, on the user's page (no row yet: Spanish)."""
+
+    model = StaffPreference
+    can_delete = False
+    fields = ("language",)
+    verbose_name = _("desk language")
+    verbose_name_plural = _("desk language")
+
+
+# Django stores permission names in English when it creates them ("Can add patient"),
+# so the user page's permission list would stay English; each is worded again here.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """ "Consultas de telemedicina | paciente | Puede ver paciente", in the active language."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in PERMISSION_ACTIONS and model_name == model._meta.model_name:
+        name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)  # a Meta.permissions name is one of our msgids
+    return f"{content_type.app_labeled_name} | {name}"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, StaffPreferenceInline]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions" and field is not None:
+            field.label_from_instance = permission_label
+        return field
