@@ -12,45 +12,12 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case, When
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultations.dates import long_moment, organization_zone
+from consultations.clock import format_moment, window_ends
 from consultations.kairo import contract
 from consultations.models import ACTIVE_STATUSES, Consultation, Patient, Provider
-
-
-def organization_datetime(day: dt.date, time: dt.time) -> dt.datetime:
-    """The aware moment a receptionist means by `day` `time` on the organization's clock.
-
-    Seconds are dropped: Kairo schedules on whole minutes. Raises ValidationError
-    `nonexistent_time` for a wall time skipped by a DST change, and `ambiguous_time` for
-    one that happens twice: `scheduledAt` carries no offset, so we could not tell Kairo
-    which of the two we mean.
-    """
-    zone = organization_zone()
-    naive = dt.datetime.combine(day, time.replace(second=0, microsecond=0, tzinfo=None))
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    params = {"time": naive.strftime(contract.WIRE_DATETIME_FORMAT), "zone": zone.key}
-    if first.utcoffset() != second.utcoffset():
-        # fold only matters in a gap or an overlap. In a gap the wall time does not
-        # survive the round trip through UTC.
-        if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
-            raise ValidationError(
-                _("%(time)s does not exist in %(zone)s: the clocks skip it. Choose another time."),
-                code="nonexistent_time",
-                params=params,
-            )
-        raise ValidationError(
-            _(
-                "%(time)s happens twice in %(zone)s because the clocks go back. "
-                "Choose another time."
-            ),
-            code="ambiguous_time",
-            params=params,
-        )
-    return first
 
 
 def consultation_window(
@@ -240,12 +207,6 @@ def booking_check(
         raise ValidationError(errors)
 
 
-def format_moment(value: dt.datetime) -> str:
-    """`miércoles, 2 de diciembre de 2026, 10:00 (America/Bogota)`: the day in full and
-    the wall time on the organization's clock, in the active language."""
-    return f"{long_moment(value)} ({organization_zone().key})"
-
-
 def _first_clash(queryset, starts_at, ends_at, exclude_pk):
     # Active bookings first: they are the clash staff can act on.
     queryset = queryset.blocking().overlapping(starts_at, ends_at)
@@ -271,26 +232,8 @@ def _held_by_kairo_error(clash: Consultation, *, name: str, code: str) -> Valida
     return ValidationError(message, code=code, params={"name": name, **_window_params(clash)})
 
 
-def window_text(*, starts_at: dt.datetime, ends_at: dt.datetime) -> str:
-    """`miércoles, 2 de diciembre de 2026, 10:00–10:30 (America/Bogota)`: a window on the
-    organization's clock, in the active language."""
-    params = _window_params_of(starts_at, ends_at)
-    return f"{params['start']}–{params['end']}"
-
-
 def _window_params(clash: Consultation) -> dict[str, str]:
-    return _window_params_of(clash.starts_at, clash.ends_at)
-
-
-def _window_params_of(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, str]:
-    zone = organization_zone()
-    start = starts_at.astimezone(zone)
-    end = ends_at.astimezone(zone)
-    same_day = start.date() == end.date()
-    return {
-        "start": long_moment(start),
-        "end": f"{dateformat.format(end, 'H:i') if same_day else long_moment(end)} ({zone.key})",
-    }
+    return window_ends(starts_at=clash.starts_at, ends_at=clash.ends_at)
 
 
 def _next_minute(value: dt.datetime) -> dt.datetime:

@@ -14,9 +14,9 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules, services
+from consultations.clock import organization_zone
 from consultations.forms.directory import ProviderForm, phone_messages_set
 from consultations.models import Patient, PatientChange, Provider, document_number_normalize
-from consultations.rules import organization_zone
 from consultations.selectors.directory import patient_changes, provider_consultations_ahead
 
 

@@ -15,9 +15,8 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from consultations.dates import long_date
+from consultations.clock import long_date, organization_zone
 from consultations.models import Consultation
-from consultations.rules import organization_zone
 
 # Names in a subject are cut to this many characters: a subject is a preview line.
 _SUBJECT_NAME_MAX = 60

@@ -18,8 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consultations.clock import organization_day_bounds, organization_today, organization_zone
 from consultations.models import Consultation, Provider
-from consultations.rules import organization_zone
 from consultations.selectors.directory import patient_search_condition
 
 # Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line).
@@ -27,22 +27,6 @@ REM_PER_MINUTE = 0.1
 # Blocks shorter than this (under 20 minutes) have room for one line only: the template
 # puts the time and the patient's name on it.
 SHORT_BLOCK_REM = 2.0
-
-
-def organization_today() -> dt.date:
-    """Today's date where the clinic is (not where the server or UTC is)."""
-    return timezone.localdate(timezone=organization_zone())
-
-
-def organization_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The instants [start, end) of a calendar day in the organization's zone, in UTC.
-
-    A day is not always 24 hours long: on a daylight-saving change it is 23 or 25.
-    """
-    zone = organization_zone()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 # --- Agenda -------------------------------------------------------------------------------

@@ -16,10 +16,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from consultations import rules
+from consultations import clock
 from consultations.kairo import contract
 from consultations.models import Consultation, Patient, Provider
-from consultations.selectors.agenda import organization_day_bounds
 
 # Free starts are offered every quarter of an hour: the steps a receptionist offers on
 # the phone; any other minute can still be typed into the time field.
@@ -72,7 +71,7 @@ def provider_free_starts(
     windows = [
         (c.starts_at, c.ends_at) for c in _blocking(provider=provider, patient=patient, day=day)
     ]
-    zone = rules.organization_zone()
+    zone = clock.organization_zone()
     length = dt.timedelta(minutes=duration_minutes)
     opens, closes = working_hours()
     closing = _wall(day, closes)
@@ -99,9 +98,9 @@ def provider_day(
 ) -> ProviderDay:
     """The provider's blocks on `day` (booked, and held by Kairo for cancelled
     consultations) and the free starts (`provider_free_starts`)."""
-    zone = rules.organization_zone()
+    zone = clock.organization_zone()
     opens, closes = working_hours()
-    start, end = organization_day_bounds(day)
+    start, end = clock.organization_day_bounds(day)
     blocks = [
         DayBlock(
             consultation=consultation,
@@ -141,7 +140,7 @@ def provider_next_free_starts(
     count: int = NEXT_FREE_COUNT,
 ) -> list[dt.datetime]:
     """The first `count` free starts at or after `after`, on the same organization day."""
-    day = after.astimezone(rules.organization_zone()).date()
+    day = after.astimezone(clock.organization_zone()).date()
     starts = provider_free_starts(
         provider=provider, day=day, duration_minutes=duration_minutes, patient=patient, now=now
     )
@@ -149,7 +148,7 @@ def provider_next_free_starts(
 
 
 def _blocking(*, provider: Provider, patient: Patient | None, day: dt.date):
-    start, end = organization_day_bounds(day)
+    start, end = clock.organization_day_bounds(day)
     # A window starting late the day before may reach into this one, and a start near
     # closing may run into the next day: read a day either side.
     start, end = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
@@ -162,9 +161,9 @@ def _blocking(*, provider: Provider, patient: Patient | None, day: dt.date):
 
 def _wall(day: dt.date, time: dt.time) -> dt.datetime | None:
     """`day` `time` as an aware instant, None when that wall time does not exist or
-    happens twice (a DST change: `rules.organization_datetime`)."""
+    happens twice (a DST change: `clock.organization_datetime`)."""
     try:
-        return rules.organization_datetime(day, time)
+        return clock.organization_datetime(day, time)
     except ValidationError:
         return None
 

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from consultations.clock import organization_today, organization_zone
 from consultations.forms.filters import (
     FIRST_DAY,
     LAST_DAY,
@@ -22,13 +23,11 @@ from consultations.forms.filters import (
     ExportFormatForm,
 )
 from consultations.models import ConsultationStatus
-from consultations.rules import organization_zone
 from consultations.selectors.agenda import (
     CSV_DELIMITERS,
     agenda_day,
     consultation_export_rows,
     consultation_filtered,
-    organization_today,
 )
 from consultations.selectors.directory import patient_name
 from consultations.selectors.paging import page_fetch, page_number_parse

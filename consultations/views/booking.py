@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from consultations import rules, services
+from consultations import clock, services
 from consultations.access import AuthenticatedHttpRequest
 from consultations.forms.booking import BookingForm, CancelForm
 from consultations.forms.filters import SearchForm
@@ -253,7 +253,7 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
 
 def _held_window(consultation: Consultation) -> str:
     """The window Kairo Connect keeps for the consultation once cancelled here."""
-    return rules.window_text(starts_at=consultation.starts_at, ends_at=consultation.ends_at)
+    return clock.window_text(starts_at=consultation.starts_at, ends_at=consultation.ends_at)
 
 
 def _unconfirmed_code(outcome: ConsultationEvent) -> str:
@@ -313,7 +313,7 @@ def consultation_refresh(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
                 "time with Kairo Connect support, or cancel it and book again."
             )
             % {
-                "time": rules.format_moment(clash.kairo_scheduled_for),
+                "time": clock.format_moment(clash.kairo_scheduled_for),
                 "reasons": " ".join(clash.error.messages),
             },
         )

@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from consultations.clock import organization_today
 from consultations.kairo import contract
 from consultations.models import Duration, Patient, Provider
-from consultations.selectors.agenda import organization_today
 from consultations.selectors.provider_day import provider_day
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from consultations import services
+from consultations.clock import organization_zone
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import (
     ConsultationEvent,
@@ -30,7 +31,6 @@ from consultations.models import (
     Duration,
     Patient,
 )
-from consultations.rules import organization_zone
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"

@@ -9,9 +9,9 @@ import re
 import pytest
 from django.utils import timezone
 
+from consultations.clock import organization_zone
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, Patient
-from consultations.rules import organization_zone
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

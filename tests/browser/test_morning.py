@@ -15,10 +15,9 @@ from django.core import mail
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from consultations.dates import long_date
+from consultations.clock import long_date, organization_zone
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, Delivery, Patient
-from consultations.rules import organization_zone
 from tests.browser.staff_pages import PASSWORD
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
 from tests.untranslated import english_fragments, page_text

@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from consultations.clock import organization_zone
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, Patient
-from consultations.rules import organization_zone
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,11 +10,10 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from consultations.dates import long_date
+from consultations.clock import long_date, organization_zone
 from consultations.kairo import contract
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, ConsultationType
-from consultations.rules import organization_zone
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.utils import timezone
 
-from consultations import rules, services
+from consultations import clock, rules, services
 from consultations.kairo import contract
 from consultations.kairo.client import (
     KairoClient,
@@ -96,7 +96,7 @@ def test_the_exact_request_is_stored_before_sending(book):
     scheduled = future(hours=3)
     consultation = book(scheduled_for=scheduled)
     body = consultation.kairo_request
-    wire = scheduled.astimezone(rules.organization_zone()).strftime(contract.WIRE_DATETIME_FORMAT)
+    wire = scheduled.astimezone(clock.organization_zone()).strftime(contract.WIRE_DATETIME_FORMAT)
     assert body["scheduledAt"] == wire
     assert body["durationMinutes"] == 30
     assert body["patient"]["documentNumber"] == "1020304050"

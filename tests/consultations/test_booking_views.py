@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from consultations import services
-from consultations.dates import long_date
+from consultations.clock import long_date
 from consultations.kairo import contract
 from consultations.models import (
     Consultation,

@@ -9,7 +9,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from consultations.dates import long_date, long_moment
+from consultations.clock import long_date, long_moment
 
 DAY = dt.date(2026, 12, 2)
 

@@ -12,7 +12,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from consultations import rules
+from consultations import clock, rules
 from consultations.models import ConsultationStatus
 from tests.errors import refusal_codes
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
@@ -47,7 +47,7 @@ def test_notice_edges_in_the_organization_zone(settings, zone_name, minute, expe
     zone = ZoneInfo(zone_name)
     with time_machine.travel(dt.datetime(2030, 6, 12, 14, 45, tzinfo=zone), tick=False):
         # `minute` minutes after 14:00, on the organization's clock (now is 14:45).
-        scheduled = rules.organization_datetime(dt.date(2030, 6, 12), dt.time(14, 0))
+        scheduled = clock.organization_datetime(dt.date(2030, 6, 12), dt.time(14, 0))
         scheduled += dt.timedelta(minutes=minute)
         if expected is None:
             assert (
@@ -65,8 +65,8 @@ def test_notice_counts_real_minutes_across_a_dst_change(settings):
     settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
     with time_machine.travel(dt.datetime(2030, 3, 10, 1, 50, tzinfo=NEW_YORK), tick=False):
         day = dt.date(2030, 3, 10)
-        rules.scheduled_notice_check(scheduled_for=rules.organization_datetime(day, dt.time(3, 5)))
-        too_soon = rules.organization_datetime(day, dt.time(3, 4))
+        rules.scheduled_notice_check(scheduled_for=clock.organization_datetime(day, dt.time(3, 5)))
+        too_soon = clock.organization_datetime(day, dt.time(3, 4))
         assert code_of(lambda: rules.scheduled_notice_check(scheduled_for=too_soon)) == "too_soon"
 
 
@@ -74,7 +74,7 @@ def test_notice_is_measured_on_the_organization_clock_not_utc(settings):
     """15:00 typed in New York is 19:00 UTC in June; the notice is measured from there."""
     settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
     with time_machine.travel(dt.datetime(2030, 6, 12, 18, 45, tzinfo=dt.UTC), tick=False):
-        scheduled = rules.organization_datetime(dt.date(2030, 6, 12), dt.time(15, 0))
+        scheduled = clock.organization_datetime(dt.date(2030, 6, 12), dt.time(15, 0))
         assert scheduled == dt.datetime(2030, 6, 12, 19, 0, tzinfo=dt.UTC)
         rules.scheduled_notice_check(scheduled_for=scheduled)
 
@@ -83,43 +83,43 @@ def test_notice_is_measured_on_the_organization_clock_not_utc(settings):
 
 
 def test_organization_datetime_is_aware_in_the_zone_and_drops_seconds(settings):
-    value = rules.organization_datetime(dt.date(2030, 6, 12), dt.time(9, 30, 59, 10))
+    value = clock.organization_datetime(dt.date(2030, 6, 12), dt.time(9, 30, 59, 10))
     assert value == dt.datetime(2030, 6, 12, 9, 30, tzinfo=BOGOTA)
     assert value.utcoffset() == dt.timedelta(hours=-5)
 
 
 def test_a_wall_time_skipped_by_dst_is_refused(settings):
     settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
-    call = lambda: rules.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))  # noqa: E731
+    call = lambda: clock.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))  # noqa: E731
     assert code_of(call) == "nonexistent_time"
 
 
 def test_a_wall_time_repeated_by_dst_is_refused(settings):
     """`scheduledAt` has no offset: 01:30 on 2030-11-03 could be EDT or EST."""
     settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
-    call = lambda: rules.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))  # noqa: E731
+    call = lambda: clock.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))  # noqa: E731
     assert code_of(call) == "ambiguous_time"
 
 
 def test_the_wall_times_around_a_dst_change_are_fine(settings):
     settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
-    before = rules.organization_datetime(dt.date(2030, 3, 10), dt.time(1, 59))
-    after = rules.organization_datetime(dt.date(2030, 3, 10), dt.time(3, 0))
+    before = clock.organization_datetime(dt.date(2030, 3, 10), dt.time(1, 59))
+    after = clock.organization_datetime(dt.date(2030, 3, 10), dt.time(3, 0))
     # Aware datetimes in one zone subtract as wall times; compare real instants.
     assert after.astimezone(dt.UTC) - before.astimezone(dt.UTC) == dt.timedelta(minutes=1)
 
 
 def test_bogota_has_no_dst_gaps():
     # The wall times New York skips (10 March 2030) and repeats (3 November) exist once here.
-    spring = rules.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))
-    autumn = rules.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))
+    spring = clock.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))
+    autumn = clock.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))
     assert spring == dt.datetime(2030, 3, 10, 2, 30, tzinfo=BOGOTA)
     assert autumn == dt.datetime(2030, 11, 3, 1, 30, tzinfo=BOGOTA)
 
 
 def test_a_window_across_a_dst_change_lasts_its_real_duration(settings):
     settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
-    start = rules.organization_datetime(dt.date(2030, 3, 10), dt.time(1, 45))
+    start = clock.organization_datetime(dt.date(2030, 3, 10), dt.time(1, 45))
     starts_at, ends_at = rules.consultation_window(scheduled_for=start, duration_minutes=30)
     assert ends_at.astimezone(dt.UTC) - starts_at.astimezone(dt.UTC) == dt.timedelta(minutes=30)
     assert ends_at.astimezone(NEW_YORK).strftime("%H:%M %Z") == "03:15 EDT"
@@ -210,7 +210,7 @@ def test_a_kairo_held_window_names_its_times_for_provider_and_patient():
     with pytest.raises(ValidationError) as caught:
         rules.patient_free_check(patient=held.patient, **window(10, 30))
     assert caught.value.code == "patient_held_by_kairo"
-    start = START.astimezone(rules.organization_zone())
+    start = START.astimezone(clock.organization_zone())
     end = start + dt.timedelta(minutes=30)
     # The English wording (the catalog's Spanish is checked by the translation tests).
     with translation.override("en"):

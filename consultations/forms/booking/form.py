@@ -16,7 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from consultations import rules
+from consultations import clock, rules
 from consultations.forms.booking.kairo_refusal import kairo_refusal_add
 from consultations.forms.booking.layout import booking_layout
 from consultations.forms.booking.next_free import next_free_starts_add
@@ -110,7 +110,7 @@ class BookingForm(PatientForm):
             self.initial["duration"] = contract.DEFAULT_DURATION
         if "booking_token" not in self.initial:
             self.initial["booking_token"] = uuid.uuid4()
-        zone = rules.organization_zone().key
+        zone = clock.organization_zone().key
         self.fields["scheduled_time"].help_text = _("Organization time zone: %(zone)s.") % {
             "zone": zone
         }
@@ -217,7 +217,7 @@ class BookingForm(PatientForm):
         if day is None or time is None:
             return
         try:
-            cleaned["scheduled_for"] = rules.organization_datetime(day, time)
+            cleaned["scheduled_for"] = clock.organization_datetime(day, time)
         except ValidationError as error:
             self.add_error("scheduled_time", error)
 

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultations import rules
-from consultations.dates import long_date
+from consultations import clock
+from consultations.clock import long_date
 from consultations.forms.errors import NEXT_FREE_STARTS, NO_FREE_STARTS
 from consultations.kairo import contract
 from consultations.models import Duration, Patient, Provider
@@ -54,7 +54,7 @@ def next_free_starts_add(
         duration_minutes=duration.minutes,
         patient=patient,
     )
-    day = after.astimezone(rules.organization_zone()).date()
+    day = after.astimezone(clock.organization_zone()).date()
     params = {"provider": provider.name, "date": long_date(day)}
     if starts:
         error = ValidationError(
