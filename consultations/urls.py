@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from consultations.views import agenda, booking, deliveries, directory, frame, provider_day
+from consultations.views import (
+    agenda,
+    booking,
+    consultations,
+    deliveries,
+    directory,
+    frame,
+    provider_day,
+)
 
 urlpatterns = [
     path("", frame.home, name="home"),
@@ -10,7 +18,7 @@ urlpatterns = [
     path("health/", frame.health, name="health"),
     path("catalogs/", frame.catalogs, name="catalogs"),
     path("agenda/", agenda.agenda, name="agenda"),
-    path("consultations/", agenda.consultation_list, name="consultation_list"),
+    path("consultations/", consultations.consultation_list, name="consultation_list"),
     path("consultations/new/", booking.consultation_new, name="consultation_new"),
     path("consultations/<int:pk>/", booking.consultation_detail, name="consultation_detail"),
     path("consultations/<int:pk>/booked/", booking.consultation_result, name="consultation_result"),
@@ -29,7 +37,7 @@ urlpatterns = [
     path("consultations/provider-day/", provider_day.provider_day_fragment, name="provider_day"),
     path("patients/search.json", booking.patient_search, name="patient_search"),
     path("patients/on-file/", directory.patient_on_file, name="patient_on_file"),
-    path("consultations/export.csv", agenda.consultation_export, name="consultation_export"),
+    path("consultations/export.csv", consultations.consultation_export, name="consultation_export"),
     path("patients/", directory.patient_list, name="patient_list"),
     path("patients/new/", directory.patient_new, name="patient_new"),
     path("patients/<int:pk>/", directory.patient_detail, name="patient_detail"),

@@ -1,4 +1,4 @@
-"""The day's agenda and the consultations list: what the desk reads, ready to render.
+"""The day's agenda: what the desk reads, ready to render.
 
 Days are calendar days in the organization's time zone (settings.ORGANIZATION_TIME_ZONE),
 the zone Kairo Connect and the clinic both use. Geometry of the agenda's blocks is
@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zoneinfo
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consultations.clock import organization_day_bounds, organization_today, organization_zone
 from consultations.models import Consultation, Provider
-from consultations.selectors.directory import patient_search_condition
 
 # Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line).
 REM_PER_MINUTE = 0.1
 # Blocks shorter than this (under 20 minutes) have room for one line only: the template
 # puts the time and the patient's name on it.
 SHORT_BLOCK_REM = 2.0
-
-
-# --- Agenda -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -273,106 +267,3 @@ def _lanes_assign(blocks: list[AgendaBlock]) -> None:
         group_end = max(group_end, bottom)
     for member in group:
         member.lanes = len(lane_ends)
-
-
-# --- Consultations list -------------------------------------------------------------------
-
-
-def consultation_filtered(
-    *,
-    name_fragment: str = "",
-    document_number: str = "",
-    provider_id: int | None = None,
-    consultation_type_id: int | None = None,
-    status: str = "",
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    patient_id: int | None = None,
-) -> QuerySet[Consultation]:
-    """Consultations matching the list's filters, by consultation time, latest first.
-
-    Dates are days in the organization's zone and include the whole `date_to` day. The
-    order is by the consultation's window start (indexed) rather than booking time.
-    """
-    queryset = Consultation.objects.select_related("patient", "provider", "consultation_type")
-    if name_fragment or document_number:
-        queryset = queryset.filter(
-            patient_search_condition(
-                name_fragment=name_fragment, document_number=document_number, prefix="patient__"
-            )
-        )
-    if provider_id is not None:
-        queryset = queryset.filter(provider_id=provider_id)
-    if consultation_type_id is not None:
-        queryset = queryset.filter(consultation_type_id=consultation_type_id)
-    if status:
-        queryset = queryset.filter(status=status)
-    if date_from is not None:
-        queryset = queryset.filter(starts_at__gte=organization_day_bounds(date_from)[0])
-    if date_to is not None:
-        queryset = queryset.filter(starts_at__lt=organization_day_bounds(date_to)[1])
-    if patient_id is not None:
-        queryset = queryset.filter(patient_id=patient_id)
-    return queryset.order_by("-starts_at", "-id")
-
-
-# --- CSV export ---------------------------------------------------------------------------
-
-# The cell separator of each export format. Excel reads a CSV with the list separator of
-# the computer's regional settings: ";" in Colombia (where "," is the decimal mark), ","
-# in the United States and for most other programs.
-CSV_DELIMITERS = {"excel": ";", "csv": ","}
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
-# tab and carriage return are in OWASP's list too.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """Text of one CSV cell, quoted with a leading apostrophe if a spreadsheet would run it."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def consultation_export_rows(queryset: QuerySet[Consultation]) -> Iterator[list[str]]:
-    """The header and one row per consultation, documents masked, times in the clinic's
-    zone. Streams from the database in chunks; no PIN, join link or full document."""
-    zone = organization_zone()
-    yield [
-        _("Consultation"),
-        _("Starts"),
-        _("Ends"),
-        _("Time zone"),
-        _("Immediate"),
-        _("Status"),
-        _("Provider"),
-        _("Patient"),
-        _("Patient document"),
-        _("Consultation type"),
-        _("Minutes"),
-        _("Kairo consultation id"),
-        _("Booked at"),
-    ]
-    for consultation in queryset.iterator(chunk_size=500):
-        yield [
-            csv_cell(value)
-            for value in (
-                consultation.pk,
-                _local_text(consultation.starts_at, zone),
-                _local_text(consultation.ends_at, zone),
-                settings.ORGANIZATION_TIME_ZONE,
-                _("yes") if consultation.is_immediate else _("no"),
-                consultation.get_status_display(),
-                consultation.provider.name,
-                consultation.patient.name,
-                consultation.patient.masked_document,
-                consultation.consultation_type.name,
-                consultation.duration_id,
-                consultation.kairo_consultation_id or "",
-                _local_text(consultation.created_at, zone),
-            )
-        ]
-
-
-def _local_text(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
-    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

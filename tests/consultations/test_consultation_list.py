@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from consultations.exports import csv_cell
 from consultations.models import ConsultationStatus
-from consultations.selectors.agenda import csv_cell
 from consultations.selectors.paging import PAGE_SIZE
 from tests.errors import form_error_codes
 from tests.factories import (

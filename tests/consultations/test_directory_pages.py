@@ -25,7 +25,7 @@ from consultations.models import (
     PatientChange,
     Provider,
 )
-from consultations.selectors.agenda import consultation_filtered
+from consultations.selectors.consultations import consultation_filtered
 from consultations.selectors.directory import patient_search
 from consultations.selectors.paging import PAGE_SIZE
 from tests.errors import error_codes, form_error_codes
