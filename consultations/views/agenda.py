@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from consultations.agenda_grid import agenda_day
 from consultations.clock import organization_today
 from consultations.forms.filters import FIRST_DAY, LAST_DAY, AgendaDayForm
 from consultations.models import ConsultationStatus
-from consultations.selectors.agenda import agenda_day
 
 
 @require_GET

@@ -1,0 +1,264 @@
+"""The day's agenda laid out for the page: a column per provider, each consultation a
+block placed and sized by its window, overlapping blocks side by side.
+
+Presentation only: the consultations and providers come from `selectors.agenda`; this
+module turns their times into the grid's geometry (rem, on one scale) and the inline
+styles the template places, so that templates only place what they are given. Days are
+calendar days on the organization's clock (`consultations.clock`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consultations.clock import organization_day_bounds, organization_today, organization_zone
+from consultations.models import Consultation, Provider
+from consultations.selectors.agenda import agenda_consultations, agenda_providers
+
+# Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line).
+REM_PER_MINUTE = 0.1
+# Blocks shorter than this (under 20 minutes) have room for one line only: the template
+# puts the time and the patient's name on it.
+SHORT_BLOCK_REM = 2.0
+
+
+@dataclass
+class AgendaBlock:
+    """One consultation in a provider's column: where it sits and how tall it is (rem)."""
+
+    consultation: Consultation
+    starts_local: dt.datetime
+    ends_local: dt.datetime
+    top: float
+    height: float
+    # Overlapping blocks (a cancelled booking and its replacement) share the column's
+    # width side by side: this one is lane `lane` of `lanes`.
+    lane: int = 0
+    lanes: int = 1
+    # The window runs past the day's start or end (a consultation across midnight).
+    continues_before: bool = False
+    continues_after: bool = False
+    # Cancelled here, but Kairo Connect still keeps this time (its window has not ended).
+    held_by_kairo: bool = False
+
+    @property
+    def status(self) -> str:
+        return self.consultation.status
+
+    @property
+    def status_label(self) -> str:
+        if self.held_by_kairo:
+            return _("Cancelled, held by Kairo")
+        return self.consultation.get_status_display()
+
+    @property
+    def is_short(self) -> bool:
+        return self.height < SHORT_BLOCK_REM
+
+    @property
+    def style(self) -> str:
+        width = 100 / self.lanes
+        return (
+            f"top: {self.top:.2f}rem; height: {self.height:.2f}rem; "
+            f"left: {self.lane * width:.2f}%; width: {width:.2f}%;"
+        )
+
+
+@dataclass
+class AgendaColumn:
+    provider: Provider
+    blocks: list[AgendaBlock] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HourMark:
+    label: str
+    top: float
+
+    @property
+    def style(self) -> str:
+        return f"top: {self.top:.2f}rem;"
+
+
+@dataclass(frozen=True)
+class ClosedBand:
+    """A stretch of the grid outside opening hours, shown only because a consultation
+    falls there."""
+
+    top: float
+    height: float
+
+    @property
+    def style(self) -> str:
+        return f"top: {self.top:.2f}rem; height: {self.height:.2f}rem;"
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    day: dt.date
+    zone_name: str
+    is_today: bool
+    previous_day: dt.date | None
+    next_day: dt.date | None
+    columns: list[AgendaColumn]
+    hours: list[HourMark]
+    height: float
+    now_top: float | None
+    opens: dt.time
+    closes: dt.time
+    closed_bands: list[ClosedBand]
+    # Consultations that start before opening time or end after closing time.
+    outside_hours_count: int
+
+    @property
+    def body_style(self) -> str:
+        return f"height: {self.height:.2f}rem;"
+
+    @property
+    def grid_style(self) -> str:
+        return f"--agenda-hour-height: {60 * REM_PER_MINUTE:.2f}rem;"
+
+    @property
+    def now_style(self) -> str:
+        return "" if self.now_top is None else f"top: {self.now_top:.2f}rem;"
+
+    @property
+    def consultation_count(self) -> int:
+        return sum(len(column.blocks) for column in self.columns)
+
+
+def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> AgendaDay:
+    """The agenda of one day: a column per active provider (and per provider with a
+    consultation that day), each consultation placed by its window. Two queries.
+
+    The grid covers the opening hours (settings.AGENDA_DAY_STARTS to AGENDA_DAY_ENDS,
+    from the full hour before to the full hour after), widened to every consultation of
+    the day. Every status is shown (cancelled and rejected ones dimmed by the template),
+    so a receptionist sees what happened to a slot; a cancelled consultation whose time
+    Kairo Connect still keeps is marked as held.
+    """
+    zone = organization_zone()
+    day_start, day_end = organization_day_bounds(day)
+    day_minutes = (day_end - day_start) / dt.timedelta(minutes=1)
+    now = timezone.now()
+
+    consultations = agenda_consultations(starts=day_start, ends=day_end)
+    providers = agenda_providers(
+        including={consultation.provider_id for consultation in consultations}
+    )
+
+    def minutes_into_day(moment: dt.datetime) -> float:
+        return (moment.astimezone(dt.UTC) - day_start) / dt.timedelta(minutes=1)
+
+    # Opening hours are wall-clock times: on a daylight-saving day 06:00 is not 6 hours
+    # after midnight, so they are placed like any other instant of that day.
+    opens_at = minutes_into_day(dt.datetime.combine(day, settings.AGENDA_DAY_STARTS, tzinfo=zone))
+    closes_at = minutes_into_day(dt.datetime.combine(day, settings.AGENDA_DAY_ENDS, tzinfo=zone))
+
+    spans = [
+        (
+            consultation,
+            max(0.0, minutes_into_day(consultation.starts_at)),
+            min(day_minutes, minutes_into_day(consultation.ends_at)),
+        )
+        for consultation in consultations
+    ]
+    first_hour = math.floor(min([opens_at, *(start for _c, start, _e in spans)]) / 60)
+    last_hour = math.ceil(max([closes_at, *(end for _c, _s, end in spans)]) / 60)
+    first_hour = max(first_hour, 0)
+    last_hour = min(last_hour, math.ceil(day_minutes / 60))
+    origin = first_hour * 60
+    end = last_hour * 60
+
+    columns = {provider.pk: AgendaColumn(provider=provider) for provider in providers}
+    for consultation, start, finish in spans:
+        columns[consultation.provider_id].blocks.append(
+            AgendaBlock(
+                consultation=consultation,
+                starts_local=consultation.starts_at.astimezone(zone),
+                ends_local=consultation.ends_at.astimezone(zone),
+                top=(start - origin) * REM_PER_MINUTE,
+                height=(finish - start) * REM_PER_MINUTE,
+                continues_before=consultation.starts_at < day_start,
+                continues_after=consultation.ends_at > day_end,
+                # Kairo's expiry is start + duration (contract "Create a consultation",
+                # "Lifecycle"): once the window is over, Kairo holds nothing any more.
+                held_by_kairo=consultation.is_held_by_kairo and consultation.ends_at > now,
+            )
+        )
+    for column in columns.values():
+        _lanes_assign(column.blocks)
+
+    hours = [
+        HourMark(
+            label=(day_start + dt.timedelta(hours=hour)).astimezone(zone).strftime("%H:%M"),
+            top=(hour * 60 - origin) * REM_PER_MINUTE,
+        )
+        for hour in range(first_hour, last_hour)
+    ]
+    closed_bands = [
+        ClosedBand(
+            top=(band_start - origin) * REM_PER_MINUTE,
+            height=(band_end - band_start) * REM_PER_MINUTE,
+        )
+        for band_start, band_end in ((origin, min(opens_at, end)), (max(closes_at, origin), end))
+        if band_end > band_start
+    ]
+
+    now_top = None
+    if day_start <= now < day_end:
+        now_minutes = minutes_into_day(now)
+        if origin <= now_minutes <= end:
+            now_top = (now_minutes - origin) * REM_PER_MINUTE
+
+    return AgendaDay(
+        day=day,
+        zone_name=settings.ORGANIZATION_TIME_ZONE,
+        is_today=day == organization_today(),
+        previous_day=day - dt.timedelta(days=1) if day > first_day else None,
+        next_day=day + dt.timedelta(days=1) if day < last_day else None,
+        columns=list(columns.values()),
+        hours=hours,
+        height=(end - origin) * REM_PER_MINUTE,
+        now_top=now_top,
+        opens=settings.AGENDA_DAY_STARTS,
+        closes=settings.AGENDA_DAY_ENDS,
+        closed_bands=closed_bands,
+        outside_hours_count=sum(
+            1 for _c, start, finish in spans if start < opens_at or finish > closes_at
+        ),
+    )
+
+
+def _lanes_assign(blocks: list[AgendaBlock]) -> None:
+    """Side-by-side lanes for blocks that overlap (they arrive sorted by start).
+
+    Each group of transitively overlapping blocks gets as many lanes as it needs at its
+    busiest; each block takes the first lane free at its start.
+    """
+    group: list[AgendaBlock] = []
+    lane_ends: list[float] = []
+    group_end = -math.inf
+    for block in blocks:
+        if group and block.top >= group_end:
+            for member in group:
+                member.lanes = len(lane_ends)
+            group, lane_ends, group_end = [], [], -math.inf
+        bottom = block.top + block.height
+        free = [lane for lane, lane_end in enumerate(lane_ends) if lane_end <= block.top]
+        if free:
+            block.lane = free[0]
+            lane_ends[block.lane] = bottom
+        else:
+            block.lane = len(lane_ends)
+            lane_ends.append(bottom)
+        group.append(block)
+        group_end = max(group_end, bottom)
+    for member in group:
+        member.lanes = len(lane_ends)
