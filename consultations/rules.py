@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Case, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -160,6 +161,22 @@ def patient_free_check(
                 **_window_params(clash),
             },
         )
+
+
+# The same two rules, kept by PostgreSQL's exclusion constraints (migration 0004), by
+# the party each keeps free.
+_OVERLAP_CONSTRAINTS: dict[str, str] = {
+    "consultation_provider_no_overlap": "provider",
+    "consultation_patient_no_overlap": "patient",
+}
+
+
+def overlap_party(exc: IntegrityError) -> str | None:
+    """ "provider" or "patient" when `exc` is a no-overlap constraint refusing a window,
+    else None (psycopg names the constraint; SQLite has none of these). Services saving
+    a window map it back to `provider_busy` or `patient_busy`."""
+    diagnostics = getattr(exc.__cause__, "diag", None)
+    return _OVERLAP_CONSTRAINTS.get(getattr(diagnostics, "constraint_name", None) or "")
 
 
 def booking_check(

@@ -1,7 +1,7 @@
 """A consultation's timeline as sentences in the staff language.
 
 Each `ConsultationEvent` kind has one function that reads the facts its writer records
-in `detail` (see `services.kairo_sync.event_record` and the services that call it) and
+in `detail` (see `services.events.event_record` and the services that call it) and
 words them. Unknown keys are ignored, a missing or mistyped one is left out of the
 sentence, and a kind without a function is shown by its label: an old or odd row never
 breaks the page.

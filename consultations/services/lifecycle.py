@@ -14,19 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from consultations import rules
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
+from consultations.rules import overlap_party
 from consultations.services.deliveries import (
     booking_deliveries_schedule,
     cancellation_deliveries_schedule,
     time_change_deliveries_schedule,
 )
-from consultations.services.kairo_sync import (
-    error_detail,
-    event_record,
-    kairo_client,
-    overlap_party,
-    remote_apply,
-    status_detail,
-)
+from consultations.services.events import error_detail, event_record, status_detail
+from consultations.services.kairo_mapping import kairo_client, remote_apply
 
 logger = logging.getLogger("consultations.booking")
 

@@ -29,7 +29,7 @@ from consultations.models import (
 )
 from consultations.services import deliveries
 from consultations.services.booking import outcomes as booking_outcomes
-from consultations.services.kairo_sync import remote_apply
+from consultations.services.kairo_mapping import remote_apply
 from consultations.task_backends import runner
 from tests.consultations.conftest import race
 from tests.factories import ConsultationFactory, future, org_zone, remote_consultation

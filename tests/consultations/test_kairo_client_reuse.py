@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 
 from consultations.kairo.client import KairoClient
-from consultations.services import kairo_sync
+from consultations.services import kairo_mapping
 
 
 def _in_another_thread() -> tuple[KairoClient, KairoClient]:
     made: list[KairoClient] = []
 
     def use_twice() -> None:
-        made.extend([kairo_sync.kairo_client(), kairo_sync.kairo_client()])
+        made.extend([kairo_mapping.kairo_client(), kairo_mapping.kairo_client()])
 
     worker = threading.Thread(target=use_twice)
     worker.start()
@@ -24,30 +24,30 @@ def _in_another_thread() -> tuple[KairoClient, KairoClient]:
 
 
 def test_calls_in_one_thread_share_one_client():
-    first = kairo_sync.kairo_client()
-    assert kairo_sync.kairo_client() is first
-    assert kairo_sync.kairo_client().session is first.session
+    first = kairo_mapping.kairo_client()
+    assert kairo_mapping.kairo_client() is first
+    assert kairo_mapping.kairo_client().session is first.session
 
 
 def test_a_settings_change_builds_a_new_client(settings):
-    before = kairo_sync.kairo_client()
+    before = kairo_mapping.kairo_client()
     settings.KAIRO_TIMEOUT = 42.0
-    after = kairo_sync.kairo_client()
+    after = kairo_mapping.kairo_client()
     assert after is not before
     assert after.timeout == (settings.KAIRO_CONNECT_TIMEOUT, 42.0)
-    assert kairo_sync.kairo_client() is after
+    assert kairo_mapping.kairo_client() is after
 
 
 def test_settings_unrelated_to_kairo_keep_the_client(settings):
-    before = kairo_sync.kairo_client()
+    before = kairo_mapping.kairo_client()
     settings.SITE_NAME_FOR_THIS_TEST = "anything"
-    assert kairo_sync.kairo_client() is before
+    assert kairo_mapping.kairo_client() is before
 
 
 def test_another_thread_gets_its_own_client():
-    mine = kairo_sync.kairo_client()
+    mine = kairo_mapping.kairo_client()
     first, second = _in_another_thread()
     assert first is second  # reused within that thread too
     assert first is not mine
     assert first.session is not mine.session
-    assert kairo_sync.kairo_client() is mine
+    assert kairo_mapping.kairo_client() is mine

@@ -12,12 +12,8 @@ from django.db import transaction
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
 from consultations.services.deliveries import booking_deliveries_schedule
-from consultations.services.kairo_sync import (
-    error_detail,
-    event_record,
-    remote_apply,
-    status_detail,
-)
+from consultations.services.events import error_detail, event_record, status_detail
+from consultations.services.kairo_mapping import remote_apply
 
 logger = logging.getLogger("consultations.booking")
 

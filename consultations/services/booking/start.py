@@ -26,10 +26,11 @@ from consultations.models import (
     PatientChange,
     Provider,
 )
+from consultations.rules import overlap_party
 from consultations.selectors.booking import patient_by_document
 from consultations.services.booking.kairo_request import kairo_request_build
 from consultations.services.directory import patient_save
-from consultations.services.kairo_sync import event_record, overlap_party
+from consultations.services.events import event_record
 
 Status = ConsultationStatus
 Kind = ConsultationEvent.Kind

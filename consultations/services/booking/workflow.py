@@ -16,7 +16,8 @@ from django.db import OperationalError
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationType, Duration, Patient, Provider
 from consultations.services.booking import outcomes, start
-from consultations.services.kairo_sync import error_detail, kairo_client
+from consultations.services.events import error_detail
+from consultations.services.kairo_mapping import kairo_client
 
 logger = logging.getLogger("consultations.booking")
 

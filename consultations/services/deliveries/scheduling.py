@@ -26,7 +26,7 @@ from consultations.services.deliveries.sending import (
     _enqueue_on_commit,
     _event_detail,
 )
-from consultations.services.kairo_sync import event_record
+from consultations.services.events import event_record
 
 logger = logging.getLogger("consultations.email")
 

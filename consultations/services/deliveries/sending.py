@@ -20,7 +20,7 @@ from consultations.models import (
     ConsultationStatus,
     Delivery,
 )
-from consultations.services.kairo_sync import event_record
+from consultations.services.events import event_record
 
 logger = logging.getLogger("consultations.email")
 

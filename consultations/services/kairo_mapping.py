@@ -1,21 +1,22 @@
-"""What the booking workflows share: the Kairo client (one per thread), applying Kairo's
-view of a consultation to ours, the timeline lines they write, and which party
-PostgreSQL's no-overlap constraints found busy."""
+"""Between Kairo Connect and our models: the client the services talk through (one per
+thread), Kairo's statuses in ours, and Kairo's view of a consultation applied to ours.
+
+The Kairo package knows nothing of our models (house style, "Data flows one way"): this
+is where its typed values become fields of a `Consultation`.
+"""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.signals import setting_changed
-from django.db import IntegrityError
 from django.dispatch import receiver
 from django.utils import timezone
 
 from consultations.kairo import client as kairo
 from consultations.kairo import contract
-from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
+from consultations.models import Consultation, ConsultationStatus
 
 Status = ConsultationStatus
 
@@ -68,20 +69,6 @@ PROGRESS: dict[str, int] = {
 }
 
 
-# Migration 0004: PostgreSQL's exclusion constraints, by the party they keep free.
-_OVERLAP_CONSTRAINTS: dict[str, str] = {
-    "consultation_provider_no_overlap": "provider",
-    "consultation_patient_no_overlap": "patient",
-}
-
-
-def overlap_party(exc: IntegrityError) -> str | None:
-    """ "provider" or "patient" when `exc` is a no-overlap constraint refusing a window,
-    else None (psycopg names the constraint; SQLite has none of these)."""
-    diagnostics = getattr(exc.__cause__, "diag", None)
-    return _OVERLAP_CONSTRAINTS.get(getattr(diagnostics, "constraint_name", None) or "")
-
-
 def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None:
     """Kairo's view of the consultation onto ours (no save), a changed time included."""
     consultation.kairo_consultation_id = remote.consultation_id
@@ -118,43 +105,3 @@ def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None
         and PROGRESS[mapped] > PROGRESS[consultation.status]
     ):
         consultation.status = mapped
-
-
-def event_record(
-    consultation: Consultation,
-    kind: str,
-    *,
-    actor: AbstractBaseUser | None = None,
-    request_id: str = "",
-    detail: dict[str, Any] | None = None,
-) -> ConsultationEvent:
-    """One timeline line. `detail` holds safe facts only: codes, statuses, field paths;
-    never a PIN, a join link, a document, a phone or an email."""
-    return ConsultationEvent.objects.create(
-        consultation=consultation,
-        kind=kind,
-        actor=actor,
-        kairo_request_id=request_id or "",
-        detail=detail or {},
-    )
-
-
-def status_detail(before: str, after: Consultation, **extra: Any) -> dict[str, Any]:
-    detail: dict[str, Any] = {k: v for k, v in extra.items() if v}
-    if before != after.status:
-        detail["from"] = before
-        detail["to"] = after.status
-    else:
-        detail["status"] = after.status
-    return detail
-
-
-def error_detail(error: kairo.KairoError) -> dict[str, Any]:
-    detail: dict[str, Any] = {"code": error.code, "outcome": error.outcome.value}
-    if error.status is not None:
-        detail["http_status"] = error.status
-    if error.field_errors:
-        detail["fields"] = sorted(error.field_errors)  # the paths, never the messages
-    if error.party:
-        detail["party"] = error.party
-    return detail
