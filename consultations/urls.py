@@ -4,19 +4,20 @@ from django.urls import path
 from consultations.views import (
     agenda,
     booking,
+    catalogs,
     consultations,
     deliveries,
     directory,
-    frame,
+    home,
     provider_day,
 )
 
 urlpatterns = [
-    path("", frame.home, name="home"),
+    path("", home.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("health/", frame.health, name="health"),
-    path("catalogs/", frame.catalogs, name="catalogs"),
+    path("health/", home.health, name="health"),
+    path("catalogs/", catalogs.catalogs, name="catalogs"),
     path("agenda/", agenda.agenda, name="agenda"),
     path("consultations/", consultations.consultation_list, name="consultation_list"),
     path("consultations/new/", booking.consultation_new, name="consultation_new"),

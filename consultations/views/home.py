@@ -1,25 +1,17 @@
-"""HTTP views. They parse input, call forms and services, and render; no business rules."""
+"""The site's root and its health check for a load balancer."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
-
-from consultations.selectors.catalogs import catalog_summary
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The site's root: the agenda, where staff work (and land after login)."""
     return redirect("agenda")
-
-
-@require_GET
-def catalogs(request: HttpRequest) -> HttpResponse:
-    """The catalogs' state: rows, active and unconfirmed ones; admins follow to the admin."""
-    return render(request, "consultations/catalogs.html", {"catalogs": catalog_summary()})
 
 
 @login_not_required
