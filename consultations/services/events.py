@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from consultations.kairo import client as kairo
-from consultations.models import Consultation, ConsultationEvent
+from consultations.models import Consultation, ConsultationEvent, Delivery
 
 
 def event_record(
@@ -55,4 +55,22 @@ def error_detail(error: kairo.KairoError) -> dict[str, Any]:
         detail["fields"] = sorted(error.field_errors)  # the paths, never the messages
     if error.party:
         detail["party"] = error.party
+    return detail
+
+
+def delivery_detail(delivery: Delivery, **extra: object) -> dict[str, object]:
+    """An `email` event's `detail` for `delivery`: recipient, kind, state, attempts, the
+    reminder's offset, the safe error of a failed one, and the `extra` facts. Never the
+    address."""
+    detail: dict[str, object] = {
+        "recipient": delivery.recipient,
+        "kind": delivery.kind,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+    }
+    if delivery.reminder_offset_minutes is not None:
+        detail["minutes_before"] = delivery.reminder_offset_minutes
+    if delivery.state == Delivery.State.FAILED and delivery.last_error:
+        detail["error"] = delivery.last_error
+    detail.update(extra)
     return detail

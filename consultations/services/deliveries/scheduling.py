@@ -21,12 +21,9 @@ from consultations.models import (
     ConsultationStatus,
     Delivery,
 )
-from consultations.services.deliveries.sending import (
-    _LINK_STATUSES,
-    _enqueue_on_commit,
-    _event_detail,
-)
-from consultations.services.events import event_record
+from consultations.services.deliveries.sending import LINK_STATUSES
+from consultations.services.events import delivery_detail, event_record
+from consultations.tasks import delivery_send_enqueue_on_commit
 
 logger = logging.getLogger("consultations.email")
 
@@ -47,7 +44,7 @@ def booking_deliveries_schedule(
     and schedules their send tasks for after the commit. A recipient that already has
     its booking delivery gets no second one. Returns the deliveries created.
     """
-    if previous_status in _LINK_STATUSES or consultation.status not in _LINK_STATUSES:
+    if previous_status in LINK_STATUSES or consultation.status not in LINK_STATUSES:
         return []
     created = []
     for recipient in _recipients():
@@ -87,7 +84,7 @@ def time_change_deliveries_schedule(
     """
     if consultation.calendar_sequence == previous_sequence:
         return []
-    if consultation.status not in _LINK_STATUSES:
+    if consultation.status not in LINK_STATUSES:
         return []
     written_to = set(
         Delivery.objects.filter(consultation=consultation).values_list("recipient", flat=True)
@@ -103,9 +100,9 @@ def time_change_deliveries_schedule(
             consultation,
             ConsultationEvent.Kind.EMAIL,
             actor=actor,
-            detail=_event_detail(delivery, calendar_sequence=consultation.calendar_sequence),
+            detail=delivery_detail(delivery, calendar_sequence=consultation.calendar_sequence),
         )
-        _enqueue_on_commit(delivery)
+        delivery_send_enqueue_on_commit(delivery.pk)
         created.append(delivery)
     return created
 
@@ -137,7 +134,7 @@ def cancellation_deliveries_schedule(
             consultation,
             ConsultationEvent.Kind.EMAIL,
             actor=actor,
-            detail=_event_detail(delivery, calendar_sequence=consultation.calendar_sequence),
+            detail=delivery_detail(delivery, calendar_sequence=consultation.calendar_sequence),
         )
         created.append(delivery)
     return created
@@ -171,9 +168,9 @@ def delivery_resend(*, consultation: Consultation, recipient: str, actor: User) 
             current,
             ConsultationEvent.Kind.EMAIL,
             actor=actor,
-            detail=_event_detail(delivery, requested=True),
+            detail=delivery_detail(delivery, requested=True),
         )
-        _enqueue_on_commit(delivery)
+        delivery_send_enqueue_on_commit(delivery.pk)
     return delivery
 
 
@@ -199,7 +196,7 @@ def _resend_refusal(consultation: Consultation, recipient: str) -> ValidationErr
             _("Kairo Connect has not confirmed this booking yet: there is no link to send."),
             code="not_confirmed",
         )
-    if consultation.status not in _LINK_STATUSES:
+    if consultation.status not in LINK_STATUSES:
         return ValidationError(
             _("A consultation that is %(status)s gets no more emails."),
             code="not_active",
@@ -293,5 +290,5 @@ def _insert_once(
             )
     except IntegrityError:
         return None
-    _enqueue_on_commit(delivery)
+    delivery_send_enqueue_on_commit(delivery.pk)
     return delivery

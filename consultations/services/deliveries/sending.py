@@ -1,6 +1,6 @@
 """Sending deliveries: one attempt at a time, failures retried with backoff, and the
 deliveries whose task was lost enqueued again (see the package docstring). Also the
-task handoff and the event and log records that scheduling shares."""
+event and log records that scheduling shares."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ import datetime as dt
 import logging
 import re
 import smtplib
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,7 +18,8 @@ from consultations.models import (
     ConsultationStatus,
     Delivery,
 )
-from consultations.services.events import event_record
+from consultations.services.events import delivery_detail, event_record
+from consultations.tasks import delivery_send_enqueue
 
 logger = logging.getLogger("consultations.email")
 
@@ -40,7 +39,7 @@ OVERDUE_GRACE = dt.timedelta(minutes=2)
 ABANDONED_AFTER = dt.timedelta(minutes=15)
 
 # The consultation statuses in which a message with the join link still makes sense.
-_LINK_STATUSES = (Status.BOOKED, Status.IN_PROGRESS)
+LINK_STATUSES = (Status.BOOKED, Status.IN_PROGRESS)
 
 
 def delivery_send(*, delivery_id: int) -> Delivery | None:
@@ -112,7 +111,7 @@ def delivery_send(*, delivery_id: int) -> Delivery | None:
     delivery.sent_at = timezone.now()
     delivery.next_attempt_at = None
     delivery.save(update_fields=["state", "sent_at", "next_attempt_at"])
-    event_record(consultation, ConsultationEvent.Kind.EMAIL, detail=_event_detail(delivery))
+    event_record(consultation, ConsultationEvent.Kind.EMAIL, detail=delivery_detail(delivery))
     _log(delivery)
     return delivery
 
@@ -132,7 +131,7 @@ def _skip_reason(delivery: Delivery, *, now: dt.datetime) -> str:
         if now >= consultation.starts_at:
             return "Skipped: consultation already started"
         return ""
-    if consultation.status not in _LINK_STATUSES:
+    if consultation.status not in LINK_STATUSES:
         return f"Skipped: consultation {consultation.status}"
     if now >= consultation.ends_at:
         return "Skipped: consultation already over"
@@ -152,7 +151,7 @@ def _fail(delivery: Delivery, *, error: str, final: bool) -> Delivery:
     delivery.save(update_fields=["state", "attempts", "last_error", "next_attempt_at"])
     _log(delivery)
     if delivery.state == State.QUEUED:
-        _enqueue(delivery.pk, run_after=delivery.next_attempt_at)
+        delivery_send_enqueue(delivery.pk, run_after=delivery.next_attempt_at)
     else:
         _record_failed_event(delivery)
     return delivery
@@ -225,57 +224,18 @@ def deliveries_resume(*, now: dt.datetime | None = None) -> int:
         if overdue.filter(pk=delivery_id).update(next_attempt_at=now):
             resumed.append(delivery_id)
     for delivery_id in resumed:
-        _enqueue(delivery_id)
+        delivery_send_enqueue(delivery_id)
     if resumed:
         logger.info("Resumed %s delivery(ies) whose task was lost", len(resumed))
     return len(resumed)
 
 
-# --- Shared with scheduling -----------------------------------------------------------
-
-
-def _enqueue_on_commit(delivery: Delivery) -> None:
-    # robust: a failure to enqueue must not turn a committed booking into an error page;
-    # the delivery stays queued and `deliveries_resume` finds it.
-    transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
-
-
-def _enqueue(delivery_id: int, *, run_after: dt.datetime | None = None) -> None:
-    """Hand delivery `delivery_id` to the task backend (at `run_after`, if given)."""
-    from consultations.tasks import delivery_send_task  # the task module imports us
-
-    task = delivery_send_task
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            # Retried by `deliveries_resume` once due (the ImmediateBackend of tests).
-            return
-        task = task.using(run_after=run_after)
-    try:
-        task.enqueue(delivery_id=delivery_id)
-    except Exception:
-        logger.exception(
-            "Could not enqueue delivery %s; send_due_reminders will pick it up", delivery_id
-        )
-
-
-def _event_detail(delivery: Delivery, **extra: object) -> dict[str, object]:
-    detail: dict[str, object] = {
-        "recipient": delivery.recipient,
-        "kind": delivery.kind,
-        "state": delivery.state,
-        "attempts": delivery.attempts,
-    }
-    if delivery.reminder_offset_minutes is not None:
-        detail["minutes_before"] = delivery.reminder_offset_minutes
-    if delivery.state == State.FAILED and delivery.last_error:
-        detail["error"] = delivery.last_error
-    detail.update(extra)
-    return detail
+# --- Records --------------------------------------------------------------------------
 
 
 def _record_failed_event(delivery: Delivery) -> None:
     event_record(
-        delivery.consultation, ConsultationEvent.Kind.EMAIL, detail=_event_detail(delivery)
+        delivery.consultation, ConsultationEvent.Kind.EMAIL, detail=delivery_detail(delivery)
     )
 
 
