@@ -95,7 +95,7 @@ def consultation_refresh(
         local_window = (current.scheduled_for, current.starts_at, current.ends_at)
         remote_apply(current, remote)
         moved = current.calendar_sequence != sequence_before
-        clash = _new_time_clash(current) if moved else None
+        clash = new_time_clash(current) if moved else None
         if clash is None:
             try:
                 with transaction.atomic():  # a savepoint: the constraint may still refuse
@@ -105,7 +105,7 @@ def consultation_refresh(
                 party = overlap_party(exc)
                 if party is None:
                     raise
-                clash = _new_time_clash(current) or ValidationError(
+                clash = new_time_clash(current) or ValidationError(
                     {
                         party: ValidationError(
                             _("Another booking holds that time."), code=f"{party}_busy"
@@ -152,9 +152,12 @@ def consultation_refresh(
     return current
 
 
-def _new_time_clash(consultation: Consultation) -> ValidationError | None:
+def new_time_clash(consultation: Consultation) -> ValidationError | None:
     """Whether the window Kairo moved an active `consultation` to overlaps another
-    active booking of its provider or patient (keyed `provider`, `patient`)."""
+    active booking of its provider or patient: a ValidationError keyed `provider`,
+    `patient` (the codes of `rules.provider_free_check` and `patient_free_check`), or
+    None. `consultation_refresh` asks before saving the new time, and again when a
+    no-overlap constraint refuses it."""
     if not consultation.is_active:
         return None
     starts_at, ends_at, pk = consultation.starts_at, consultation.ends_at, consultation.pk

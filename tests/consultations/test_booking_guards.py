@@ -335,14 +335,14 @@ def test_a_clash_committed_after_the_check_is_caught_by_the_constraint(
 ):
     """PostgreSQL: the check saw the new time free, the exclusion constraint did not."""
     taken, later = two_bookings
-    real = lifecycle._new_time_clash
+    real = lifecycle.new_time_clash
     calls: list[Consultation] = []
 
     def first_misses(consultation):
         calls.append(consultation)
         return None if len(calls) == 1 else real(consultation)
 
-    monkeypatch.setattr(lifecycle, "_new_time_clash", first_misses)
+    monkeypatch.setattr(lifecycle, "new_time_clash", first_misses)
     with pytest.raises(services.RefreshTimeClash) as clash:
         services.consultation_refresh(
             consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
@@ -360,7 +360,7 @@ def test_a_clash_gone_again_after_the_constraint_is_still_reported(
     two_bookings, receptionist, monkeypatch
 ):
     taken, later = two_bookings
-    monkeypatch.setattr(lifecycle, "_new_time_clash", lambda consultation: None)
+    monkeypatch.setattr(lifecycle, "new_time_clash", lambda consultation: None)
     with pytest.raises(services.RefreshTimeClash) as clash:
         services.consultation_refresh(
             consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)

@@ -26,7 +26,7 @@ from consultations.kairo.sandbox import (
     is_loopback_host,
     reset_default_sandbox,
 )
-from consultations.management.commands.kairo_check import _base_url_problems
+from consultations.management.commands.kairo_check import base_url_problems
 from tests.kairo.conftest import booking
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def test_no_requests_left_is_a_problem(kairo_settings):
     ],
 )
 def test_only_https_beyond_loopback(url, ok):
-    assert (_base_url_problems(url) == []) is ok
+    assert (base_url_problems(url) == []) is ok
 
 
 @pytest.mark.parametrize(

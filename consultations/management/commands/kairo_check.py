@@ -29,7 +29,7 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Kairo Connect: {client.base_url}")
-            problems += _base_url_problems(client.base_url)
+            problems += base_url_problems(client.base_url)
 
         try:
             profile = client.organization_profile()
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("OK: Kairo Connect is ready."))
 
 
-def _base_url_problems(base_url: str) -> list[str]:
+def base_url_problems(base_url: str) -> list[str]:
     """Contract "Access": HTTPS only (plain http is tolerated on loopback, for a
     standalone sandbox)."""
     parts = urlsplit(base_url)
