@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, Delivery
@@ -18,7 +18,7 @@ def event_record(
     consultation: Consultation,
     kind: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     request_id: str = "",
     detail: dict[str, Any] | None = None,
 ) -> ConsultationEvent:

@@ -39,7 +39,7 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("consultations.view_consultation", raise_exception=True)
-def consultation_export(request: HttpRequest) -> HttpResponse:
+def consultation_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered list as CSV, streamed: `?format=excel` separated by semicolons (Excel
     with Colombian settings), otherwise by commas. Bad filters go back to the list, which
     says why; an unknown format goes back with a message."""
