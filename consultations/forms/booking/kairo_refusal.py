@@ -3,6 +3,8 @@ fields they concern, and a summary naming the requestId."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from consultations.kairo import contract
 from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.kairo_texts import kairo_error_text
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Where a Kairo `details` path lands on this form (contract "Envelope", Decision: keyed
 # by the request field path). Every `provider.*` path lands on the provider choice: the
@@ -57,6 +62,7 @@ def kairo_refusal_add(form: forms.BaseForm, error: KairoError) -> None:
     placed = False
     for path in sorted(error.field_errors):
         field = kairo_field(path)
+        text: StrOrPromise
         if field == "provider" and path != "provider":
             text = _(
                 "Kairo Connect does not accept the provider's record (%(path)s); ask an "
