@@ -279,7 +279,7 @@ KAIRO_SANDBOX_TIME_ZONE = env.str("KAIRO_SANDBOX_TIME_ZONE", default="")
 KAIRO_SANDBOX_ORGANIZATION_NAME = env.str(
     "KAIRO_SANDBOX_ORGANIZATION_NAME", default="Clínica Sandbox"
 )
-# Requests per hour before the sandbox answers 429 (the contract's limit is 1000).
+# Requests per hour before the sandbox answers 429 (docs/kairo-connect-api.md "Access": 1000).
 KAIRO_SANDBOX_RATE_LIMIT = env.int("KAIRO_SANDBOX_RATE_LIMIT", default=1000)
 # Where the in-process sandbox delivers signed webhooks (empty = none), and the secret it
 # signs them with (default: KAIRO_WEBHOOK_SECRET, the one this app verifies with).

@@ -65,9 +65,9 @@ def consultation_window(
 def scheduled_notice_check(*, scheduled_for: dt.datetime, now: dt.datetime | None = None) -> None:
     """A scheduled consultation starts after now, and at least `MIN_NOTICE` ahead.
 
-    Contract "Create a consultation" (Decision: exactly 15 minutes is accepted). Aware
-    datetimes are compared, so a DST change between now and then counts in real minutes.
-    Raises ValidationError `in_past` or `too_soon`.
+    docs/kairo-connect-api.md "Create a consultation" (Decision: exactly 15 minutes is
+    accepted). Aware datetimes are compared, so a DST change between now and then counts
+    in real minutes. Raises ValidationError `in_past` or `too_soon`.
     """
     now = now or timezone.now()
     if scheduled_for <= now:

@@ -226,7 +226,8 @@ class ConsultationTypeAdmin(CatalogAdmin):
 
 @admin.register(Duration)
 class DurationAdmin(CatalogAdmin):
-    # All ten durations come from the contract, so there is no "confirmed" flag here.
+    # All ten durations come from docs/kairo-connect-api.md "Catalogs", so there is no
+    # "confirmed" flag here.
     list_display = ("minutes", "recommended_use", "is_active")
     list_filter = ("is_active",)
     search_fields = ("recommended_use",)

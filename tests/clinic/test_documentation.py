@@ -251,6 +251,7 @@ CONTRACT_SECTIONS = {
     "Access",
     "Endpoints",
     "Envelope",
+    "Dates and times",
     "Create a consultation",
     "Document types",
     "Detail",
@@ -258,13 +259,6 @@ CONTRACT_SECTIONS = {
     "Errors",
     "Webhooks",
     "Catalogs",
-}
-
-# Citations written before the contract had its own headings here, each with the
-# heading it means. Tolerated until those comments are repointed; add nothing here.
-CITATIONS_TO_REPOINT = {
-    "Create": "Create a consultation",
-    "Document types are Colombian": "Document types",
 }
 
 # `contract "X"`, `contract: "X", "Y"`, `Contract sections: "X" (...), "Y"`,
@@ -331,7 +325,6 @@ def test_citation_finder_reads_every_form():
 def test_contract_has_its_sections():
     headings = set(_headings(CONTRACT))
     assert CONTRACT_SECTIONS <= headings, sorted(CONTRACT_SECTIONS - headings)
-    assert set(CITATIONS_TO_REPOINT.values()) <= headings
 
 
 def test_every_cited_contract_section_is_a_heading():
@@ -339,7 +332,7 @@ def test_every_cited_contract_section_is_a_heading():
     unknown = defaultdict(list)
     for path in _python_files():
         for name in _cited_sections(path.read_text()):
-            if name not in headings and name not in CITATIONS_TO_REPOINT:
+            if name not in headings:
                 unknown[name].append(str(path.relative_to(ROOT)))
     assert not unknown, f"cited sections missing from docs/kairo-connect-api.md: {dict(unknown)}"
 

@@ -16,9 +16,10 @@ from consultations.kairo_texts import kairo_error_text
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# Where a Kairo `details` path lands on this form (contract "Envelope", Decision: keyed
-# by the request field path). Every `provider.*` path lands on the provider choice: the
-# receptionist cannot fix a provider's record from here, only see which field is wrong.
+# Where a Kairo `details` path lands on this form (docs/kairo-connect-api.md "Envelope",
+# Decision: keyed by the request field path). Every `provider.*` path lands on the
+# provider choice: the receptionist cannot fix a provider's record from here, only see
+# which field is wrong.
 KAIRO_FIELDS: dict[str, str] = {
     "patient": "document_number",  # a 409 for the patient (identity = the document)
     "patient.documentType": "document_type",
