@@ -1,4 +1,4 @@
-"""Booking rules that need other rows or the clock (house style: "Where each rule lives").
+"""Booking rules that need other rows or the clock (docs/development.md: where rules live).
 
 Each rule raises `ValidationError` with a `code` (tests assert codes, not prose). The
 booking form calls `booking_check` (and `patient_authorization_check`) for inline errors;

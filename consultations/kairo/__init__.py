@@ -3,5 +3,5 @@ signatures (`signing`) and the contract-faithful sandbox (`sandbox`). The contra
 docs/kairo-connect-api.md.
 
 Nothing in this package imports our models; services translate between our models and
-the client's typed values (house style, "Data flows one way").
+the client's typed values (docs/development.md "Conventions": data flows one way).
 """
