@@ -1,6 +1,6 @@
 """Settings for the clinic booking desk, read from the environment (django-environ).
 
-Every variable is listed with its default and meaning in `.env.example` and the README.
+Every variable is listed with its default and meaning in docs/configuration.md.
 The defaults are the zero-setup ones: debug on, SQLite file in the project, console
 email, the built-in Kairo Connect sandbox. With `DJANGO_DEBUG=0` nothing secret is
 defaulted: a missing secret key or allowed hosts stops the process at startup.
@@ -261,7 +261,7 @@ TASKS = {
 }
 
 # --- Kairo Connect --------------------------------------------------------------------
-# Empty base URL = the built-in sandbox, in process (see consultations/kairo/sandbox.py).
+# Empty base URL = the built-in sandbox, in process (see consultations/kairo/sandbox/).
 KAIRO_BASE_URL = env.str("KAIRO_BASE_URL", default="").rstrip("/")
 KAIRO_API_KEY = env.str("KAIRO_API_KEY", default="sandbox-key")
 KAIRO_API_SECRET = env.str("KAIRO_API_SECRET", default="sandbox-secret")
@@ -279,7 +279,7 @@ KAIRO_SANDBOX_TIME_ZONE = env.str("KAIRO_SANDBOX_TIME_ZONE", default="")
 KAIRO_SANDBOX_ORGANIZATION_NAME = env.str(
     "KAIRO_SANDBOX_ORGANIZATION_NAME", default="Clínica Sandbox"
 )
-# Requests per hour before the sandbox answers 429 (the contract's limit is 1000).
+# Requests per hour before the sandbox answers 429 (docs/kairo-connect-api.md "Access": 1000).
 KAIRO_SANDBOX_RATE_LIMIT = env.int("KAIRO_SANDBOX_RATE_LIMIT", default=1000)
 # Where the in-process sandbox delivers signed webhooks (empty = none), and the secret it
 # signs them with (default: KAIRO_WEBHOOK_SECRET, the one this app verifies with).

@@ -2,8 +2,8 @@
 
 Kairo's own `message` is English and written for developers; staff read these texts
 instead (the form, the result and detail pages, refresh messages, the timeline), and
-Kairo's message stays available beside them as a detail. Codes: contract "Errors", the
-rate limit (contract "Access"), and the client's own outcome codes
+Kairo's message stays available beside them as a detail. Codes: docs/kairo-connect-api.md
+"Errors", the rate limit (contract "Access"), and the client's own outcome codes
 (`consultations.kairo.client.errors`). The Kairo package itself knows nothing of this.
 """
 
@@ -101,7 +101,7 @@ def kairo_error_text(code: str | None) -> str:
 
 
 def kairo_status_text(status: str | None) -> str:
-    """Kairo's status of a consultation in the active language; one the contract does
-    not list is shown as Kairo sent it."""
+    """Kairo's status of a consultation in the active language; one contract
+    "Lifecycle" does not list is shown as Kairo sent it."""
     text = KAIRO_STATUS_TEXTS.get(status or "")
     return str(text) if text is not None else str(status or "")

@@ -1,7 +1,8 @@
 """Source strings of libraries that ship no Spanish, marked here so that our catalog
 (locale/es) translates them: Django looks a msgid up in every catalog, ours first.
 
-django-axes: the lock-out pages a clinic admin uses (admin, "Lock-outs" in the README).
+django-axes: the lock-out pages a clinic admin uses (admin; docs/user-guide.md
+"Staff access", on lock-outs).
 The msgids must equal the library's own, letter for letter.
 """
 

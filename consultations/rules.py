@@ -1,4 +1,4 @@
-"""Booking rules that need other rows or the clock (house style: "Where each rule lives").
+"""Booking rules that need other rows or the clock (docs/development.md: where rules live).
 
 Each rule raises `ValidationError` with a `code` (tests assert codes, not prose). The
 booking form calls `booking_check` (and `patient_authorization_check`) for inline errors;
@@ -33,9 +33,9 @@ def consultation_window(
 def scheduled_notice_check(*, scheduled_for: dt.datetime, now: dt.datetime | None = None) -> None:
     """A scheduled consultation starts after now, and at least `MIN_NOTICE` ahead.
 
-    Contract "Create a consultation" (Decision: exactly 15 minutes is accepted). Aware
-    datetimes are compared, so a DST change between now and then counts in real minutes.
-    Raises ValidationError `in_past` or `too_soon`.
+    docs/kairo-connect-api.md "Create a consultation" (Decision: exactly 15 minutes is
+    accepted). Aware datetimes are compared, so a DST change between now and then counts
+    in real minutes. Raises ValidationError `in_past` or `too_soon`.
     """
     now = now or timezone.now()
     if scheduled_for <= now:

@@ -155,9 +155,9 @@ def remote_consultation(
     scheduled_at: dt.datetime | None = None,
     expires_in: dt.timedelta = dt.timedelta(days=2),
 ) -> RemoteConsultation:
-    """What a fake Kairo's GET detail returns: `status` (known when it is one of the
-    contract's), the fixed PIN "123456", the patient and provider links of one room, and
-    request id "req_fixed"."""
+    """What a fake Kairo's GET detail returns: `status` (known when it is one of
+    `contract.WIRE_STATUSES`), the fixed PIN "123456", the patient and provider links of
+    one room, and request id "req_fixed"."""
     return RemoteConsultation(
         consultation_id=consultation_id,
         access_pin="123456",

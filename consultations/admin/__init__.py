@@ -35,6 +35,7 @@ from consultations.admin.directory import (
 )
 from consultations.admin.staff import (
     PERMISSION_ACTIONS,
+    PermissionChoiceField,
     StaffPreferenceInline,
     StaffUserAdmin,
     permission_label,
@@ -59,6 +60,7 @@ __all__ = [
     "MedicalSpecialtyAdmin",
     "PatientAdmin",
     "PatientAdminForm",
+    "PermissionChoiceField",
     "ProfessionalTypeAdmin",
     "ProviderAdmin",
     "ReadOnlyAdminMixin",

@@ -8,6 +8,8 @@ protected objects.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
@@ -23,6 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
 from consultations.models import ConsultationType, Duration, MedicalSpecialty, ProfessionalType
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _in_use_message(row: Model, usage: dict[type[Model], int]) -> str:
@@ -67,15 +72,15 @@ class CatalogAdmin(admin.ModelAdmin):
     and an "Import CSV" page for the official table."""
 
     list_display: tuple[str, ...] = ("name", "code", "is_active", "is_confirmed")
-    list_filter: tuple[str, ...] = ("is_active", "is_confirmed")
-    search_fields: tuple[str, ...] = ("code", "name")
-    ordering: tuple[str, ...] = ("name",)
+    list_filter: ClassVar[tuple[str, ...]] = ("is_active", "is_confirmed")
+    search_fields: ClassVar[tuple[str, ...]] = ("code", "name")
+    ordering: ClassVar[tuple[str, ...]] = ("name",)
     actions = ["activate", "deactivate", "mark_confirmed"]
     change_list_template = "admin/consultations/catalog_change_list.html"
     import_template = "admin/consultations/catalog_import.html"
 
     def _selected_update(
-        self, request: HttpRequest, queryset: QuerySet, done: str, **values: object
+        self, request: HttpRequest, queryset: QuerySet, done: StrOrPromise, **values: object
     ) -> None:
         """Set `values` on the selected rows; `done` (an ngettext_lazy keyed on "count")
         tells the admin how many."""
@@ -107,9 +112,9 @@ class CatalogAdmin(admin.ModelAdmin):
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            _func, name, description = actions["delete_selected"]
-            actions["delete_selected"] = (delete_selected_unless_in_use, name, description)
+        if (action := actions.get("delete_selected")) is not None:
+            _func, name, description = action
+            actions["delete_selected"] = (delete_selected_unless_in_use, name, description)  # type: ignore[assignment]  # the stubs say an action returns str; Django's return a response or None
         return actions
 
     # Not left to Django's own refusal: for a PROTECT-ed row, the admin's delete page
@@ -165,6 +170,7 @@ class CatalogAdmin(admin.ModelAdmin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         kind = catalog_kind_for_model(self.model)
+        assert kind is not None, "every catalog admin is for an importable catalog"
         report = None
         if request.method == "POST":
             form = CatalogImportForm(request.POST, request.FILES)
@@ -220,7 +226,8 @@ class ConsultationTypeAdmin(CatalogAdmin):
 
 @admin.register(Duration)
 class DurationAdmin(CatalogAdmin):
-    # All ten durations come from the contract, so there is no "confirmed" flag here.
+    # All ten durations come from docs/kairo-connect-api.md "Catalogs", so there is no
+    # "confirmed" flag here.
     list_display = ("minutes", "recommended_use", "is_active")
     list_filter = ("is_active",)
     search_fields = ("recommended_use",)

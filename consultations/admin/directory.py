@@ -3,8 +3,11 @@ rules as the desk's own pages."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,14 +23,13 @@ from consultations.models import Patient, PatientChange, Provider, document_numb
 from consultations.selectors.directory import patient_changes, provider_consultations_ahead
 
 
-class DocumentSearchMixin:
+class DocumentSearchMixin(admin.ModelAdmin):
     """The admin's search also finds a document typed with separators ("1.020.304.050"),
-    through the directory's one normalizer (Django's search matches the text as typed)."""
+    through the directory's one normalizer (Django's search matches the text as typed).
+    A ModelAdmin itself, so the search it extends is known to the type checker too."""
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
-            request, queryset, search_term
-        )
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         number = document_number_normalize(search_term)
         if number != search_term.strip().upper() and any(c.isdigit() for c in number):
             results = results | queryset.filter(document_number=number)
@@ -109,7 +111,8 @@ class PatientAdminForm(forms.ModelForm):
         phone_messages_set(self)
 
     def clean(self) -> dict:
-        cleaned_data = super().clean()
+        super().clean()
+        cleaned_data = self.cleaned_data
         self.authorization_given = cleaned_data.pop("data_processing_authorized", None)
         try:
             rules.patient_name_change_check(
@@ -199,7 +202,7 @@ class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
         try:
             services.patient_save(
                 patient=obj,
-                actor=request.user,
+                actor=cast(User, request.user),  # the admin lets only signed-in staff in
                 source=PatientChange.Source.ADMIN,
                 authorization_given=form.authorization_given,
                 name_change_confirmed=bool(form.cleaned_data.get("name_change_confirmed")),

@@ -3,6 +3,7 @@ permission list in the staff language."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Permission, User
@@ -41,7 +42,15 @@ def permission_label(permission: Permission) -> str:
         name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
     else:
         name = gettext(permission.name)  # a Meta.permissions name is one of our msgids
-    return f"{content_type.app_labeled_name} | {name}"
+    # A content type's str() is its "app | model" label (`app_labeled_name`).
+    return f"{content_type} | {name}"
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    """The user page's permission list, each labelled by `permission_label`."""
+
+    def label_from_instance(self, obj: Permission) -> str:
+        return permission_label(obj)
 
 
 admin.site.unregister(User)
@@ -52,7 +61,6 @@ class StaffUserAdmin(UserAdmin):
     inlines = [*UserAdmin.inlines, StaffPreferenceInline]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if db_field.name == "user_permissions" and field is not None:
-            field.label_from_instance = permission_label
-        return field
+        if db_field.name == "user_permissions":
+            kwargs["form_class"] = PermissionChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -1,7 +1,7 @@
 """Import of the official catalog tables that a clinic receives from Kairo Connect, as CSV.
 
-Contract "Catalogs" (Decision): the catalogs live in the database and are importable
-from the official tables. Every row goes through the model's own validation
+docs/kairo-connect-api.md "Catalogs" (Decision): the catalogs live in the database and are
+importable from the official tables. Every row goes through the model's own validation
 (`full_clean`), so a rule such as "55 minutes is not allowed" lives on the model once.
 """
 

@@ -1,4 +1,5 @@
-"""The starter rows every new clinic gets (contract "Catalogs"), loaded by the data migration."""
+"""The starter rows every new clinic gets (docs/kairo-connect-api.md "Catalogs"), loaded
+by the data migration."""
 
 from __future__ import annotations
 

@@ -10,9 +10,10 @@ Safety rules every builder here keeps:
   Django raise `BadHeaderError`; the recipient address must be a single valid address.
 - The HTML part is rendered with autoescaping; the text part with it off, so the text
   carries each link exactly as stored (in HTML `&` correctly becomes `&amp;`).
-- Each recipient's message, HTML and calendar file carry only that recipient's link:
-  the patient link and the provider link open the same room as different participants
-  (contract: `participantAccess`), so one must never reach the other party.
+- Each recipient's message, HTML and calendar file carry only that recipient's link: the
+  patient link and the provider link open the same room as different participants
+  (docs/kairo-connect-api.md "Create a consultation": `participantAccess`), so one must
+  never reach the other party.
 - A cancellation carries neither the PIN nor a link: Kairo Connect has no cancel
   operation (contract "Endpoints"), so the room stays joinable until it expires, and a
   message saying "cancelled" is no place to hand out its key.

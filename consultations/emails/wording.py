@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import dateformat, timezone
@@ -40,9 +41,10 @@ def _shortened(value: str, limit: int = _SUBJECT_NAME_MAX) -> str:
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
-def _zone_label(local: dt.datetime) -> str:
+def _zone_label(local: dt.datetime, zone: ZoneInfo) -> str:
     """`America/New_York (EDT, UTC-04:00)` or `America/Bogota (UTC-05:00)`: the zone's
-    name and its offset at that moment (which daylight saving time changes)."""
+    name and its offset at that moment (which daylight saving time changes); `local` is
+    a time in `zone`."""
     offset = local.utcoffset() or dt.timedelta(0)
     sign = "-" if offset < dt.timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
@@ -50,8 +52,8 @@ def _zone_label(local: dt.datetime) -> str:
     abbreviation = local.tzname() or ""
     # Zones without a real abbreviation (Bogotá) report "-05": the offset says that.
     if abbreviation.isalpha():
-        return f"{local.tzinfo.key} ({abbreviation}, {utc})"
-    return f"{local.tzinfo.key} ({utc})"
+        return f"{zone.key} ({abbreviation}, {utc})"
+    return f"{zone.key} ({utc})"
 
 
 def _reminder_phrase(offset_minutes: int) -> str:
@@ -95,12 +97,15 @@ def message_context(
         "consultation_type_name": single_line(consultation.consultation_type.name),
         "clinic_name": single_line(settings.CLINIC_NAME),
         "clinic_phone": single_line(settings.CLINIC_PHONE),
-        "zone_label": _zone_label(start),
+        "zone_label": _zone_label(start, zone),
         "date_text": long_date(start),
         "start_time": dateformat.format(start, "H:i"),
         "end_time": dateformat.format(end, "H:i"),
+        # `message_build` refuses a reminder without its offset.
         "reminder_phrase": (
-            _reminder_phrase(reminder_offset_minutes) if kind == "reminder" else ""
+            _reminder_phrase(reminder_offset_minutes)
+            if kind == "reminder" and reminder_offset_minutes is not None
+            else ""
         ),
     }
     context["provider_line"] = (

@@ -1,6 +1,6 @@
 """The Kairo Connect contract's fixed rules, stated once.
 
-Source: shared/kairo-connect-api.md, "Create a consultation" and "Catalogs". The app's
+Source: docs/kairo-connect-api.md, "Create a consultation" and "Catalogs". The app's
 models and forms, the client and the sandbox all read these values from here, so a rule
 of the contract lives in exactly one place. Nothing here imports Django models.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-# Colombian document types (contract: "Document types are Colombian").
+# Colombian document types (contract "Document types").
 DOCUMENT_TYPES: tuple[tuple[str, str], ...] = (
     ("CC", "Cédula de ciudadanía"),
     ("TI", "Tarjeta de identidad"),
@@ -32,7 +32,8 @@ DEFAULT_DURATION = 30
 # Contract "Create a consultation": scheduledAt at least 15 minutes ahead, inclusive.
 MIN_NOTICE = dt.timedelta(minutes=15)
 
-# Wire format of every time field, in the organization's time zone.
+# Contract "Dates and times": the wire format of every time field, in the organization's
+# time zone.
 WIRE_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 
 SPECIALIST_PROFESSIONAL_TYPE = "MedicoEspecialista"

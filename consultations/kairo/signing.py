@@ -1,4 +1,4 @@
-"""Webhook signatures (contract: "Webhooks").
+"""Webhook signatures (docs/kairo-connect-api.md "Webhooks").
 
 `X-Telehealth-Signature` is the lowercase hex HMAC-SHA256 of the raw body bytes, keyed
 with the shared webhook secret: no prefix, no timestamp. Verify over the raw bytes
@@ -23,9 +23,9 @@ def verify(body: bytes, signature_header: str | bytes | None, secret: str) -> bo
     """Whether `signature_header` is the signature of `body` under `secret`.
 
     Never raises. Anything malformed is simply false: a missing header, one of the wrong
-    length, uppercase or non-hex digits, non-ASCII characters, a `sha256=` prefix (the
-    contract says there is none), or an empty secret (which would make every forged
-    body verify against a misconfigured receiver).
+    length, uppercase or non-hex digits, non-ASCII characters, a `sha256=` prefix
+    (contract "Webhooks": there is none), or an empty secret (which would make every
+    forged body verify against a misconfigured receiver).
     """
     try:
         if not secret or not isinstance(secret, str):

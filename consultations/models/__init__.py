@@ -1,9 +1,10 @@
 """The clinic's data: catalogs, the directory (providers, patients), consultations and
 the email deliveries about them.
 
-Each field rule of the Kairo Connect contract lives once, on the model field (validators
-built from `kairo.contract`); one row's consistency lives in `clean()` and in
-`Meta.constraints`; rules that need other rows or the clock live in `rules.py`.
+Each field rule of the Kairo Connect contract (docs/kairo-connect-api.md) lives once, on
+the model field (validators built from `kairo.contract`); one row's consistency lives in
+`clean()` and in `Meta.constraints`; rules that need other rows or the clock live in
+`rules.py`.
 """
 
 from consultations.models.catalogs import (

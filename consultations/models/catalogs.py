@@ -138,7 +138,8 @@ class ConsultationType(CatalogEntry):
 
 
 class Duration(models.Model):
-    """One of the contract's ten allowed durations; the key is the number of minutes."""
+    """One of the ten durations docs/kairo-connect-api.md "Catalogs" allows; the key is
+    the number of minutes."""
 
     minutes = models.PositiveSmallIntegerField(
         _("minutes"),

@@ -1,4 +1,4 @@
-"""Consultations and their timeline."""
+"""Consultations and their timeline. The contract cited below is docs/kairo-connect-api.md."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ class ConsultationStatus(models.TextChoices):
 
 
 # The statuses that hold the provider's and the patient's time window. An unconfirmed
-# booking keeps its slot: Kairo may well have created it (contract: overlapping means
-# Pending or InProgress there, and we cannot know which).
+# booking keeps its slot: Kairo may well have created it (contract "Errors": overlapping
+# means Pending or InProgress there, and we cannot know which).
 ACTIVE_STATUSES: tuple[str, ...] = (
     ConsultationStatus.SENDING,
     ConsultationStatus.UNCONFIRMED,
@@ -199,9 +199,9 @@ class Consultation(models.Model):
 
     def join_url_for(self, recipient: str) -> str:
         """The join link stored for `recipient` ("patient" or "provider"), "" while Kairo
-        has given none. Each party has its own link to the same room (contract:
-        `participantAccess`); one must never reach the other. Raises ValueError for any
-        other recipient."""
+        has given none. Each party has its own link to the same room (contract
+        "Create a consultation": `participantAccess`); one must never reach the other.
+        Raises ValueError for any other recipient."""
         if recipient == "patient":
             return self.patient_join_url
         if recipient == "provider":

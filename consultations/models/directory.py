@@ -167,7 +167,8 @@ class NameSearchField(models.TextField):
 
 
 class Identity(models.Model):
-    """Identity and contact fields shared by providers and patients (contract: both parties)."""
+    """Identity and contact fields shared by providers and patients (both parties of
+    docs/kairo-connect-api.md "Create a consultation")."""
 
     # Each subclass declares the field (the length rules differ).
     name: str

@@ -26,7 +26,8 @@ class CatalogState:
 
 def catalog_summary() -> list[CatalogState]:
     """Each catalog's row counts: total, active, and unconfirmed starter rows (None for
-    durations: all ten come from the contract, so they have no "confirmed" flag)."""
+    durations: all ten come from docs/kairo-connect-api.md "Catalogs", so they have no
+    "confirmed" flag)."""
     states = []
     for model in (ProfessionalType, MedicalSpecialty, ConsultationType, Duration):
         confirmable = issubclass(model, CatalogEntry)

@@ -1,10 +1,11 @@
 """One provider's day on the booking page: what is booked, what Kairo holds, what is free.
 
-A free start is a start on the booking grid (every `GRID_MINUTES`, from the opening
-hour) whose window [start, start + duration) fits within working hours, is far enough
-ahead (contract "Create a consultation": `MIN_NOTICE`), and overlaps nothing that blocks
-the provider, or the patient when one is known (`Consultation.objects.blocking()`: the
-rules `provider_free_check` / `patient_free_check` apply, read once for the whole day).
+A free start is a start on the booking grid (every `GRID_MINUTES`, from the opening hour)
+whose window [start, start + duration) fits within working hours, is far enough ahead
+(docs/kairo-connect-api.md "Create a consultation": `MIN_NOTICE`), and overlaps nothing
+that blocks the provider, or the patient when one is known
+(`Consultation.objects.blocking()`: the rules `provider_free_check` / `patient_free_check`
+apply, read once for the whole day).
 """
 
 from __future__ import annotations

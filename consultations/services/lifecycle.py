@@ -181,10 +181,11 @@ def new_time_clash(consultation: Consultation) -> ValidationError | None:
 def consultation_cancel(*, consultation: Consultation, actor: User, reason: str) -> Consultation:
     """Cancel here, record who and why, and tell the patient and the provider.
 
-    Kairo Connect has no cancel endpoint (contract "Endpoints"), so nothing is sent to
-    Kairo: its room stays open (and joinable with the PIN) until it expires, and Kairo
-    keeps refusing an overlapping booking of that provider or patient until then, so
-    the window stays blocked here too (`ConsultationQuerySet.held_by_kairo`).
+    Kairo Connect has no cancel endpoint (docs/kairo-connect-api.md "Endpoints"), so
+    nothing is sent to Kairo: its room stays open (and joinable with the PIN) until it
+    expires, and Kairo keeps refusing an overlapping booking of that provider or patient
+    until then, so the window stays blocked here too
+    (`ConsultationQuerySet.held_by_kairo`).
     Raises the consultation's calendar SEQUENCE and queues the cancellation messages
     (`cancellation_deliveries_schedule`: the patient, and the provider unless
     EMAIL_PROVIDER_MESSAGES is off), sent after the commit; reminders still queued are

@@ -8,6 +8,8 @@
   in it and in docs/ resolves (file and heading).
 - Every section of the Kairo Connect contract that the code cites is a heading of
   docs/kairo-connect-api.md.
+- Nothing in the code, templates, static files or scripts refers to an issue number or
+  to a file outside the repository.
 """
 
 from __future__ import annotations
@@ -251,6 +253,7 @@ CONTRACT_SECTIONS = {
     "Access",
     "Endpoints",
     "Envelope",
+    "Dates and times",
     "Create a consultation",
     "Document types",
     "Detail",
@@ -258,13 +261,6 @@ CONTRACT_SECTIONS = {
     "Errors",
     "Webhooks",
     "Catalogs",
-}
-
-# Citations written before the contract had its own headings here, each with the
-# heading it means. Tolerated until those comments are repointed; add nothing here.
-CITATIONS_TO_REPOINT = {
-    "Create": "Create a consultation",
-    "Document types are Colombian": "Document types",
 }
 
 # `contract "X"`, `contract: "X", "Y"`, `Contract sections: "X" (...), "Y"`,
@@ -331,7 +327,6 @@ def test_citation_finder_reads_every_form():
 def test_contract_has_its_sections():
     headings = set(_headings(CONTRACT))
     assert CONTRACT_SECTIONS <= headings, sorted(CONTRACT_SECTIONS - headings)
-    assert set(CITATIONS_TO_REPOINT.values()) <= headings
 
 
 def test_every_cited_contract_section_is_a_heading():
@@ -339,7 +334,7 @@ def test_every_cited_contract_section_is_a_heading():
     unknown = defaultdict(list)
     for path in _python_files():
         for name in _cited_sections(path.read_text()):
-            if name not in headings and name not in CITATIONS_TO_REPOINT:
+            if name not in headings:
                 unknown[name].append(str(path.relative_to(ROOT)))
     assert not unknown, f"cited sections missing from docs/kairo-connect-api.md: {dict(unknown)}"
 
@@ -347,3 +342,69 @@ def test_every_cited_contract_section_is_a_heading():
 def test_the_code_cites_the_contract():
     cited = set().union(*(_cited_sections(path.read_text()) for path in _python_files()))
     assert {"Errors", "Webhooks", "Create a consultation"} <= cited
+
+
+# --- What comments refer to --------------------------------------------------------------
+
+# Comments say the thing itself: never an issue number ("issue 5", "(issue 3)", a
+# tracker's /issues/12), never a file outside the repository (the contract's source in
+# ../shared/; its text here is docs/kairo-connect-api.md).
+OUTSIDE_REFERENCE = re.compile(
+    r"\bissues?\s*(?:#|no\.?\s*)?\d+\b"
+    r"|/issues/\d+"
+    r"|(?<![\w./-])(?:\.\./)+shared\b"
+    r"|(?<![\w./-])shared/",
+    re.IGNORECASE,
+)
+SCANNED_DIRECTORIES = ("clinic", "consultations", "tests", "templates", "static")
+SCANNED_SUFFIXES = {".py", ".html", ".js", ".css", ".txt"}
+
+
+def _scanned_files() -> list[Path]:
+    files = [ROOT / "Makefile", *sorted((ROOT / ".ci").rglob("*"))]
+    for directory in SCANNED_DIRECTORIES:
+        files += sorted(
+            path for path in (ROOT / directory).rglob("*") if path.suffix in SCANNED_SUFFIXES
+        )
+    return [
+        path
+        for path in files
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path != Path(__file__).resolve()  # this file's own examples
+    ]
+
+
+def test_outside_reference_finder():
+    found = [
+        "# Issue 2: demo accounts",
+        '"""Over loopback HTTP (issue 3)."""',
+        "see issue #5",
+        "https://github.com/org/repo/issues/12",
+        "a simulator of shared/kairo-connect-api.md",
+        "from ../shared/kairo-connect-api.md",
+    ]
+    not_found = [
+        "the issue is the timeout",
+        "issues with the SMTP server",
+        "color: #123456;",
+        'f"{c.patient.name} (#{c.pk})"',
+        "the shared webhook secret",
+        "shared_secret = settings.KAIRO_WEBHOOK_SECRET",
+        "static/shared/icons.css",
+        "docs/kairo-connect-api.md",
+    ]
+    assert [text for text in found if not OUTSIDE_REFERENCE.search(text)] == []
+    assert [text for text in not_found if OUTSIDE_REFERENCE.search(text)] == []
+
+
+def test_nothing_refers_to_an_issue_or_a_file_outside_the_repository():
+    files = _scanned_files()
+    assert len(files) > 100  # the scan found the code, templates and scripts
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if OUTSIDE_REFERENCE.search(line)
+    ]
+    assert not found, "say the thing itself:\n" + "\n".join(found)

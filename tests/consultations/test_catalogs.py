@@ -438,7 +438,7 @@ def test_every_kind_names_its_required_columns():
 
 # --- Seeding the starter rows (`load_catalogs`, migration 0002) ----------------------------
 
-# Every value the contract's "Create a consultation" and "Catalogs" sections name.
+# Every value named in docs/kairo-connect-api.md, "Create a consultation" and "Catalogs".
 CONTRACT_CODES = {
     ProfessionalType: {"MedicoGeneral", "MedicoEspecialista", "Psicologo"},
     ConsultationType: {"ConsultaGeneral", "ConsultaUrgencias"},
@@ -465,8 +465,9 @@ def test_the_seed_has_every_value_the_contract_names():
         assert set(confirmed.values_list("code", flat=True)) == CONTRACT_CODES[model]
     assert ProfessionalType.objects.get(code="MedicoEspecialista").requires_specialty
     assert ProfessionalType.objects.get(code="MedicoGeneral").name == "Médico General"
-    # The contract names the code CA003 but not its name or Kairo id: the seeded name is
-    # a guess, so the row stays unconfirmed until checked against the official table.
+    # The contract names the code CA003 but not its name or Kairo id ("Catalogs"): the
+    # seeded name is a guess, so the row stays unconfirmed until checked against the
+    # official table.
     assert MedicalSpecialty.objects.get(code="CA003").is_confirmed is False
 
 

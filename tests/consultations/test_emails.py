@@ -1,4 +1,4 @@
-"""The join-link messages and their calendar file (consultations/emails.py).
+"""The join-link messages and their calendar file (consultations/emails/).
 
 Messages are inspected as they would go out: `message.message().as_bytes()` parsed
 back, every text part, the HTML part and the calendar attachment. Spanish tests assert

@@ -25,7 +25,8 @@ from tests.factories import ConsultationFactory, ProviderFactory, future
 
 NEW = "/consultations/new/"
 
-# Contract "Errors", as the table lists them, and the rate limit of contract "Access".
+# docs/kairo-connect-api.md "Errors", as the table lists them, and the rate limit of
+# contract "Access".
 CONTRACT_TABLE = (
     "VALIDATION_ERROR",
     "INVALID_DATE_FORMAT",

@@ -188,7 +188,8 @@ def test_free_starts_skip_a_held_block_and_the_notice(provider):
 
 
 def test_a_start_exactly_fifteen_minutes_ahead_is_offered(provider):
-    """Contract "Create a consultation" (Decision): exactly 15 minutes' notice is enough."""
+    """docs/kairo-connect-api.md "Create a consultation" (Decision): exactly 15 minutes'
+    notice is enough."""
     now = at(DAY, 8, 45)
     free = provider_free_starts(provider=provider, day=DAY, duration_minutes=30, now=now)
     assert free[0] == at(DAY, 9)

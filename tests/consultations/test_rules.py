@@ -29,6 +29,8 @@ def code_of(call) -> str:
 
 # --- Notice ------------------------------------------------------------------------------
 
+# docs/kairo-connect-api.md "Create a consultation" (Decision): exactly 15 minutes is allowed.
+
 
 @pytest.mark.parametrize(
     ("minute", "expected"),
@@ -37,7 +39,7 @@ def code_of(call) -> str:
         (45, "in_past"),  # now is not the future
         (46, "too_soon"),
         (59, "too_soon"),  # 14 minutes
-        (60, None),  # exactly 15 minutes: allowed (contract Decision)
+        (60, None),  # exactly 15 minutes: allowed (Decision)
         (61, None),
     ],
 )

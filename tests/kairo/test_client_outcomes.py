@@ -1,4 +1,5 @@
-"""Every row of the client's outcome table, over real loopback HTTP (issue 3)."""
+"""Every row of the client's outcome table (consultations/kairo/client/__init__.py),
+over real loopback HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The sandbox follows the contract's shapes, auth, overlaps, rate limit and controls."""
+"""The sandbox follows the contract's shapes, auth, overlaps, rate limit and controls
+(docs/kairo-connect-api.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Every validation code of the contract and every field rule at its boundaries, asked of
-the sandbox over loopback HTTP through the client (raw requests where the client would
-never send such a body)."""
+"""Every validation code of the contract and every field rule at its boundaries
+(docs/kairo-connect-api.md, "Create a consultation" and "Errors"), asked of the sandbox
+over loopback HTTP through the client (raw requests where the client would never send
+such a body)."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def test_created_event_is_delivered_and_signed(kairo_client, sandbox, webhook_re
     assert data["consultationId"] == str(created.consultation_id)
     assert data["participantAccess"]["patientUrl"] == created.patient_url
     assert data["provider"]["professionalType"] == "Médico General"
-    # Contract: the patient is masked.
+    # docs/kairo-connect-api.md "Webhooks": the patient is masked.
     assert data["patient"] == {
         "documentType": "CC",
         "documentLastDigits": "4050",

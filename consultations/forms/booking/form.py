@@ -10,10 +10,11 @@ field: the model's field rules, the 15-minute notice and availability (`rules.py
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from consultations import clock, rules
@@ -99,13 +100,15 @@ class BookingForm(PatientForm):
         super().__init__(*args, **kwargs)
         self.patient_is_new = self.instance.pk is None
         self.kairo_refusal: KairoError | None = None
-        self.fields["provider"].queryset = (
-            Provider.objects.filter(is_active=True)
+        choices = {
+            "provider": Provider.objects.filter(is_active=True)
             .select_related("professional_type", "specialty")
-            .order_by("name")
-        )
-        self.fields["consultation_type"].queryset = ConsultationType.objects.active()
-        self.fields["duration"].queryset = Duration.objects.active()
+            .order_by("name"),
+            "consultation_type": ConsultationType.objects.active(),
+            "duration": Duration.objects.active(),
+        }
+        for name, queryset in choices.items():
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = queryset
         if "duration" not in self.initial:
             self.initial["duration"] = contract.DEFAULT_DURATION
         if "booking_token" not in self.initial:
@@ -145,7 +148,7 @@ class BookingForm(PatientForm):
 
     def _explain_inactive_provider(self) -> None:
         """A submitted provider who is no longer active: say so, not "invalid choice"."""
-        if "provider" not in self._errors:
+        if "provider" not in self.errors:
             return
         value = str(self.data.get(self.add_prefix("provider"), ""))
         provider = (
@@ -154,7 +157,7 @@ class BookingForm(PatientForm):
             else None
         )
         if provider is not None:
-            self._errors["provider"] = self.error_class(
+            self.errors["provider"] = self.error_class(
                 [ValidationError(_inactive_provider_text(provider), code="provider_inactive")]
             )
 
@@ -202,14 +205,14 @@ class BookingForm(PatientForm):
             # The schedule fields are ignored for an immediate consultation, and so are
             # their parse errors (a browser may have kept a half-typed date).
             for name in ("scheduled_date", "scheduled_time"):
-                self._errors.pop(name, None)
+                self.errors.pop(name, None)
             return
         if when != WHEN_SCHEDULED:
             return
         day = cleaned.get("scheduled_date")
         time = cleaned.get("scheduled_time")
         for name, value in (("scheduled_date", day), ("scheduled_time", time)):
-            if value is None and name not in self._errors:
+            if value is None and name not in self.errors:
                 self.add_error(
                     name,
                     ValidationError(_("Required for a scheduled consultation."), code="required"),
@@ -268,7 +271,8 @@ class BookingForm(PatientForm):
     def renew_token(self) -> None:
         """Render with a fresh one-time token (after a failed or refused submission: the
         old one may already name a rejected booking)."""
-        data = self.data.copy()
+        # Bound to the request's QueryDict (its copy is mutable); a dict copies as well.
+        data = cast(QueryDict, self.data).copy()
         data["booking_token"] = str(uuid.uuid4())
         self.data = data
 

@@ -3,6 +3,8 @@ fields they concern, and a summary naming the requestId."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -11,9 +13,13 @@ from consultations.kairo import contract
 from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.kairo_texts import kairo_error_text
 
-# Where a Kairo `details` path lands on this form (contract "Envelope", Decision: keyed
-# by the request field path). Every `provider.*` path lands on the provider choice: the
-# receptionist cannot fix a provider's record from here, only see which field is wrong.
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Where a Kairo `details` path lands on this form (docs/kairo-connect-api.md "Envelope",
+# Decision: keyed by the request field path). Every `provider.*` path lands on the
+# provider choice: the receptionist cannot fix a provider's record from here, only see
+# which field is wrong.
 KAIRO_FIELDS: dict[str, str] = {
     "patient": "document_number",  # a 409 for the patient (identity = the document)
     "patient.documentType": "document_type",
@@ -57,6 +63,7 @@ def kairo_refusal_add(form: forms.BaseForm, error: KairoError) -> None:
     placed = False
     for path in sorted(error.field_errors):
         field = kairo_field(path)
+        text: StrOrPromise
         if field == "provider" and path != "provider":
             text = _(
                 "Kairo Connect does not accept the provider's record (%(path)s); ask an "

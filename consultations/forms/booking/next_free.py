@@ -16,8 +16,9 @@ from consultations.kairo import contract
 from consultations.models import Duration, Patient, Provider
 from consultations.selectors.provider_day import provider_next_free_starts
 
-# Refusals for an overlapping booking, ours (`rules.py`) and Kairo's (contract "Errors"):
-# they get a hint with the provider's next free starts.
+# Refusals for an overlapping booking, ours (`rules.py`) and Kairo's
+# (docs/kairo-connect-api.md "Errors"): they get a hint with the provider's next free
+# starts.
 LOCAL_OVERLAP_CODES = frozenset(
     {"provider_busy", "provider_held_by_kairo", "patient_busy", "patient_held_by_kairo"}
 )

@@ -1,7 +1,8 @@
 """`KairoError`, the outcome of a failed call, and how each failure is classified.
 
-Contract sections: "Envelope", "Errors", "Access" (rate limit). The classification is
-the outcome table in `consultations/kairo/client/__init__.py`.
+Sections of docs/kairo-connect-api.md: "Envelope", "Errors", "Access" (rate limit) and
+"Endpoints". The classification is the outcome table in
+`consultations/kairo/client/__init__.py`.
 """
 
 from __future__ import annotations
@@ -193,8 +194,9 @@ def http_error(
         code, message = body_code, "Kairo Connect does not know this consultation."
         outcome = KairoOutcome.REJECTED
     elif status in (404, 405):
-        # Every route of the contract exists, so a 404/405 of any other kind (often an
-        # HTML page) means KAIRO_BASE_URL points somewhere else. Nothing was acted on.
+        # Every route of contract "Endpoints" exists, so a 404/405 of any other kind
+        # (often an HTML page) means KAIRO_BASE_URL points somewhere else. Nothing was
+        # acted on.
         code, body_code, body_message = ENDPOINT_NOT_FOUND, None, None
         message = "The Kairo Connect address does not offer this API; check KAIRO_BASE_URL."
         outcome = KairoOutcome.CONFIGURATION

@@ -1,5 +1,6 @@
 """What `KairoClient` sends: the create request's JSON body and the query parameters,
-in the wire's camelCase names (contract "Endpoints")."""
+in the wire's camelCase names (docs/kairo-connect-api.md "Endpoints", and "Create a
+consultation" for the body)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def create_body(
         "phone": provider.phone,
         "email": provider.email,
     }
-    # Contract: the specialty must be absent for every non-specialist type.
+    # Contract "Create a consultation": the specialty must be absent for every
+    # non-specialist type.
     if provider.medical_specialty_code:
         provider_body["medicalSpecialtyCode"] = provider.medical_specialty_code
     if provider.professional_license:
@@ -41,7 +43,8 @@ def create_body(
             "email": patient.email,
         },
         "consultationType": request.consultation_type,
-        # Contract (Decision): always sent, although the guide once says it defaults.
+        # Contract "Create a consultation" (Decision): always sent, although the guide
+        # once says it defaults.
         "durationMinutes": request.duration_minutes,
     }
     if request.scheduled_at is not None:

@@ -1,9 +1,9 @@
 """Reading typed results out of a success envelope's `data`, tolerantly.
 
-Tolerant where the contract is loose (extra fields ignored, `expiredAt` or `expiresAt`,
-unknown status strings kept raw, optional fields missing), strict where a wrong value
-would mislead (a required field missing or of the wrong type raises `Malformed` with the
-field path, never the value).
+Tolerant where the contract (docs/kairo-connect-api.md) is loose (extra fields ignored,
+`expiredAt` or `expiresAt`, unknown status strings kept raw, optional fields missing),
+strict where a wrong value would mislead (a required field missing or of the wrong type
+raises `Malformed` with the field path, never the value).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class ResultReader:
     def consultation(self, reply: Reply) -> Consultation:
         data = _object(reply.data, "data")
         access = _object(data.get("participantAccess"), "data.participantAccess")
-        # Contract "Create": the create answer names the expiry `expiredAt`, the detail
-        # answer `expiresAt`; accept either.
+        # Contract "Create a consultation": the create answer names the expiry
+        # `expiredAt`, the detail answer `expiresAt`; accept either.
         expiry_field = "expiresAt" if "expiresAt" in data else "expiredAt"
         try:
             consultation_id = uuid.UUID(_string(data.get("consultationId"), "data.consultationId"))
@@ -77,7 +77,8 @@ class ResultReader:
         )
 
     def providers(self, reply: Reply) -> list[RemoteProvider]:
-        # The contract does not show this answer: a list, or a list under "providers".
+        # Contract "Endpoints" does not show this answer: a list, or a list under
+        # "providers".
         data = reply.data
         if isinstance(data, dict):
             data = data.get("providers", data.get("items"))

@@ -1,5 +1,6 @@
-"""The client's typed inputs and results. Personal data and join credentials stay out
-of repr(), so a traceback or a log line cannot leak them."""
+"""The client's typed inputs and results, in the shapes of docs/kairo-connect-api.md.
+Personal data and join credentials stay out of repr(), so a traceback or a log line
+cannot leak them."""
 
 from __future__ import annotations
 
@@ -74,15 +75,15 @@ class Consultation:
 
     @property
     def status_known(self) -> bool:
-        """Whether `status` is one of the contract's wire statuses ("Lifecycle",
-        Decision: an unknown one is kept raw, never an error)."""
+        """Whether `status` is one of the wire statuses of contract "Lifecycle"
+        (Decision: an unknown one is kept raw, never an error)."""
         return self.status in contract.WIRE_STATUSES
 
 
 @dataclass(frozen=True)
 class RemoteProvider:
-    """One row of GET /providers. The contract does not fix its shape: only `name` is
-    required; the rest is read when present."""
+    """One row of GET /providers. Contract "Endpoints" does not fix its shape: only
+    `name` is required; the rest is read when present."""
 
     name: str
     provider_id: str | None = None

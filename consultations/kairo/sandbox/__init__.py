@@ -1,4 +1,4 @@
-"""The Kairo Connect sandbox: a contract-faithful simulator of shared/kairo-connect-api.md.
+"""The Kairo Connect sandbox: a contract-faithful simulator of docs/kairo-connect-api.md.
 
 It is the default backend of a new install (in process, when `KAIRO_BASE_URL` is
 empty), the training ground for staff, and the partner every test talks to. It runs in

@@ -26,7 +26,8 @@ FAULTS: tuple[str, ...] = ("timeout", "drop", "500", "502", "429", "malformed")
 # "create": only POST /consultations (the default); "any": any API request.
 FAULT_SCOPES: tuple[str, ...] = ("create", "any")
 
-# Contract "Lifecycle": Pending -> InProgress -> Completed, or Pending -> Expired.
+# docs/kairo-connect-api.md "Lifecycle": Pending -> InProgress -> Completed, or
+# Pending -> Expired.
 _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     contract.EVENT_SESSION_STARTED: (contract.STATUS_PENDING, contract.STATUS_IN_PROGRESS),
     contract.EVENT_SESSION_ENDED: (contract.STATUS_IN_PROGRESS,),

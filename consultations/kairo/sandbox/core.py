@@ -1,4 +1,5 @@
-"""`KairoSandbox`: the contract in memory, behind one `handle()` call.
+"""`KairoSandbox`: the contract (docs/kairo-connect-api.md) in memory, behind one
+`handle()` call.
 
 Pure request -> response logic, thread-safe (one lock around all state), with no
 sockets: the in-process adapter and the HTTP server both call `handle()` and then act
@@ -387,6 +388,7 @@ class KairoSandbox(ControlsMixin, WireMixin):
 
 
 def _new_pin() -> str:
-    """Contract "Create": a 6-digit access PIN (leading zeros kept: it is a string)."""
+    """Contract "Create a consultation": a 6-digit access PIN (leading zeros kept: it is a
+    string)."""
     digits = contract.ACCESS_PIN_LENGTH
     return f"{secrets.randbelow(10**digits):0{digits}d}"

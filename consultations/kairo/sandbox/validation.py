@@ -1,9 +1,10 @@
 """Validation of `POST /consultations` bodies, exactly as the contract states it.
 
-Contract "Create a consultation" and "Errors". Every problem is collected, keyed by the
-request field path (`provider.name`, `scheduledAt`); the envelope's `code` is the code of
-the first problem in the contract's field order, and `details` holds them all. Messages
-never repeat the submitted value (it may be patient data).
+docs/kairo-connect-api.md, "Create a consultation" and "Errors". Every problem is
+collected, keyed by the request field path (`provider.name`, `scheduledAt`); the
+envelope's `code` is the code of the first problem in the contract's field order, and
+`details` holds them all. Messages never repeat the submitted value (it may be patient
+data).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _WIRE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 
 @dataclass(frozen=True)
 class Catalogs:
-    """The sandbox's own catalogs: the contract's known codes plus the starter rows."""
+    """The sandbox's own catalogs: the codes of contract "Catalogs" plus the starter rows."""
 
     professional_types: dict[str, contract.CatalogRow]
     consultation_types: dict[str, contract.CatalogRow]
@@ -111,7 +112,8 @@ def validate_create(
     if consultation_type is not None and consultation_type not in catalogs.consultation_types:
         check.add(contract.ERROR_VALIDATION, "consultationType", "Unknown consultation type code.")
 
-    # Contract (Decision): a missing duration is refused, not defaulted to 30.
+    # Contract "Create a consultation" (Decision): a missing duration is refused, not
+    # defaulted to 30.
     duration = payload.get("durationMinutes")
     if duration is None:
         check.add(contract.ERROR_VALIDATION, "durationMinutes", "This field is required.")
@@ -209,8 +211,9 @@ def _specialty(
 def _scheduled_at(
     value: Any, now: datetime, timezone: ZoneInfo, check: CreateCheck
 ) -> datetime | None:
-    """Contract: absent = immediate; else `yyyy-MM-dd HH:mm` in the organization's zone,
-    in the future, and at least 15 minutes ahead (Decision: exactly 15 is accepted)."""
+    """Contract "Create a consultation": absent = immediate; else `yyyy-MM-dd HH:mm` in
+    the organization's zone, in the future, and at least 15 minutes ahead (Decision:
+    exactly 15 is accepted)."""
     path = "scheduledAt"
     if value is None:
         return None

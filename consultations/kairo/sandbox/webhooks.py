@@ -1,4 +1,4 @@
-"""The sandbox's webhook deliveries (contract: "Webhooks").
+"""The sandbox's webhook deliveries (docs/kairo-connect-api.md "Webhooks").
 
 Each event is signed once (`signing.sign` over the exact body bytes) and delivered by
 one background thread. A delivery that fails (no 2xx, an exception, a timeout) is
@@ -76,7 +76,7 @@ class WebhookDispatcher:
         self.url = url
         self.secret = secret
         self.retry_delays = tuple(retry_delays)
-        self.timeout = timeout  # contract: the receiver must answer within 30 s
+        self.timeout = timeout  # contract "Webhooks": the receiver must answer within 30 s
         self.transport: WebhookTransport = transport or post_with_requests
         self._cond = threading.Condition()
         self._queue: list[tuple[float, int, _Delivery]] = []

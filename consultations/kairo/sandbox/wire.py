@@ -1,9 +1,9 @@
 """What the sandbox puts on the wire: the contract's JSON shapes, envelope and headers.
 
-Contract sections: "Envelope", "Create a consultation" (create answer), "Detail",
-"Webhooks" (event body), "Access" (X-RateLimit-Remaining on every response). Every
-time is `yyyy-MM-dd HH:mm` in the organization's zone; metadata timestamps are
-ISO 8601 UTC. Internally every datetime is UTC.
+Sections of docs/kairo-connect-api.md: "Envelope", "Create a consultation" (its answer),
+"Detail", "Webhooks" (event body), "Access" (the rate-limit header on every response)
+and "Dates and times": every time is `yyyy-MM-dd HH:mm` in the organization's zone;
+metadata timestamps are ISO 8601 UTC. Internally every datetime is UTC.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class ConsultationRecord:
 
     @property
     def ends_at(self) -> datetime:
-        # Contract: expiry = start + duration. UTC arithmetic, so DST cannot skew it.
+        # Contract "Create a consultation": expiry = start + duration. UTC arithmetic,
+        # so DST cannot skew it.
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     @property
@@ -136,7 +137,7 @@ class WireMixin:
         return f"{self.join_base_url}/{record.room_token}"
 
     def _access(self, record: ConsultationRecord) -> dict[str, str]:
-        # Contract: both URLs share one room token.
+        # Contract "Create a consultation": both URLs share one room token.
         room = self._room_url(record)
         return {"patientUrl": f"{room}?type=patient", "providerUrl": f"{room}?type=provider"}
 
@@ -150,8 +151,8 @@ class WireMixin:
         return row, specialty
 
     def _provider_view(self, provider: dict[str, Any]) -> dict[str, Any]:
-        """Contract: `professionalType` as a display label; specialty fields for
-        specialists only."""
+        """Contract "Create a consultation": `professionalType` as a display label;
+        specialty fields for specialists only."""
         row, specialty = self._catalog_rows(provider)
         view: dict[str, Any] = {"name": provider["name"], "professionalType": row.name}
         if row.requires_specialty and specialty:
@@ -174,7 +175,8 @@ class WireMixin:
     # --- Endpoint data ---------------------------------------------------------------------
 
     def _create_data(self, record: ConsultationRecord) -> dict[str, Any]:
-        # Contract: the create answer names the expiry `expiredAt` (detail: `expiresAt`).
+        # Contract "Create a consultation": the create answer names the expiry
+        # `expiredAt` (detail: `expiresAt`).
         return {
             "consultationId": str(record.consultation_id),
             "accessPin": record.access_pin,
@@ -207,7 +209,7 @@ class WireMixin:
         return data
 
     def _provider_row(self, provider: dict[str, Any], provider_id: str) -> dict[str, Any]:
-        """One row of GET /providers (the contract does not show it; this is ours)."""
+        """One row of GET /providers (contract "Endpoints" does not show it; this is ours)."""
         row, specialty = self._catalog_rows(provider)
         return {
             "providerId": provider_id,
@@ -256,7 +258,7 @@ class WireMixin:
             "status": record.status,
             "createdAt": self._wire(record.created_at),
         }
-        if participant is not None:  # contract (Decision): session events say who
+        if participant is not None:  # contract "Webhooks" (Decision): session events say who
             data["participant"] = participant
             data["occurredAt"] = self._wire(now)
         return {

@@ -38,7 +38,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
-            # Issue 2: demo accounts exist "only when debug is on"; not an error.
+            # Demo accounts exist only while debug is on: off, there is nothing to do,
+            # and that is not an error.
             self.stdout.write("DJANGO_DEBUG is off: no demo accounts or providers created.")
             return
         staff_groups_ensure()

@@ -84,8 +84,8 @@ class Command(BaseCommand):
 
 
 def base_url_problems(base_url: str) -> list[str]:
-    """Contract "Access": HTTPS only (plain http is tolerated on loopback, for a
-    standalone sandbox)."""
+    """docs/kairo-connect-api.md "Access": HTTPS only (plain http is tolerated on
+    loopback, for a standalone sandbox)."""
     parts = urlsplit(base_url)
     if parts.scheme == "https":
         return []

@@ -10,6 +10,7 @@ def kairo_request_build(consultation: Consultation) -> kairo.CreateConsultationR
     """Our rows as the client's typed request (the Kairo package knows no models)."""
     provider = consultation.provider
     patient = consultation.patient
+    specialty = provider.specialty
     return kairo.CreateConsultationRequest(
         provider=kairo.ProviderData(
             name=provider.name,
@@ -18,7 +19,7 @@ def kairo_request_build(consultation: Consultation) -> kairo.CreateConsultationR
             professional_type=provider.professional_type.code,
             phone=str(provider.phone),
             email=provider.email,
-            medical_specialty_code=provider.specialty.code if provider.specialty_id else None,
+            medical_specialty_code=specialty.code if specialty is not None else None,
             professional_license=provider.professional_license or None,
         ),
         patient=kairo.PatientData(

@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -44,7 +44,7 @@ def booking_start(
     consultation_type: ConsultationType,
     duration: Duration,
     scheduled_for: dt.datetime | None,
-    actor: AbstractBaseUser,
+    actor: User,
     booking_token: uuid.UUID,
     client: kairo.KairoClient,
     name_change_confirmed: bool,
@@ -144,7 +144,7 @@ def _patient_upsert(
     *,
     patient: Patient,
     authorization_given: bool,
-    actor: AbstractBaseUser,
+    actor: User,
     name_change_confirmed: bool,
 ) -> Patient:
     """Save the patient, matching by document type + number inside the transaction.

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import OperationalError
 
 from consultations.kairo import client as kairo
@@ -43,7 +43,7 @@ def consultation_book(
     consultation_type: ConsultationType,
     duration: Duration,
     scheduled_for: dt.datetime | None,
-    actor: AbstractBaseUser,
+    actor: User,
     booking_token: uuid.UUID,
     client: kairo.KairoClient | None = None,
     name_change_confirmed: bool = False,

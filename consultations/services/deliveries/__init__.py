@@ -1,6 +1,7 @@
 """Email deliveries: schedule them, send one attempt, retry, resend, remind.
 
-The shape (issue 5, "Delivery you can see"):
+The shape: every message is a delivery staff can see, from *queued* to *sent* or
+*failed*:
 
 - A message we owe is first a `Delivery` row, *queued*, written in the same transaction
   as the change that calls for it (a booking confirmed, a Resend, a reminder coming due).
