@@ -187,8 +187,8 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
                 height=(finish - start) * REM_PER_MINUTE,
                 continues_before=consultation.starts_at < day_start,
                 continues_after=consultation.ends_at > day_end,
-                # Kairo's expiry is start + duration (contract "Create a consultation",
-                # "Lifecycle"): once the window is over, Kairo holds nothing any more.
+                # Kairo's expiry is start + duration: docs/kairo-connect-api.md
+                # "Create a consultation", "Lifecycle". Past the window, Kairo holds nothing.
                 held_by_kairo=consultation.is_held_by_kairo and consultation.ends_at > now,
             )
         )

@@ -50,7 +50,7 @@ def kairo_client() -> kairo.KairoClient:
     return client
 
 
-# Contract "Lifecycle" (Decision): the wire statuses, mapped to ours.
+# docs/kairo-connect-api.md "Lifecycle" (Decision): the wire statuses, mapped to ours.
 REMOTE_STATUSES: dict[str, str] = {
     contract.STATUS_PENDING: Status.BOOKED,
     contract.STATUS_IN_PROGRESS: Status.IN_PROGRESS,
