@@ -10,6 +10,7 @@ the consultation was created (without waiting), `drop` raises the same
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from http.client import RemoteDisconnected
@@ -107,7 +108,7 @@ class SandboxAdapter(BaseAdapter):
         response.status_code = answer.status
         response.reason = reason_phrase(answer.status)
         response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.body
+        response.raw = io.BytesIO(answer.body)  # read as an HTTP body would be
         response.encoding = "utf-8"
         response.url = request.url or ""
         response.request = request
