@@ -11,7 +11,7 @@ import requests
 
 from consultations.kairo import contract
 from consultations.kairo.client import KairoError, KairoOutcome
-from tests.kairo.conftest import START, booking, patient_data, provider_data
+from tests.consultations.kairo.conftest import START, booking, patient_data, provider_data
 
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}
 

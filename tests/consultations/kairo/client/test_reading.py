@@ -12,7 +12,7 @@ import pytest
 
 from consultations.kairo import client as kairo
 from consultations.kairo.client import KairoError, KairoOutcome
-from tests.kairo.conftest import BOGOTA, booking
+from tests.consultations.kairo.conftest import BOGOTA, booking
 
 CONSULTATION_ID = "5b0c8a5e-3f3f-4a8e-9f7e-2d7c1b6a9e10"
 DETAIL = {

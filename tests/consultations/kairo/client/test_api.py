@@ -13,7 +13,7 @@ import urllib3.util.connection
 from consultations.kairo import client as kairo
 from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.kairo.client import retries as kairo_retries
-from tests.kairo.conftest import (
+from tests.consultations.kairo.conftest import (
     FAULT_READ_TIMEOUT,
     START,
     booking,

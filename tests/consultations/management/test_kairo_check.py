@@ -27,9 +27,9 @@ from consultations.kairo.sandbox import (
     reset_default_sandbox,
 )
 from consultations.management.commands.kairo_check import base_url_problems
-from tests.kairo.conftest import booking
+from tests.consultations.kairo.conftest import booking
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)

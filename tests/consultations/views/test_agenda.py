@@ -403,7 +403,7 @@ def test_a_held_block_is_no_longer_held_once_its_window_is_over(reception_client
 
 # --- The whole day in the page ------------------------------------------------------------------
 
-AGENDA_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "agenda.css"
+AGENDA_CSS = Path(__file__).resolve().parents[3] / "static" / "css" / "agenda.css"
 
 
 def test_the_day_is_not_in_an_inner_scrolling_box(reception_client):

@@ -236,7 +236,7 @@ def test_no_booking_message_for_a_consultation_no_longer_waiting(booked_quietly,
 
 
 def test_failures_are_retried_with_backoff_then_failed(booked_quietly, settings):
-    settings.EMAIL_BACKEND = "tests.consultations.test_deliveries.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.consultations.services.test_deliveries.RefusingBackend"
     delivery = booked_quietly.deliveries.get(recipient="patient")
     address = booked_quietly.patient.email
     waits = []
@@ -268,7 +268,7 @@ def test_failures_are_retried_with_backoff_then_failed(booked_quietly, settings)
 def test_a_retry_goes_to_the_address_on_file_at_the_retry(booked_quietly, settings):
     """The patient's address is corrected after a refused attempt: the retry uses (and
     records) the new one, not the address the failed attempt used."""
-    settings.EMAIL_BACKEND = "tests.consultations.test_deliveries.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.consultations.services.test_deliveries.RefusingBackend"
     delivery = booked_quietly.deliveries.get(recipient="patient")
     old_address = booked_quietly.patient.email
     with time_machine.travel(timezone.now(), tick=False) as clock:
@@ -289,7 +289,7 @@ def test_a_retry_goes_to_the_address_on_file_at_the_retry(booked_quietly, settin
 
 
 def test_a_bug_while_sending_is_recorded_and_raised(booked_quietly, settings):
-    settings.EMAIL_BACKEND = "tests.consultations.test_deliveries.BrokenBackend"
+    settings.EMAIL_BACKEND = "tests.consultations.services.test_deliveries.BrokenBackend"
     delivery = booked_quietly.deliveries.get(recipient="patient")
     with pytest.raises(KeyError):
         services.delivery_send(delivery_id=delivery.pk)

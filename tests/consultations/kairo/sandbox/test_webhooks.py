@@ -9,7 +9,7 @@ import uuid
 import requests
 
 from consultations.kairo import signing
-from tests.kairo.conftest import booking
+from tests.consultations.kairo.conftest import booking
 
 SECRET = "whsec-test-3f9a"
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}

@@ -286,7 +286,9 @@ def test_a_refused_cancellation_is_retried_and_then_sent(booked, cancel, setting
     mail.outbox.clear()
     cancel(consultation, execute=False)
     delivery = consultation.deliveries.get(kind=CANCELLED, recipient="patient")
-    settings.EMAIL_BACKEND = "tests.consultations.test_cancellation.RefusingBackend"
+    settings.EMAIL_BACKEND = (
+        "tests.consultations.services.test_deliveries_cancellation.RefusingBackend"
+    )
     with time_machine.travel(timezone.now(), tick=False) as clock:
         delivery = services.delivery_send(delivery_id=delivery.pk)
         assert (delivery.state, delivery.attempts) == (State.QUEUED, 1)

@@ -9,7 +9,7 @@ import pytest
 
 from consultations.kairo.client import KairoError
 from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer
-from tests.kairo.conftest import (
+from tests.consultations.kairo.conftest import (
     BOGOTA,
     FAULT_READ_TIMEOUT,
     START,

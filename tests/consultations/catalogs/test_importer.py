@@ -27,7 +27,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalogs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "catalogs"
 CATALOG_MODELS = (ProfessionalType, MedicalSpecialty, ConsultationType, Duration)
 
 

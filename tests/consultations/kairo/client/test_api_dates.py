@@ -10,7 +10,7 @@ import pytest
 
 from consultations.kairo.client import KairoClient
 from consultations.kairo.sandbox import KairoSandbox, ManualClock, SandboxHTTPServer
-from tests.kairo.conftest import booking
+from tests.consultations.kairo.conftest import booking
 
 UTC = dt.UTC
 

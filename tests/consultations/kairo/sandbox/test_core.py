@@ -20,7 +20,7 @@ from consultations.kairo.sandbox import (
     default_sandbox,
     reset_default_sandbox,
 )
-from tests.kairo.conftest import (
+from tests.consultations.kairo.conftest import (
     BOGOTA,
     FAULT_READ_TIMEOUT,
     READ_TIMEOUT,
