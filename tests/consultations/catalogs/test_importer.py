@@ -1,39 +1,19 @@
-"""catalog_import and `manage.py import_catalog`: official tables in, all or nothing."""
+"""catalog_import: official tables in, all or nothing."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.core.management import CommandError, call_command
-from django.utils import translation
 
-from consultations.catalogs import CATALOG_KINDS, catalog_import
+from consultations.catalogs import catalog_import
 from consultations.kairo import contract
-from consultations.models import (
-    ConsultationType,
-    Duration,
-    MedicalSpecialty,
-    ProfessionalType,
-)
-from tests.factories import (
-    MedicalSpecialtyFactory,
-    ProviderFactory,
-    SpecialistFactory,
-    UserFactory,
-)
+from consultations.models import ConsultationType, Duration, MedicalSpecialty, ProfessionalType
+from tests.consultations.catalogs.tables import FIXTURES, snapshot
+from tests.factories import MedicalSpecialtyFactory, ProviderFactory, SpecialistFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "catalogs"
-CATALOG_MODELS = (ProfessionalType, MedicalSpecialty, ConsultationType, Duration)
-
-
-def snapshot() -> dict[str, list[dict]]:
-    """Every catalog row, to prove that an import changed nothing."""
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in CATALOG_MODELS}
 
 
 def csv_bytes(*lines: str, delimiter: str = ",") -> bytes:
@@ -361,138 +341,3 @@ def test_missing_columns_error_names_them():
 
     assert report.file_error.code == "missing_columns"
     assert "recommended_use" in report.file_error.message
-
-
-# --- The management command ----------------------------------------------------------------
-
-
-def run_command(*args: str) -> tuple[str, CommandError | None]:
-    """Run the command in English (its lines are translatable), returning stdout and error."""
-    out = io.StringIO()
-    try:
-        with translation.override("en"):
-            call_command("import_catalog", *args, stdout=out)
-    except CommandError as error:
-        return out.getvalue(), error
-    return out.getvalue(), None
-
-
-def test_command_imports_a_good_file_and_prints_each_row():
-    out, error = run_command("specialties", str(FIXTURES / "specialties.csv"))
-
-    assert error is None
-    assert "line 3: NE001" in out
-    assert "line 2: CA003" in out
-    assert MedicalSpecialty.objects.get(code="NE001").kairo_id == 17
-
-
-def test_command_exits_1_on_rejected_rows_listing_lines_and_codes():
-    before = snapshot()
-
-    out, error = run_command("durations", str(FIXTURES / "durations-with-55.csv"))
-
-    assert error is not None and error.returncode == 1
-    assert "line 3: 55" in out and "[invalid_choice]" in out
-    assert snapshot() == before
-
-
-def test_command_exits_2_on_a_broken_file(tmp_path):
-    garbage = tmp_path / "table.csv"
-    garbage.write_bytes(bytes(range(256)))
-
-    out, error = run_command("specialties", str(garbage))
-
-    assert error is not None and error.returncode == 2
-    assert "[not_text]" in str(error)
-
-
-def test_command_exits_2_when_the_file_does_not_exist(tmp_path):
-    _out, error = run_command("specialties", str(tmp_path / "missing.csv"))
-
-    assert error is not None and error.returncode == 2
-
-
-def test_command_dry_run_saves_nothing():
-    before = snapshot()
-
-    out, error = run_command("specialties", str(FIXTURES / "specialties.csv"), "--dry-run")
-
-    assert error is None
-    assert "line 3: NE001" in out
-    assert snapshot() == before
-
-
-def test_command_refuses_an_unknown_kind():
-    with pytest.raises(CommandError):
-        call_command("import_catalog", "specialities", str(FIXTURES / "specialties.csv"))
-
-
-def test_every_kind_names_its_required_columns():
-    assert {kind: spec.required_columns for kind, spec in CATALOG_KINDS.items()} == {
-        "professional-types": ("code", "name", "requires_specialty"),
-        "specialties": ("code", "name"),
-        "consultation-types": ("code", "name"),
-        "durations": ("minutes", "recommended_use"),
-    }
-
-
-# --- Seeding the starter rows (`load_catalogs`, migration 0002) ----------------------------
-
-# Every value the contract's "Create a consultation" and "Catalogs" sections name.
-CONTRACT_CODES = {
-    ProfessionalType: {"MedicoGeneral", "MedicoEspecialista", "Psicologo"},
-    ConsultationType: {"ConsultaGeneral", "ConsultaUrgencias"},
-    MedicalSpecialty: {"CA003"},
-}
-
-
-def load_catalogs() -> str:
-    out = io.StringIO()
-    call_command("load_catalogs", stdout=out)
-    return out.getvalue()
-
-
-def test_the_seed_has_every_value_the_contract_names():
-    for model, codes in CONTRACT_CODES.items():
-        assert codes <= set(model.objects.values_list("code", flat=True)), model
-    assert list(Duration.objects.values_list("minutes", flat=True)) == list(
-        contract.ALLOWED_DURATIONS
-    )
-    assert not Duration.objects.filter(minutes=55).exists()
-    # Named by the contract with their display names, so confirmed.
-    for model in (ProfessionalType, ConsultationType):
-        confirmed = model.objects.filter(code__in=CONTRACT_CODES[model], is_confirmed=True)
-        assert set(confirmed.values_list("code", flat=True)) == CONTRACT_CODES[model]
-    assert ProfessionalType.objects.get(code="MedicoEspecialista").requires_specialty
-    assert ProfessionalType.objects.get(code="MedicoGeneral").name == "Médico General"
-    # The contract names the code CA003 but not its name or Kairo id: the seeded name is
-    # a guess, so the row stays unconfirmed until checked against the official table.
-    assert MedicalSpecialty.objects.get(code="CA003").is_confirmed is False
-
-
-def test_load_catalogs_leaves_a_table_with_rows_alone():
-    MedicalSpecialty.objects.get(code="PQ001").delete()
-    ProfessionalType.objects.filter(code="Enfermero").update(name="Enfermera jefe")
-    Duration.objects.filter(minutes=10).delete()
-    before = snapshot()
-
-    output = load_catalogs()
-
-    assert "0 row(s) created" in output
-    assert snapshot() == before
-    assert not MedicalSpecialty.objects.filter(code="PQ001").exists()
-    assert ProfessionalType.objects.get(code="Enfermero").name == "Enfermera jefe"
-    assert not Duration.objects.filter(minutes=10).exists()
-
-
-def test_load_catalogs_seeds_an_empty_table_and_only_that_one():
-    MedicalSpecialty.objects.all().delete()
-    ConsultationType.objects.filter(code="ConsultaControl").delete()
-
-    output = load_catalogs()
-
-    assert f"{len(contract.MEDICAL_SPECIALTIES)} row(s) created" in output
-    assert set(MedicalSpecialty.objects.values_list("code", flat=True)) == {
-        row.code for row in contract.MEDICAL_SPECIALTIES
-    }
-    assert not ConsultationType.objects.filter(code="ConsultaControl").exists()

@@ -595,3 +595,17 @@ def test_an_email_without_a_dotted_domain_is_refused_before_kairo(booking_data):
     """Kairo refuses user@localhost, which Django's default EmailValidator accepts; the
     rule lives on the model field (migration 0007), so the booking form has it too."""
     assert bound(booking_data(email="juan@localhost")).has_error("email", "invalid")
+
+
+# --- Ley 1581: the patient's authorization ------------------------------------------------------
+
+
+def test_the_form_shows_the_services_authorization_error_on_its_box(booking_data):
+    form = BookingForm(booking_data())
+    assert form.is_valid(), form.errors
+    form.add_service_errors(
+        ValidationError(
+            {"authorization_given": ValidationError("no", code="authorization_required")}
+        )
+    )
+    assert form.has_error("authorization", "authorization_required")

@@ -1,4 +1,5 @@
-"""Field and row rules of the directory and catalogs, at their boundaries."""
+"""Field and row rules of providers and patients, at their boundaries; the name search
+key; the data migrations that fill and normalize them."""
 
 from __future__ import annotations
 
@@ -7,23 +8,14 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from consultations.kairo import contract
-from consultations.models import (
-    Consultation,
-    ConsultationStatus,
-    Duration,
-    Patient,
-    Provider,
-    name_search_key,
-)
+from consultations.models import Patient, Provider, name_search_key
 from tests.errors import error_codes, refusal_codes
 from tests.factories import (
-    ConsultationFactory,
-    ConsultationTypeFactory,
     MedicalSpecialtyFactory,
     PatientFactory,
     ProfessionalTypeFactory,
@@ -163,21 +155,6 @@ def test_specialist_with_specialty_and_generalist_without_are_valid():
     assert refusal_codes(lambda: _full_clean(generalist)) == {}
 
 
-def test_requires_specialty_cannot_change_while_providers_use_the_type():
-    used = ProviderFactory().professional_type
-    used.requires_specialty = True
-    with pytest.raises(ValidationError) as exc:
-        used.full_clean()
-    assert "requires_specialty_in_use" in error_codes(exc.value)["requires_specialty"]
-    # Other edits of a type in use, and any edit of an unused type, are fine.
-    used.refresh_from_db()
-    used.name = "Médico general"
-    used.full_clean()
-    unused = ProfessionalTypeFactory(code="Nutricionista")
-    unused.requires_specialty = True
-    unused.full_clean()
-
-
 def test_database_refuses_specialty_mismatch_even_without_clean():
     provider = ProviderFactory(professional_type=ProfessionalTypeFactory())
     provider.specialty = MedicalSpecialtyFactory()
@@ -220,83 +197,10 @@ def test_authorization_without_policy_version_is_refused():
         patient.save()
 
 
-def test_durations_are_exactly_the_ten_allowed():
-    assert list(Duration.objects.values_list("minutes", flat=True)) == list(
-        contract.ALLOWED_DURATIONS
-    )
-    assert 55 not in contract.ALLOWED_DURATIONS
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Duration.objects.create(minutes=55)
-
-
 def test_masked_document_shows_only_last_four():
     patient = PatientFactory.build(document_type="CC", document_number="1020304050")
     assert patient.masked_document == "CC •••4050"
     assert "102030" not in patient.masked_document
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("party", ["provider", "patient"])
-def test_postgres_refuses_overlapping_active_windows(party):
-    assert connection.vendor == "postgresql"
-    provider, patient = ProviderFactory(), PatientFactory()
-    start = timezone.now() + dt.timedelta(days=1)
-    ConsultationFactory(provider=provider, patient=patient, starts_at=start)
-    other_provider = provider if party == "provider" else ProviderFactory()
-    other_patient = patient if party == "patient" else PatientFactory()
-    with pytest.raises(IntegrityError) as exc, transaction.atomic():
-        ConsultationFactory(
-            provider=other_provider,
-            patient=other_patient,
-            starts_at=start + dt.timedelta(minutes=29),
-        )
-    assert f"consultation_{party}_no_overlap" in str(exc.value)
-    # Adjacent windows are fine.
-    ConsultationFactory(
-        provider=other_provider,
-        patient=other_patient,
-        starts_at=start + dt.timedelta(minutes=30),
-    )
-
-
-@pytest.mark.postgres
-def test_postgres_overlap_ignores_inactive_consultations():
-    provider, patient = ProviderFactory(), PatientFactory()
-    start = timezone.now() + dt.timedelta(days=1)
-    for status in (
-        ConsultationStatus.CANCELLED,
-        ConsultationStatus.EXPIRED,
-        ConsultationStatus.COMPLETED,
-        ConsultationStatus.REJECTED,
-    ):
-        ConsultationFactory(provider=provider, patient=patient, starts_at=start, status=status)
-    ConsultationFactory(provider=provider, patient=patient, starts_at=start)  # the slot is free
-    assert Consultation.objects.active().count() == 1
-
-
-@pytest.mark.postgres
-def test_postgres_check_constraints_on_consultation():
-    provider, patient = ProviderFactory(), PatientFactory()
-    start = timezone.now() + dt.timedelta(days=1)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Consultation.objects.create(
-            provider=provider,
-            patient=patient,
-            consultation_type=ConsultationTypeFactory(),
-            duration_id=30,
-            starts_at=start,
-            ends_at=start,
-        )
-
-
-def test_protected_catalog_rows_cannot_be_deleted():
-    from django.db.models import ProtectedError
-
-    provider = ProviderFactory()
-    with pytest.raises(ProtectedError):
-        provider.professional_type.delete()
-    assert Provider.objects.filter(pk=provider.pk).exists()
-    assert Patient.objects.count() == 0
 
 
 def test_a_specialist_validates_and_saves():
@@ -376,3 +280,33 @@ def test_the_data_migration_fills_blank_name_search_keys(monkeypatch):
         patients[3].pk: "ana beltran",
     }
     assert Provider.objects.get(pk=provider.pk).name_search == "dra. paula andrea rios"
+
+
+# --- Numbers stored before normalization (migration 0015) ----------------------------------
+
+
+def _store_raw(patient: Patient, number: str) -> None:
+    """Write a document number as an earlier version stored it, past the field's
+    normalization."""
+    table = Patient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET document_number = %s WHERE id = %s",  # noqa: S608
+            [number, patient.pk],
+        )
+
+
+def test_the_migration_normalizes_stored_numbers_unless_they_would_clash():
+    migration = importlib.import_module("consultations.migrations.0015_patient_changes")
+    hyphenated, clashing, short = PatientFactory(), PatientFactory(), PatientFactory()
+    PatientFactory(document_type="CC", document_number="12345678")
+    _store_raw(hyphenated, "AB-1234-5678")
+    _store_raw(clashing, "1234-5678")  # normalized, it would be the patient above
+    _store_raw(short, "123-4567")  # normalized, 7 characters: too short
+    migration.normalize_stored_documents(django_apps, None)
+    stored = dict(
+        Patient.objects.filter(pk__in=[hyphenated.pk, clashing.pk, short.pk]).values_list(
+            "pk", "document_number"
+        )
+    )
+    assert stored == {hyphenated.pk: "AB12345678", clashing.pk: "1234-5678", short.pk: "123-4567"}

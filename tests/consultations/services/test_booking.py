@@ -1,10 +1,9 @@
-"""consultation_book and friends against the in-process sandbox: every Kairo outcome,
-the one-time token, the timeline, refresh, cancel."""
+"""consultation_book against the in-process sandbox: every Kairo outcome, the one-time
+token, the rules checked again, the timeline."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
 import pytest
@@ -14,11 +13,7 @@ from django.utils import timezone
 
 from consultations import clock, rules, services
 from consultations.kairo import contract
-from consultations.kairo.client import (
-    KairoClient,
-    KairoError,
-    KairoOutcome,
-)
+from consultations.kairo.client import KairoClient, KairoOutcome
 from consultations.models import (
     Consultation,
     ConsultationEvent,
@@ -29,14 +24,9 @@ from consultations.models import (
     PatientChange,
 )
 from consultations.services.booking import outcomes as booking_outcomes
+from tests.consultations.services.privacy import assert_no_personal_data_in_events
 from tests.errors import error_codes
-from tests.factories import (
-    ConsultationFactory,
-    PatientFactory,
-    ProviderFactory,
-    future,
-    remote_consultation,
-)
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, future
 
 pytestmark = pytest.mark.django_db
 
@@ -44,31 +34,8 @@ Status = ConsultationStatus
 Kind = ConsultationEvent.Kind
 
 
-@pytest.fixture
-def book(book_consultation):
-    """book(**overrides) -> Consultation, with a new patient two hours ahead by default."""
-    return book_consultation
-
-
 def kinds(consultation: Consultation) -> list[str]:
     return list(consultation.events.order_by("created_at", "id").values_list("kind", flat=True))
-
-
-def assert_no_personal_data_in_events(consultation: Consultation) -> None:
-    consultation.refresh_from_db()
-    text = json.dumps(list(consultation.events.values_list("detail", flat=True)))
-    secrets = [
-        consultation.access_pin,
-        consultation.patient_join_url,
-        consultation.provider_join_url,
-        consultation.patient.document_number,
-        str(consultation.patient.phone),
-        consultation.patient.email,
-        consultation.provider.email,
-        str(consultation.provider.phone),
-    ]
-    for secret in filter(None, secrets):
-        assert secret not in text
 
 
 # --- Success -------------------------------------------------------------------------------
@@ -356,141 +323,6 @@ def test_wrong_credentials_leave_nothing_that_looks_booked(book, sandbox, settin
     # Refused at the door: the sandbox counted the request but no create.
     assert sandbox.stats()["requestsReceived"] == 1
     assert sandbox.stats()["createsReceived"] == 0
-
-
-# --- Refresh -----------------------------------------------------------------------------------
-
-
-def test_refresh_follows_the_session(book, sandbox, receptionist):
-    consultation = book(scheduled_for=None)
-    sandbox.trigger(consultation.kairo_consultation_id, "session_started", participant="patient")
-    refreshed = services.consultation_refresh(consultation=consultation, actor=receptionist)
-    assert refreshed.status == Status.IN_PROGRESS
-    assert refreshed.kairo_status == contract.STATUS_IN_PROGRESS
-    assert refreshed.patient_joined_at is not None
-    assert refreshed.session_started_at is not None
-    event = refreshed.events.filter(kind=Kind.REFRESHED).get()
-    assert event.actor == receptionist
-    assert event.detail["to"] == Status.IN_PROGRESS
-    assert event.kairo_request_id
-
-    sandbox.trigger(consultation.kairo_consultation_id, "consultation.completed")
-    done = services.consultation_refresh(consultation=refreshed, actor=receptionist)
-    assert done.status == Status.COMPLETED
-    assert done.call_quality
-    assert_no_personal_data_in_events(done)
-
-
-class FixedClient:
-    """Answers GET detail with a fixed remote consultation."""
-
-    def __init__(self, status: str) -> None:
-        self.status = status
-
-    def get_consultation(self, consultation_id):
-        return remote_consultation(
-            consultation_id=consultation_id, status=self.status, expires_in=dt.timedelta(hours=1)
-        )
-
-
-@pytest.mark.parametrize(
-    ("local", "remote", "expected"),
-    [
-        (Status.UNCONFIRMED, "Pending", Status.BOOKED),
-        (Status.BOOKED, "InProgress", Status.IN_PROGRESS),
-        (Status.BOOKED, "Expired", Status.EXPIRED),
-        (Status.IN_PROGRESS, "Completed", Status.COMPLETED),
-        (Status.IN_PROGRESS, "Pending", Status.IN_PROGRESS),  # never backwards
-        (Status.COMPLETED, "InProgress", Status.COMPLETED),
-        (Status.CANCELLED, "InProgress", Status.CANCELLED),  # our cancellation stays
-        (Status.BOOKED, "Paused", Status.BOOKED),  # unknown: kept raw, status unchanged
-    ],
-)
-def test_refresh_maps_remote_statuses_forward_only(receptionist, local, remote, expected):
-    consultation = ConsultationFactory(status=local, kairo_consultation_id=uuid.uuid4())
-    refreshed = services.consultation_refresh(
-        consultation=consultation, actor=receptionist, client=FixedClient(remote)
-    )
-    assert refreshed.status == expected
-    assert refreshed.kairo_status == remote
-    assert refreshed.kairo_last_request_id == "req_fixed"
-
-
-def test_refresh_of_an_unknown_kairo_id_records_the_failure(receptionist):
-    consultation = ConsultationFactory(kairo_consultation_id=uuid.uuid4())
-    with pytest.raises(KairoError) as caught:
-        services.consultation_refresh(consultation=consultation, actor=receptionist)
-    assert caught.value.code == contract.ERROR_CONSULTATION_NOT_FOUND
-    event = consultation.events.get()
-    assert event.kind == Kind.REFRESH_FAILED
-    assert event.detail["code"] == contract.ERROR_CONSULTATION_NOT_FOUND
-    assert event.kairo_request_id == caught.value.request_id
-    consultation.refresh_from_db()
-    assert consultation.status == Status.BOOKED
-
-
-def test_refresh_without_a_kairo_id_is_refused_before_any_call(sandbox):
-    consultation = ConsultationFactory(status=Status.UNCONFIRMED)
-    with pytest.raises(ValueError):
-        services.consultation_refresh(consultation=consultation, actor=None)
-    assert sandbox.stats()["requestsReceived"] == 0
-
-
-# --- Cancel ------------------------------------------------------------------------------------
-
-
-def test_cancel_records_who_and_why_and_kairo_keeps_the_window(receptionist, sandbox):
-    consultation = ConsultationFactory()
-    cancelled = services.consultation_cancel(
-        consultation=consultation, actor=receptionist, reason="  El paciente   llamó  "
-    )
-    assert cancelled.status == Status.CANCELLED
-    assert cancelled.cancelled_by == receptionist
-    assert cancelled.cancelled_at is not None
-    assert cancelled.cancellation_reason == "El paciente llamó"
-    event = cancelled.events.get(kind=Kind.CANCELLED)
-    assert (event.actor, event.detail["kairo_notified"]) == (receptionist, False)
-    # The patient and the provider are told (consultations/services/deliveries).
-    assert sorted(cancelled.deliveries.values_list("recipient", "kind")) == [
-        ("patient", "cancelled"),
-        ("provider", "cancelled"),
-    ]
-    assert sandbox.stats()["requestsReceived"] == 0  # Kairo has no cancel
-    with pytest.raises(ValidationError) as caught:
-        rules.provider_free_check(
-            provider=consultation.provider,
-            starts_at=consultation.starts_at,
-            ends_at=consultation.ends_at,
-        )
-    assert caught.value.code == "provider_held_by_kairo"
-
-
-@pytest.mark.parametrize(
-    "status",
-    [Status.SENDING, Status.IN_PROGRESS, Status.COMPLETED, Status.EXPIRED, Status.CANCELLED],
-)
-def test_only_unconfirmed_and_booked_can_be_cancelled(receptionist, status):
-    consultation = ConsultationFactory(status=status)
-    with pytest.raises(ValidationError) as caught:
-        services.consultation_cancel(consultation=consultation, actor=receptionist, reason="x")
-    assert caught.value.code == "not_cancellable"
-
-
-def test_cancel_needs_a_reason(receptionist):
-    consultation = ConsultationFactory()
-    with pytest.raises(ValidationError) as caught:
-        services.consultation_cancel(consultation=consultation, actor=receptionist, reason="   ")
-    assert error_codes(caught.value)["reason"][0] == "reason_required"
-    consultation.refresh_from_db()
-    assert consultation.status == Status.BOOKED
-
-
-def test_an_unconfirmed_booking_can_be_cancelled(receptionist):
-    consultation = ConsultationFactory(status=Status.UNCONFIRMED)
-    cancelled = services.consultation_cancel(
-        consultation=consultation, actor=receptionist, reason="Sin confirmar"
-    )
-    assert cancelled.status == Status.CANCELLED
 
 
 # --- A PostgreSQL deadlock between racing inserts ------------------------------------------

@@ -4,31 +4,15 @@ filled long ago, by another desk, or not at all."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 
 from consultations import rules, services
 from consultations.forms.booking import BookingForm
-from consultations.models import (
-    Consultation,
-    ConsultationEvent,
-    ConsultationStatus,
-    Delivery,
-    Patient,
-    Provider,
-)
-from consultations.services import lifecycle
+from consultations.models import Consultation, ConsultationEvent, Patient, Provider
 from tests.errors import error_codes
-from tests.factories import (
-    ConsultationFactory,
-    PatientFactory,
-    ProviderFactory,
-    future,
-    remote_consultation,
-)
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, future
 
 pytestmark = pytest.mark.django_db
 
@@ -96,17 +80,6 @@ def test_an_authorization_withdrawn_after_the_form_was_filled_is_refused(
 def test_an_authorized_patient_needs_no_new_tick(book_consultation, patient):
     consultation = book_consultation(patient=patient, authorization_given=False)
     assert consultation.patient_id == patient.pk
-
-
-def test_the_form_shows_the_services_authorization_error_on_its_box(booking_data):
-    form = BookingForm(booking_data())
-    assert form.is_valid(), form.errors
-    form.add_service_errors(
-        ValidationError(
-            {"authorization_given": ValidationError("no", code="authorization_required")}
-        )
-    )
-    assert form.has_error("authorization", "authorization_required")
 
 
 # --- The provider, as locked --------------------------------------------------------------------
@@ -231,140 +204,3 @@ def test_a_clash_gone_again_is_still_refused_on_the_constraints_party(
     assert error_codes(refused.value)["provider"] == ["provider_busy"]
     assert Consultation.objects.count() == 1
     assert sandbox.stats()["requestsReceived"] == 0
-
-
-# --- Refresh: Kairo reports a time that clashes here --------------------------------------------
-
-
-class MovingKairo:
-    """GET detail answers Pending, at `scheduled_at`, for any consultation."""
-
-    def __init__(self, scheduled_at: dt.datetime) -> None:
-        self.scheduled_at = scheduled_at
-
-    def get_consultation(self, consultation_id):
-        return remote_consultation(consultation_id=consultation_id, scheduled_at=self.scheduled_at)
-
-
-@pytest.fixture
-def two_bookings(provider):
-    """The provider is busy at 3 h from now; `later` (theirs too) is at 5 h."""
-    start = future(hours=3)
-    taken = ConsultationFactory(provider=provider, starts_at=start)
-    later = ConsultationFactory(
-        provider=provider,
-        starts_at=start + dt.timedelta(hours=2),
-        kairo_consultation_id=uuid.uuid4(),
-    )
-    return taken, later
-
-
-def refresh_events(consultation: Consultation) -> list[dict]:
-    return list(
-        consultation.events.filter(kind=ConsultationEvent.Kind.REFRESHED).values_list(
-            "detail", flat=True
-        )
-    )
-
-
-def test_a_new_time_that_clashes_keeps_the_local_window(two_bookings, receptionist):
-    taken, later = two_bookings
-    window = (later.scheduled_for, later.starts_at, later.ends_at, later.calendar_sequence)
-    moved = taken.starts_at + dt.timedelta(minutes=10)
-
-    with pytest.raises(services.RefreshTimeClash) as clash:
-        services.consultation_refresh(
-            consultation=later, actor=receptionist, client=MovingKairo(moved)
-        )
-
-    assert clash.value.kairo_scheduled_for == moved
-    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
-    assert clash.value.error.error_dict["provider"][0].params["provider"] == later.provider.name
-    later.refresh_from_db()
-    assert (later.scheduled_for, later.starts_at, later.ends_at, later.calendar_sequence) == window
-    assert later.access_pin == "123456"  # the rest of Kairo's answer was applied
-    assert later.kairo_last_request_id == "req_fixed"
-    (detail,) = refresh_events(later)
-    assert detail["time_clash"] == ["provider_busy"]
-    assert dt.datetime.fromisoformat(detail["kairo_scheduled_at"]) == moved
-    assert "time_changed" not in detail
-    assert not Delivery.objects.filter(kind="time_changed").exists()
-
-
-def test_a_new_time_that_clashes_for_the_patient_is_refused_on_the_patient(patient, receptionist):
-    start = future(hours=3)
-    ConsultationFactory(patient=patient, starts_at=start)  # with another provider
-    ours = ConsultationFactory(
-        patient=patient, starts_at=start + dt.timedelta(hours=2), kairo_consultation_id=uuid.uuid4()
-    )
-    with pytest.raises(services.RefreshTimeClash) as clash:
-        services.consultation_refresh(
-            consultation=ours, actor=receptionist, client=MovingKairo(start)
-        )
-    assert error_codes(clash.value.error)["patient"] == ["patient_busy"]
-    assert "provider" not in clash.value.error.error_dict
-
-
-def test_a_cancelled_consultation_follows_kairo_even_onto_a_busy_time(two_bookings, receptionist):
-    taken, later = two_bookings
-    Consultation.objects.filter(pk=later.pk).update(status=ConsultationStatus.CANCELLED)
-    later.refresh_from_db()
-    refreshed = services.consultation_refresh(
-        consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
-    )
-    assert refreshed.starts_at == taken.starts_at  # it holds no slot: nothing to clash
-
-
-def test_the_refresh_page_explains_a_clashing_time_instead_of_failing(
-    reception_client, two_bookings, monkeypatch
-):
-    taken, later = two_bookings
-    monkeypatch.setattr(lifecycle, "kairo_client", lambda: MovingKairo(taken.starts_at))
-    response = reception_client.post(reverse("consultation_refresh", args=[later.pk]), follow=True)
-    assert response.status_code == 200
-    (message,) = response.context["messages"]
-    assert message.level_tag == "warning"
-    assert later.provider.name in str(message)
-    later.refresh_from_db()
-    assert later.starts_at != taken.starts_at
-
-
-@pytest.mark.postgres
-def test_a_clash_committed_after_the_check_is_caught_by_the_constraint(
-    two_bookings, receptionist, monkeypatch
-):
-    """PostgreSQL: the check saw the new time free, the exclusion constraint did not."""
-    taken, later = two_bookings
-    real = lifecycle.new_time_clash
-    calls: list[Consultation] = []
-
-    def first_misses(consultation):
-        calls.append(consultation)
-        return None if len(calls) == 1 else real(consultation)
-
-    monkeypatch.setattr(lifecycle, "new_time_clash", first_misses)
-    with pytest.raises(services.RefreshTimeClash) as clash:
-        services.consultation_refresh(
-            consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
-        )
-    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
-    assert len(calls) == 2
-    later.refresh_from_db()
-    assert later.starts_at != taken.starts_at
-    (detail,) = refresh_events(later)
-    assert detail["time_clash"] == ["provider_busy"]
-
-
-@pytest.mark.postgres
-def test_a_clash_gone_again_after_the_constraint_is_still_reported(
-    two_bookings, receptionist, monkeypatch
-):
-    taken, later = two_bookings
-    monkeypatch.setattr(lifecycle, "new_time_clash", lambda consultation: None)
-    with pytest.raises(services.RefreshTimeClash) as clash:
-        services.consultation_refresh(
-            consultation=later, actor=receptionist, client=MovingKairo(taken.starts_at)
-        )
-    assert error_codes(clash.value.error)["provider"] == ["provider_busy"]
-    later.refresh_from_db()
-    assert later.starts_at != taken.starts_at

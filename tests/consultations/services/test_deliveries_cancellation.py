@@ -1,15 +1,12 @@
-"""Cancelling here: what the page and the confirmation say, the cancellation emails with
-their calendar file that removes the event, their deliveries and retries, and the
-reminders that must no longer go out."""
+"""Cancelling through the service: the cancellation emails with their calendar file that
+removes the event, their deliveries and retries, the reminders that must no longer go
+out, and what the pages then show."""
 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import smtplib
 
-import icalendar
 import pytest
 import time_machine
 from django.core import mail
@@ -18,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations import services
-from consultations.emails import calendar_uid, message_build
+from consultations.emails import calendar_uid
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus, Delivery
 from consultations.services import deliveries
-from tests.factories import ConsultationFactory, PatientFactory, UserFactory, future
+from tests.consultations.mail import calendar_of, wire
+from tests.consultations.pages import html
+from tests.factories import ConsultationFactory, PatientFactory, future
 
 pytestmark = pytest.mark.django_db
 
@@ -64,17 +63,6 @@ def cancel(receptionist, django_capture_on_commit_callbacks):
             )
 
     return call
-
-
-def wire(message) -> email.message.EmailMessage:
-    return email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
-
-
-def calendar_of(message) -> tuple[icalendar.Calendar, icalendar.Event, email.message.Message]:
-    (part,) = [p for p in wire(message).walk() if p.get_content_type() == "text/calendar"]
-    calendar = icalendar.Calendar.from_ical(part.get_content())
-    (event,) = calendar.walk("VEVENT")
-    return calendar, event, part
 
 
 def whole(message) -> str:
@@ -209,55 +197,6 @@ def test_the_provider_cancellation_in_the_clinic_language(
     assert wire(message)["Content-Language"] == language
 
 
-@pytest.mark.parametrize(
-    ("language", "booking_name", "cancellation_name"),
-    [
-        ("es", "consulta.ics", "consulta-cancelada.ics"),
-        ("en", "consultation.ics", "consultation-cancelled.ics"),
-    ],
-)
-def test_the_calendar_file_name_follows_the_patient_language(
-    language, booking_name, cancellation_name
-):
-    consultation = ConsultationFactory(
-        patient=PatientFactory(preferred_language=language),
-        access_pin="482915",
-        patient_join_url="https://meet.kairo.example/room/1?type=patient",
-        provider_join_url="https://meet.kairo.example/room/1?type=provider",
-    )
-    build = {"recipient": "patient", "to_address": "ana@correo.example"}
-    booking = message_build(consultation=consultation, kind="booking", **build)
-    assert calendar_of(booking)[2].get_filename() == booking_name
-    consultation.status = Status.CANCELLED
-    cancellation = message_build(consultation=consultation, kind="cancelled", **build)
-    assert calendar_of(cancellation)[2].get_filename() == cancellation_name
-
-
-def test_a_cancelled_immediate_consultation_has_its_time_and_no_calendar_file(db):
-    consultation = ConsultationFactory(
-        immediate=True,
-        status=Status.CANCELLED,
-        patient=PatientFactory(preferred_language="en"),
-    )
-    message = message_build(
-        consultation=consultation, recipient="patient", kind="cancelled", to_address="a@b.example"
-    )
-    assert message.attachments == []
-    # Its real window, not "Now: the consultation is ready to join".
-    assert "Now:" not in message.body
-    assert "has been cancelled" in message.body
-
-
-def test_a_cancellation_message_needs_a_cancelled_consultation():
-    with pytest.raises(ValueError, match="cancelled consultation"):
-        message_build(
-            consultation=ConsultationFactory(),
-            recipient="patient",
-            kind="cancelled",
-            to_address="a@b.example",
-        )
-
-
 # --- Deliveries, retries, reminders -----------------------------------------------------
 
 
@@ -347,73 +286,6 @@ def test_a_unconfirmed_booking_cancelled_still_tells_the_patient(cancel):
 # --- Pages -------------------------------------------------------------------------------
 
 
-def html(response) -> str:
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def test_the_cancel_page_says_what_cancelling_does(reception_client, settings):
-    settings.ORGANIZATION_TIME_ZONE = "America/Bogota"
-    start = dt.datetime(2027, 3, 10, 15, 0, tzinfo=dt.UTC)  # 10:00 in Bogotá
-    consultation = ConsultationFactory(starts_at=start)
-    url = reverse("consultation_cancel", args=[consultation.pk])
-    reception_client.post(reverse("set_language"), {"language": "en", "next": url})
-
-    page = html(reception_client.get(url))
-    assert "The patient and the provider are emailed that it is cancelled" in page
-    assert "Wednesday, March 10, 2027, 10:00–10:30 (America/Bogota)" in page
-    assert consultation.provider.name in page and consultation.patient.name in page
-    assert "cannot be booked through Kairo Connect at an overlapping time" in page
-    assert "free" not in page.lower().split("cancel-warning", 1)[1].split("</div>", 1)[0]
-
-    settings.EMAIL_PROVIDER_MESSAGES = False
-    page = html(reception_client.get(url))
-    assert "The patient is emailed that it is cancelled" in page
-    assert "This clinic does not email providers: tell the provider yourself." in page
-
-
-def test_the_cancel_page_promises_a_calendar_file_only_for_a_scheduled_consultation(
-    reception_client,
-):
-    reception_client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    scheduled = ConsultationFactory()
-    immediate = ConsultationFactory()
-    Consultation.objects.filter(pk=immediate.pk).update(scheduled_for=None)
-    calendar = "a calendar file that removes it"
-    for consultation, promised in ((scheduled, True), (immediate, False)):
-        page = html(reception_client.get(reverse("consultation_cancel", args=[consultation.pk])))
-        emails = page.split('id="cancel-emails"', 1)[1].split("</li>", 1)[0]
-        assert (calendar in emails) is promised
-        assert "neither the link nor the PIN" in emails
-
-
-@pytest.mark.parametrize("provider_messages", [True, False])
-def test_the_confirmation_says_who_is_told_and_what_kairo_keeps(
-    reception_client,
-    settings,
-    django_capture_on_commit_callbacks,
-    provider_messages,
-):
-    settings.EMAIL_PROVIDER_MESSAGES = provider_messages
-    start = dt.datetime(2027, 3, 10, 15, 0, tzinfo=dt.UTC)
-    consultation = ConsultationFactory(starts_at=start)
-    url = reverse("consultation_cancel", args=[consultation.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = reception_client.post(
-            url, {"reason": "El paciente no puede"}, follow=True, HTTP_ACCEPT_LANGUAGE="es"
-        )
-    page = html(response)
-
-    if provider_messages:
-        assert "Se está enviando un correo al paciente y al profesional" in page
-    else:
-        assert "este centro no envía correos a los profesionales" in page
-    assert "miércoles, 10 de marzo de 2027, 10:00–10:30 (America/Bogota)" in page
-    assert "libre" not in page
-    # The email section lists the cancellation deliveries.
-    assert page.count("Cancelación") == (2 if provider_messages else 1)
-
-
 def test_the_detail_page_shows_the_cancellation_delivery_state(reception_client, booked, cancel):
     consultation = booked()
     cancel(consultation)
@@ -450,64 +322,3 @@ def test_the_email_status_endpoint_gives_states_only(reception_client, booked):
         consultation.provider_join_url,
     ):
         assert secret not in body
-
-
-def test_the_email_status_endpoint_words_its_cells_as_the_page_does(reception_client):
-    """The live update must not change what the table says: local time, staff wording."""
-    consultation = ConsultationFactory()
-    sent_at = dt.datetime(2030, 6, 12, 19, 11, tzinfo=dt.UTC)  # 14:11 in Bogotá
-    Delivery.objects.create(
-        consultation=consultation,
-        recipient="patient",
-        kind="booking",
-        state="sent",
-        sent_at=sent_at,
-        attempts=1,
-    )
-    Delivery.objects.create(
-        consultation=consultation,
-        recipient="provider",
-        kind="booking",
-        state="failed",
-        attempts=1,
-        last_error="Skipped: consultation cancelled",
-    )
-    rows = reception_client.get(
-        reverse("consultation_emails_status", args=[consultation.pk])
-    ).json()["deliveries"]
-    by_state = {row["state"]: row for row in rows}
-    page = html(reception_client.get(reverse("consultation_detail", args=[consultation.pk])))
-    assert by_state["sent"]["detail"].endswith("2030-06-12 14:11")
-    assert by_state["sent"]["detail"] in page
-    assert "Skipped" not in by_state["failed"]["error"]
-    assert by_state["failed"]["error"] in page
-
-
-def test_the_email_status_endpoint_reports_pending(reception_client):
-    consultation = ConsultationFactory()
-    Delivery.objects.create(consultation=consultation, recipient="patient", kind="booking")
-    data = reception_client.get(
-        reverse("consultation_emails_status", args=[consultation.pk])
-    ).json()
-    assert data["pending"] is True
-    assert [row["state"] for row in data["deliveries"]] == ["queued"]
-
-
-def test_the_email_status_endpoint_needs_login_and_permission(client):
-    consultation = ConsultationFactory()
-    url = reverse("consultation_emails_status", args=[consultation.pk])
-
-    anonymous = client.get(url)
-    assert anonymous.status_code == 302
-    assert anonymous["Location"].startswith(reverse("login"))
-
-    client.force_login(UserFactory(username="sin-permisos"))
-    assert client.get(url).status_code == 403
-
-
-def test_the_email_status_endpoint_is_get_only_and_404s_unknown(reception_client):
-    assert (
-        reception_client.get(reverse("consultation_emails_status", args=[999999])).status_code
-        == 404
-    )
-    assert reception_client.post(reverse("consultation_emails_status", args=[1])).status_code == 405

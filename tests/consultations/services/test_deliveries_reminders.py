@@ -5,19 +5,17 @@ nor for a booking made after the reminder's time."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 import time_machine
 from django.core import mail
-from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from consultations import services
 from consultations.models import Consultation, ConsultationStatus, Delivery
-from consultations.task_backends import runner
 from tests.consultations.conftest import race
-from tests.factories import ConsultationFactory, PatientFactory, future
+from tests.consultations.deliveries import reminders
+from tests.factories import future
 
 pytestmark = pytest.mark.django_db
 
@@ -25,31 +23,6 @@ Status = ConsultationStatus
 State = Delivery.State
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def pending():
-    """pending(booked_at=..., status=..., **fields) -> a consultation two days ahead,
-    with its join links, booked (created) at `booked_at` (default: a week before)."""
-
-    def make(*, booked_at: dt.datetime | None = None, **fields) -> Consultation:
-        starts_at = fields.pop("starts_at", None) or future(hours=48)
-        values = {
-            "patient": PatientFactory(email="ana.perez@correo.example"),
-            "access_pin": "123456",
-            "patient_join_url": "https://meet.example/room?type=patient",
-            "provider_join_url": "https://meet.example/room?type=provider",
-            "kairo_consultation_id": None,
-            **fields,
-        }
-        consultation = ConsultationFactory(starts_at=starts_at, **values)
-        Consultation.objects.filter(pk=consultation.pk).update(
-            created_at=booked_at or starts_at - 7 * DAY
-        )
-        consultation.refresh_from_db()
-        return consultation
-
-    return make
 
 
 @pytest.fixture
@@ -62,14 +35,6 @@ def run(django_capture_on_commit_callbacks):
                 return services.reminders_send_due()
 
     return call
-
-
-def reminders(consultation: Consultation) -> list[tuple[int, str]]:
-    return list(
-        consultation.deliveries.filter(kind="reminder")
-        .order_by("-reminder_offset_minutes")
-        .values_list("reminder_offset_minutes", "state")
-    )
 
 
 def test_the_day_before_reminder_is_sent_once_due(pending, run):
@@ -204,31 +169,6 @@ def test_a_reminder_is_for_the_patient_only(pending):
             kind="reminder",
             reminder_offset_minutes=60,
         )
-
-
-def test_the_command_queues_and_sends_due_reminders(pending):
-    consultation = pending()
-    out = io.StringIO()
-    with time_machine.travel(consultation.starts_at - HOUR, tick=False):
-        call_command("send_due_reminders", stdout=out)
-    assert "Reminders queued: 1" in out.getvalue()
-    # No on-commit capture here: the test transaction never commits, so the task waits.
-    assert reminders(consultation) == [(60, State.QUEUED)]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_command_waits_for_its_emails_on_the_in_process_backend(
-    seeded_catalogs, pending, settings
-):
-    """The command's process is short-lived: its in-process task thread must finish
-    sending before it exits, or the reminders would die with it."""
-    settings.TASKS = {"default": {"BACKEND": "consultations.task_backends.InProcessBackend"}}
-    consultation = pending()
-    with time_machine.travel(consultation.starts_at - HOUR, tick=False):
-        call_command("send_due_reminders", stdout=io.StringIO())
-        assert reminders(consultation) == [(60, State.SENT)]
-    assert [m.to for m in mail.outbox] == [["ana.perez@correo.example"]]
-    assert runner().wait_until_idle(timeout=10)
 
 
 @pytest.mark.postgres

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from consultations import services
 from consultations.clock import long_date
@@ -25,6 +26,8 @@ from consultations.models import (
     Delivery,
     Patient,
 )
+from consultations.services import lifecycle
+from tests.consultations.fake_kairo import MovingKairo
 from tests.errors import form_error_codes
 from tests.factories import (
     ConsultationFactory,
@@ -32,11 +35,13 @@ from tests.factories import (
     ProviderFactory,
     UserFactory,
     future,
+    org_zone,
 )
 
 pytestmark = pytest.mark.django_db
 
 Status = ConsultationStatus
+Kind = ConsultationEvent.Kind
 NEW = "/consultations/new/"
 
 
@@ -601,3 +606,154 @@ def test_the_result_page_query_budget(reception_client):
     url = reverse("consultation_result", args=[consultation.pk])
     reception_client.get(url)
     assert count_queries(reception_client, url) <= 10
+
+
+# --- Refresh: Kairo reports a time that clashes here --------------------------------------------
+
+
+def test_the_refresh_page_explains_a_clashing_time_instead_of_failing(
+    reception_client, two_bookings, monkeypatch
+):
+    taken, later = two_bookings
+    monkeypatch.setattr(lifecycle, "kairo_client", lambda: MovingKairo(taken.starts_at))
+    response = reception_client.post(reverse("consultation_refresh", args=[later.pk]), follow=True)
+    assert response.status_code == 200
+    (message,) = response.context["messages"]
+    assert message.level_tag == "warning"
+    assert later.provider.name in str(message)
+    later.refresh_from_db()
+    assert later.starts_at != taken.starts_at
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=org_zone())
+
+
+# --- The overlap refusal offers the next free starts ------------------------------------------
+
+
+def test_an_overlap_refusal_lists_the_next_free_starts(reception_client, booking_data, provider):
+    day = future(hours=48).date()
+    ConsultationFactory(provider=provider, starts_at=at(day, 10), minutes=30)
+    ConsultationFactory(
+        provider=provider,
+        starts_at=at(day, 10, 30),
+        minutes=15,
+        status=Status.CANCELLED,
+        kairo_status=contract.STATUS_PENDING,
+    )
+    response = reception_client.post(NEW, booking_data(when_at=at(day, 10, 15)))
+    form = response.context["form"]
+    assert form.has_error("provider", "provider_busy")
+    (hint,) = [e for e in form.errors.as_data()["scheduled_time"] if e.code == "next_free_starts"]
+    assert hint.params["times"] == "10:45, 11:00, 11:15"
+    assert "10:45, 11:00, 11:15" in response.content.decode()
+    assert not Consultation.objects.filter(status=Status.SENDING).exists()
+
+
+def test_a_patient_overlap_also_offers_starts_free_for_both(
+    reception_client, booking_data, patient
+):
+    day = future(hours=48).date()
+    # Free for the provider from 19:00 on; the patient is busy until 19:45, and a
+    # 30-minute consultation must end by closing time (20:00).
+    ConsultationFactory(patient=patient, starts_at=at(day, 19), minutes=45)
+    data = booking_data(
+        when_at=at(day, 19, 0),
+        document_number=patient.document_number,
+        name=patient.name,
+        email=patient.email,
+        phone=patient.phone,
+    )
+    form = reception_client.post(NEW, data).context["form"]
+    assert form.has_error("document_number", "patient_busy")
+    assert form.has_error("scheduled_time", "no_free_starts")
+
+
+def test_no_hint_without_an_overlap(reception_client, booking_data):
+    form = reception_client.post(NEW, booking_data(when_at=future(minutes=-110))).context["form"]
+    assert form.has_error("scheduled_time", "too_soon")
+    codes = {code for field_codes in form_error_codes(form).values() for code in field_codes}
+    assert not codes & {"next_free_starts", "no_free_starts"}
+
+
+def test_a_kairo_overlap_refusal_offers_starts_after_the_refused_window(
+    reception_client, booking_data, provider, general_type, sandbox, kairo_books_elsewhere
+):
+    day = future(hours=48).date()
+    kairo_books_elsewhere(provider, at(day, 9))
+    form = reception_client.post(NEW, booking_data(when_at=at(day, 9, 15))).context["form"]
+    assert form.has_error("provider", contract.ERROR_PROVIDER_NOT_AVAILABLE)
+    (hint,) = [e for e in form.errors.as_data()["scheduled_time"] if e.code == "next_free_starts"]
+    assert hint.params["times"] == "09:45, 10:00, 10:15"
+    assert form.has_error(NON_FIELD_ERRORS, "kairo_rejected")
+
+
+# --- Book buttons and preselection ------------------------------------------------------------
+
+
+def test_the_patient_page_books_with_the_patient_preselected(reception_client, patient):
+    page = reception_client.get(reverse("patient_detail", args=[patient.pk])).content.decode()
+    assert f'id="patient-book" href="{NEW}?patient={patient.pk}"' in page
+    form = reception_client.get(f"{NEW}?patient={patient.pk}").context["form"]
+    assert form["document_number"].value() == patient.document_number
+
+
+def test_the_provider_page_books_with_the_provider_preselected(reception_client, provider):
+    page = reception_client.get(reverse("provider_detail", args=[provider.pk])).content.decode()
+    assert f'id="provider-book" href="{NEW}?provider={provider.pk}"' in page
+    form = reception_client.get(f"{NEW}?provider={provider.pk}").context["form"]
+    assert str(form["provider"].value()) == str(provider.pk)
+
+
+@pytest.mark.parametrize("value", ["abc", "999999", "-1", "9" * 30, ""])
+@pytest.mark.parametrize("name", ["patient", "provider"])
+def test_ids_that_name_nobody_are_ignored(reception_client, name, value):
+    form = reception_client.get(f"{NEW}?{name}={value}").context["form"]
+    assert form[name if name == "provider" else "document_number"].value() in (None, "")
+
+
+# --- An inactive provider ------------------------------------------------------------------
+
+
+def test_rebooking_with_an_inactive_provider_says_so_on_the_field(reception_client):
+    old = ConsultationFactory(status=Status.CANCELLED)
+    old.provider.is_active = False
+    old.provider.save()
+    response = reception_client.get(f"{NEW}?rebook={old.pk}")
+    form = response.context["form"]
+    assert form["provider"].value() is None
+    text = gettext("%(name)s is no longer active; choose another provider.") % {
+        "name": old.provider.name
+    }
+    assert form.fields["provider"].help_text == text
+    assert text in response.content.decode()
+
+
+def test_submitting_an_inactive_provider_says_so_on_the_field(reception_client, booking_data):
+    provider = ProviderFactory(is_active=False)
+    form = reception_client.post(NEW, booking_data(provider=provider.pk)).context["form"]
+    assert form.has_error("provider", "provider_inactive")
+    assert provider.name in form.errors["provider"][0]
+
+
+@pytest.mark.django_db
+def test_the_detail_page_shows_sentences_not_key_value_pairs(reception_client, receptionist):
+    consultation = ConsultationFactory()
+    ConsultationEvent.objects.create(
+        consultation=consultation,
+        kind=Kind.BOOKING_STARTED,
+        actor=receptionist,
+        detail={"immediate": False},
+    )
+    ConsultationEvent.objects.create(
+        consultation=consultation,
+        kind=Kind.EMAIL,
+        detail={"recipient": "patient", "kind": "booking", "state": "sent", "attempts": 1},
+    )
+    page = reception_client.get(reverse("consultation_detail", args=[consultation.pk]))
+    text = page.content.decode()
+    timeline = text[text.index('id="timeline"') :]
+    assert "Enviado a Kairo Connect por recepcion." in timeline
+    assert "Correo al paciente (agendamiento): enviado, 1 intento." in timeline
+    assert "immediate:" not in timeline and "recipient:" not in timeline

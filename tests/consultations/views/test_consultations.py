@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from consultations.exports import csv_cell
 from consultations.models import ConsultationStatus
 from consultations.selectors.paging import PAGE_SIZE
 from tests.errors import form_error_codes
@@ -319,14 +318,6 @@ def test_export_neutralizes_formulas(reception_client, dangerous):
     ConsultationFactory(starts_at=at(2026, 3, 10, 9), patient=PatientFactory(name=dangerous))
     rows = exported(reception_client)
     assert rows[1][7] == "'" + dangerous
-
-
-def test_csv_cell_guard():
-    assert csv_cell("=1+1") == "'=1+1"
-    assert csv_cell("\tx") == "'\tx"
-    assert csv_cell("Ana") == "Ana"
-    assert csv_cell(12) == "12"
-    assert csv_cell(None) == ""
 
 
 def test_export_with_bad_filters_goes_back_to_the_list(reception_client):

@@ -3,6 +3,7 @@ the permission, a new delivery to the address on file now; history kept)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -11,18 +12,12 @@ from django.core import mail
 from django.urls import reverse
 
 from consultations.models import ConsultationEvent, ConsultationStatus, Delivery
+from tests.consultations.pages import html, page_text
 from tests.factories import ConsultationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 State = Delivery.State
-
-
-@pytest.fixture
-def booked(book_consultation, django_capture_on_commit_callbacks):
-    """A booking whose two messages went out."""
-    with django_capture_on_commit_callbacks(execute=True):
-        return book_consultation()
 
 
 @pytest.fixture
@@ -36,10 +31,6 @@ def resend(reception_client, django_capture_on_commit_callbacks):
             )
 
     return post
-
-
-def page_text(response) -> str:
-    return response.content.decode()
 
 
 def levels(response) -> list[str]:
@@ -164,38 +155,6 @@ def test_no_emails_yet_says_so(reception_client):
     assert not re.search(r'id="resend-(patient|provider)"', section)
 
 
-def test_the_admin_shows_deliveries_read_only(client, booked):
-    admin_user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(admin_user)
-    listing = client.get(reverse("admin:consultations_delivery_changelist"))
-    assert listing.status_code == 200
-    delivery = booked.deliveries.get(recipient="patient")
-    detail = client.get(reverse("admin:consultations_delivery_change", args=[delivery.pk]))
-    assert detail.status_code == 200
-    assert booked.patient.email not in page_text(detail)
-    assert "j***@correo.example" in page_text(detail)
-    consultation_page = client.get(
-        reverse("admin:consultations_consultation_change", args=[booked.pk])
-    )
-    assert consultation_page.status_code == 200
-    assert "j***@correo.example" in page_text(consultation_page)
-    assert (
-        client.post(
-            reverse("admin:consultations_delivery_change", args=[delivery.pk]), {"state": "queued"}
-        ).status_code
-        == 403
-    )
-
-
-def test_clinic_admins_see_deliveries_in_the_admin_through_their_group(
-    clinic_admin_client, clinic_admin, booked
-):
-    assert not clinic_admin.is_superuser
-    listing = clinic_admin_client.get(reverse("admin:consultations_delivery_changelist"))
-    assert listing.status_code == 200
-    assert listing.context["cl"].result_count == booked.deliveries.count() == 2
-
-
 def test_a_new_time_message_shows_as_such(reception_client, booked):
     """Its kind's label (the desk speaks the clinic's language, Spanish)."""
     Delivery.objects.create(consultation=booked, recipient="patient", kind="time_changed")
@@ -203,3 +162,67 @@ def test_a_new_time_message_shows_as_such(reception_client, booked):
     section = page[page.index('id="emails"') :]
     row = section[section.index('data-state="queued"') :].split("</tr>")[0]
     assert "Nueva hora" in row
+
+
+# --- The email status endpoint -----------------------------------------------------------
+
+
+def test_the_email_status_endpoint_words_its_cells_as_the_page_does(reception_client):
+    """The live update must not change what the table says: local time, staff wording."""
+    consultation = ConsultationFactory()
+    sent_at = dt.datetime(2030, 6, 12, 19, 11, tzinfo=dt.UTC)  # 14:11 in Bogotá
+    Delivery.objects.create(
+        consultation=consultation,
+        recipient="patient",
+        kind="booking",
+        state="sent",
+        sent_at=sent_at,
+        attempts=1,
+    )
+    Delivery.objects.create(
+        consultation=consultation,
+        recipient="provider",
+        kind="booking",
+        state="failed",
+        attempts=1,
+        last_error="Skipped: consultation cancelled",
+    )
+    rows = reception_client.get(
+        reverse("consultation_emails_status", args=[consultation.pk])
+    ).json()["deliveries"]
+    by_state = {row["state"]: row for row in rows}
+    page = html(reception_client.get(reverse("consultation_detail", args=[consultation.pk])))
+    assert by_state["sent"]["detail"].endswith("2030-06-12 14:11")
+    assert by_state["sent"]["detail"] in page
+    assert "Skipped" not in by_state["failed"]["error"]
+    assert by_state["failed"]["error"] in page
+
+
+def test_the_email_status_endpoint_reports_pending(reception_client):
+    consultation = ConsultationFactory()
+    Delivery.objects.create(consultation=consultation, recipient="patient", kind="booking")
+    data = reception_client.get(
+        reverse("consultation_emails_status", args=[consultation.pk])
+    ).json()
+    assert data["pending"] is True
+    assert [row["state"] for row in data["deliveries"]] == ["queued"]
+
+
+def test_the_email_status_endpoint_needs_login_and_permission(client):
+    consultation = ConsultationFactory()
+    url = reverse("consultation_emails_status", args=[consultation.pk])
+
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("login"))
+
+    client.force_login(UserFactory(username="sin-permisos"))
+    assert client.get(url).status_code == 403
+
+
+def test_the_email_status_endpoint_is_get_only_and_404s_unknown(reception_client):
+    assert (
+        reception_client.get(reverse("consultation_emails_status", args=[999999])).status_code
+        == 404
+    )
+    assert reception_client.post(reverse("consultation_emails_status", args=[1])).status_code == 405

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from functools import partial
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,19 +14,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from consultations import services
 from consultations.forms.directory import PatientForm, ProviderForm
-from consultations.models import (
-    Consultation,
-    ConsultationStatus,
-    Patient,
-    PatientChange,
-    Provider,
-)
-from consultations.selectors.consultations import consultation_filtered
-from consultations.selectors.directory import patient_search
+from consultations.models import ConsultationStatus, Patient, Provider
 from consultations.selectors.paging import PAGE_SIZE
-from tests.errors import error_codes, form_error_codes
+from tests.consultations.provider_forms import provider_post
+from tests.consultations.races import validation_misses_duplicates
+from tests.errors import form_error_codes
 from tests.factories import (
     ConsultationFactory,
     MedicalSpecialtyFactory,
@@ -36,11 +27,13 @@ from tests.factories import (
     ProfessionalTypeFactory,
     ProviderFactory,
     SpecialistTypeFactory,
+    future,
 )
 
 pytestmark = pytest.mark.django_db
 
 BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
+Status = ConsultationStatus
 
 
 def at(*args) -> dt.datetime:
@@ -180,18 +173,6 @@ def test_patient_bad_phone_and_email_are_field_errors(reception_client):
     assert "invalid" in codes["email"] and codes["phone"]
 
 
-def validation_misses_duplicates(monkeypatch, model) -> None:
-    """The form's and the service's validation ran before another desk committed the
-    same document: `full_clean` skips the constraints. What the service does after the
-    IntegrityError (`validate_constraints`) sees the row as it is by then."""
-    real_full_clean = model.full_clean
-
-    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
-        real_full_clean(self, exclude=exclude, validate_unique=False, validate_constraints=False)
-
-    monkeypatch.setattr(model, "full_clean", full_clean)
-
-
 def test_duplicate_patient_document_is_a_form_error(reception_client):
     PatientFactory(document_type="CC", document_number="1020304050")
     response = reception_client.post(reverse("patient_new"), patient_data())
@@ -223,29 +204,6 @@ def test_a_refusal_the_constraints_cannot_explain_is_a_form_error_not_a_500(
     assert form_error_codes(response.context["form"])["__all__"] == ["integrity_error"]
     monkeypatch.undo()
     assert not Patient.objects.exists()
-
-
-@pytest.mark.parametrize("factory", [PatientFactory, ProviderFactory])
-def test_the_service_reports_a_racing_duplicate_as_the_models_own_error(
-    factory, monkeypatch, receptionist
-):
-    stored = factory()
-    model = factory._meta.model
-    validation_misses_duplicates(monkeypatch, model)
-    record = factory.build(
-        document_type=stored.document_type,
-        document_number=stored.document_number,
-        **({"professional_type": stored.professional_type} if model is Provider else {}),
-    )
-    save = (
-        partial(services.patient_save, source=PatientChange.Source.PATIENT_PAGE)
-        if model is Patient
-        else services.provider_save
-    )
-    with pytest.raises(ValidationError) as refused:
-        save(**{model._meta.model_name: record}, actor=receptionist)
-    assert error_codes(refused.value)["document_number"] == ["duplicate_document"]
-    assert model.objects.count() == 1
 
 
 def test_reception_corrects_a_patient(reception_client):
@@ -500,91 +458,6 @@ def test_directory_pages_need_a_login(client):
         assert response.status_code == 302, name
 
 
-# --- PostgreSQL: the name search uses the trigram index ------------------------------------
-
-
-def _directory_of(count: int) -> Patient:
-    """`count` patients, each with a past consultation, and one findable "Ana Lucía Beltrán".
-
-    The patients go in with bulk_create, whose inserts fill `name_search` too.
-    """
-    seed = ConsultationFactory(starts_at=at(2025, 1, 1, 9))
-    patients = Patient.objects.bulk_create(
-        Patient(
-            name=f"Paciente Genérico {n}",
-            document_type="CC",
-            document_number=f"{70000000 + n}",
-            phone="+573001234567",
-            email=f"p{n}@example.test",
-        )
-        for n in range(count)
-    )
-    target = PatientFactory(name="Ana Lucía Beltrán", document_number="1020304050")
-    start = at(2025, 1, 2, 0)
-    Consultation.objects.bulk_create(
-        Consultation(
-            provider=seed.provider,
-            patient=patient,
-            consultation_type=seed.consultation_type,
-            duration_id=30,
-            scheduled_for=start + dt.timedelta(minutes=30 * n),
-            starts_at=start + dt.timedelta(minutes=30 * n),
-            ends_at=start + dt.timedelta(minutes=30 * n + 30),
-            status=ConsultationStatus.COMPLETED,
-        )
-        for n, patient in enumerate([*patients, target])
-    )
-    with connection.cursor() as cursor:
-        # Rows inserted since the index was built wait in GIN's pending list, which the
-        # planner prices high; autovacuum flushes it in real life, this test by hand.
-        cursor.execute("SELECT gin_clean_pending_list('patient_name_search_trgm'::regclass)")
-        cursor.execute("ANALYZE consultations_patient")
-        cursor.execute("ANALYZE consultations_consultation")
-        # Sequential scans off: the plan must be able to use the index, whatever the
-        # planner's taste for small tables.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    return target
-
-
-@pytest.mark.postgres
-def test_patient_name_search_uses_the_trigram_index():
-    target = _directory_of(2000)
-    queryset = patient_search(name_fragment="LUCIA")
-    # The column the index covers, as Django writes it for `contains` (text cast to text).
-    assert '"consultations_patient"."name_search"::text LIKE' in str(queryset.query)
-    assert "patient_name_search_trgm" in queryset[: PAGE_SIZE + 1].explain()
-    assert list(queryset) == [target]
-
-
-@pytest.mark.postgres
-def test_consultation_list_name_search_uses_the_trigram_index():
-    target = _directory_of(2000)
-    queryset = consultation_filtered(name_fragment="beltrán")
-    assert "patient_name_search_trgm" in queryset[: PAGE_SIZE + 1].explain()
-    assert [c.patient_id for c in queryset] == [target.pk]
-
-
-@pytest.mark.postgres
-def test_only_the_name_search_trigram_index_remains():
-    """Migration 0013 moved the trigram index from UPPER(name) to the search column."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'consultations_patient'"
-            " AND indexdef LIKE '%gin_trgm_ops%'"
-        )
-        rows = cursor.fetchall()
-    assert [name for name, _ in rows] == ["patient_name_search_trgm"]
-    assert "(name_search gin_trgm_ops)" in rows[0][1]
-
-
-@pytest.mark.postgres
-def test_document_search_uses_the_unique_document_index():
-    target = _directory_of(2000)
-    queryset = patient_search(document_number="1020304050")
-    assert "patient_unique_document" in queryset.explain()
-    assert list(queryset) == [target]
-
-
 # --- Whatever a user posts ------------------------------------------------------------------
 
 _text = st.text(max_size=60)
@@ -616,3 +489,38 @@ def test_no_post_breaks_the_patient_pages(reception_client, values):
 def test_no_post_breaks_the_provider_pages(clinic_admin_client, values):
     response = clinic_admin_client.post(reverse("provider_new"), provider_data() | values)
     assert response.status_code in (200, 302)
+
+
+# --- Deactivating a provider with consultations ahead ------------------------------------
+
+
+def test_the_desk_warns_before_deactivating_a_provider_with_consultations_ahead(
+    clinic_admin_client, provider
+):
+    ahead = ConsultationFactory(provider=provider, starts_at=future(hours=30))
+    ConsultationFactory(provider=provider, starts_at=future(hours=3), status=Status.CANCELLED)
+    url = reverse("provider_edit", args=[provider.pk])
+    response = clinic_admin_client.post(url, provider_post(provider))  # is_active unticked
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.has_error("is_active", "provider_has_consultations_ahead")
+    assert form.consultations_ahead == [ahead]
+    page = response.content.decode()
+    assert 'id="provider-ahead-warning"' in page
+    assert reverse("consultation_detail", args=[ahead.pk]) in page
+    assert ahead.patient.name in page
+    assert 'type="checkbox" name="confirm_deactivation"' in page
+    provider.refresh_from_db()
+    assert provider.is_active
+
+    response = clinic_admin_client.post(url, provider_post(provider, confirm_deactivation="on"))
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert not provider.is_active
+
+
+def test_the_desk_deactivates_a_provider_with_nothing_ahead_at_once(clinic_admin_client, provider):
+    url = reverse("provider_edit", args=[provider.pk])
+    assert clinic_admin_client.post(url, provider_post(provider)).status_code == 302
+    provider.refresh_from_db()
+    assert not provider.is_active
