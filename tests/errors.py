@@ -6,12 +6,14 @@
   no field); for a page, pass `response.context["form"]`.
 - `refusal_codes(call)`: what `call()` is refused with, as `error_codes`; `{}` when it
   passes, so a test of "this is allowed" asserts `refusal_codes(...) == {}`.
+- `code_of(call)`: the code of the one `ValidationError` that `call()` must raise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 
@@ -31,3 +33,9 @@ def refusal_codes(call: Callable[[], object]) -> dict[str, list[str | None]]:
     except ValidationError as error:
         return error_codes(error)
     return {}
+
+
+def code_of(call) -> str:
+    with pytest.raises(ValidationError) as caught:
+        call()
+    return caught.value.code

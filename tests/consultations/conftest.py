@@ -1,6 +1,7 @@
-"""Fixtures for the booking tests: a fresh in-process Kairo sandbox, ready-made catalogs,
-providers and patients, and valid booking form data (consultations in any state come
-from `tests.factories.ConsultationFactory`)."""
+"""Fixtures for the consultations tests: a fresh in-process Kairo sandbox, ready-made
+catalogs, providers and patients, valid booking form data, and the few ready-made
+consultations that the tests of several modules share (consultations in any other state
+come from `tests.factories.ConsultationFactory`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
@@ -20,11 +22,16 @@ from consultations.kairo.client import KairoClient
 from consultations.kairo.sandbox import default_sandbox, reset_default_sandbox
 from consultations.models import (
     Consultation,
+    ConsultationStatus,
     ConsultationType,
     Duration,
     Patient,
 )
-from tests.factories import PatientFactory, ProviderFactory, future, org_zone
+from tests.consultations.patient_identity import STORED_NAME
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, future, org_zone
+
+Status = ConsultationStatus
+DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture(autouse=True)
@@ -186,3 +193,73 @@ def kairo_books_elsewhere(general_type):
             )
 
     return book
+
+
+@pytest.fixture
+def booked(book_consultation, django_capture_on_commit_callbacks):
+    """A booking whose two messages went out."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return book_consultation()
+
+
+# --- Consultations that the tests of several modules share ---------------------------------
+
+
+@pytest.fixture
+def two_bookings(provider):
+    """The provider is busy at 3 h from now; `later` (theirs too) is at 5 h."""
+    start = future(hours=3)
+    taken = ConsultationFactory(provider=provider, starts_at=start)
+    later = ConsultationFactory(
+        provider=provider,
+        starts_at=start + dt.timedelta(hours=2),
+        kairo_consultation_id=uuid.uuid4(),
+    )
+    return taken, later
+
+
+@pytest.fixture
+def known(patient) -> Patient:
+    """An authorized patient on file as Jorge Iván Pérez, CC 1020304050."""
+    patient.name = STORED_NAME
+    patient.document_number = "1020304050"
+    patient.email = "jorge.perez@correo.example"
+    patient.phone = "+573001112233"
+    patient.save()
+    return patient
+
+
+@pytest.fixture
+def pending():
+    """pending(booked_at=..., status=..., **fields) -> a consultation two days ahead,
+    with its join links, booked (created) at `booked_at` (default: a week before)."""
+
+    def make(*, booked_at: dt.datetime | None = None, **fields) -> Consultation:
+        starts_at = fields.pop("starts_at", None) or future(hours=48)
+        values = {
+            "patient": PatientFactory(email="ana.perez@correo.example"),
+            "access_pin": "123456",
+            "patient_join_url": "https://meet.example/room?type=patient",
+            "provider_join_url": "https://meet.example/room?type=provider",
+            "kairo_consultation_id": None,
+            **fields,
+        }
+        consultation = ConsultationFactory(starts_at=starts_at, **values)
+        Consultation.objects.filter(pk=consultation.pk).update(
+            created_at=booked_at or starts_at - 7 * DAY
+        )
+        consultation.refresh_from_db()
+        return consultation
+
+    return make
+
+
+@pytest.fixture
+def aged():
+    """aged(minutes, status): a consultation last touched `minutes` ago."""
+
+    def make(minutes: float, status: str = Status.SENDING):
+        with time_machine.travel(timezone.now() - dt.timedelta(minutes=minutes), tick=False):
+            return ConsultationFactory(status=status)
+
+    return make

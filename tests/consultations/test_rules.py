@@ -1,5 +1,5 @@
-"""rules.py at its edges: the 15-minute notice (Bogotá and a zone with DST), wall times a
-DST change skips or repeats, and provider/patient availability."""
+"""rules.py at its edges: the 15-minute notice (Bogotá and a zone with DST), a window's
+real duration, and provider/patient availability."""
 
 from __future__ import annotations
 
@@ -14,17 +14,11 @@ from django.utils import translation
 
 from consultations import clock, rules
 from consultations.models import ConsultationStatus
-from tests.errors import refusal_codes
+from tests.errors import code_of, refusal_codes
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
 
 BOGOTA = ZoneInfo("America/Bogota")
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-def code_of(call) -> str:
-    with pytest.raises(ValidationError) as caught:
-        call()
-    return caught.value.code
 
 
 # --- Notice ------------------------------------------------------------------------------
@@ -81,42 +75,7 @@ def test_notice_is_measured_on_the_organization_clock_not_utc(settings):
         rules.scheduled_notice_check(scheduled_for=scheduled)
 
 
-# --- Wall times ----------------------------------------------------------------------------
-
-
-def test_organization_datetime_is_aware_in_the_zone_and_drops_seconds(settings):
-    value = clock.organization_datetime(dt.date(2030, 6, 12), dt.time(9, 30, 59, 10))
-    assert value == dt.datetime(2030, 6, 12, 9, 30, tzinfo=BOGOTA)
-    assert value.utcoffset() == dt.timedelta(hours=-5)
-
-
-def test_a_wall_time_skipped_by_dst_is_refused(settings):
-    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
-    call = lambda: clock.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))  # noqa: E731
-    assert code_of(call) == "nonexistent_time"
-
-
-def test_a_wall_time_repeated_by_dst_is_refused(settings):
-    """`scheduledAt` has no offset: 01:30 on 2030-11-03 could be EDT or EST."""
-    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
-    call = lambda: clock.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))  # noqa: E731
-    assert code_of(call) == "ambiguous_time"
-
-
-def test_the_wall_times_around_a_dst_change_are_fine(settings):
-    settings.ORGANIZATION_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
-    before = clock.organization_datetime(dt.date(2030, 3, 10), dt.time(1, 59))
-    after = clock.organization_datetime(dt.date(2030, 3, 10), dt.time(3, 0))
-    # Aware datetimes in one zone subtract as wall times; compare real instants.
-    assert after.astimezone(dt.UTC) - before.astimezone(dt.UTC) == dt.timedelta(minutes=1)
-
-
-def test_bogota_has_no_dst_gaps():
-    # The wall times New York skips (10 March 2030) and repeats (3 November) exist once here.
-    spring = clock.organization_datetime(dt.date(2030, 3, 10), dt.time(2, 30))
-    autumn = clock.organization_datetime(dt.date(2030, 11, 3), dt.time(1, 30))
-    assert spring == dt.datetime(2030, 3, 10, 2, 30, tzinfo=BOGOTA)
-    assert autumn == dt.datetime(2030, 11, 3, 1, 30, tzinfo=BOGOTA)
+# --- Windows ------------------------------------------------------------------------------
 
 
 def test_a_window_across_a_dst_change_lasts_its_real_duration(settings):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 from django.utils import translation
 
 from consultations.models import ConsultationEvent
 from consultations.timeline import delivery_error_text, event_sentence
-from tests.factories import ConsultationFactory, UserFactory
+from tests.factories import UserFactory
 
 Kind = ConsultationEvent.Kind
 
@@ -187,28 +186,6 @@ def test_odd_details_never_break_a_sentence_nor_show_raw_keys(kind, detail):
 
 def test_an_unknown_kind_shows_its_label():
     assert sentence("patient_merged", {"a": 1}, language="es") == "patient_merged"
-
-
-@pytest.mark.django_db
-def test_the_detail_page_shows_sentences_not_key_value_pairs(reception_client, receptionist):
-    consultation = ConsultationFactory()
-    ConsultationEvent.objects.create(
-        consultation=consultation,
-        kind=Kind.BOOKING_STARTED,
-        actor=receptionist,
-        detail={"immediate": False},
-    )
-    ConsultationEvent.objects.create(
-        consultation=consultation,
-        kind=Kind.EMAIL,
-        detail={"recipient": "patient", "kind": "booking", "state": "sent", "attempts": 1},
-    )
-    page = reception_client.get(reverse("consultation_detail", args=[consultation.pk]))
-    text = page.content.decode()
-    timeline = text[text.index('id="timeline"') :]
-    assert "Enviado a Kairo Connect por recepcion." in timeline
-    assert "Correo al paciente (agendamiento): enviado, 1 intento." in timeline
-    assert "immediate:" not in timeline and "recipient:" not in timeline
 
 
 @pytest.mark.parametrize(
