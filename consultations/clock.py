@@ -110,6 +110,12 @@ def format_moment(value: dt.datetime) -> str:
     return f"{long_moment(value)} ({organization_zone().key})"
 
 
+def short_moment(value: dt.datetime) -> str:
+    """`2026-12-02 10:00`: a moment on the organization's clock, short and sortable, for
+    exports and lists (no zone named: the export says it once, in its own column)."""
+    return value.astimezone(organization_zone()).strftime("%Y-%m-%d %H:%M")
+
+
 def window_ends(*, starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, str]:
     """The two ends of a window as text, for a sentence's `%(start)s` and `%(end)s`:
     the start in full, the end as a wall time on the same day (in full on another),

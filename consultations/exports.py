@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from consultations.clock import organization_zone
+from consultations.clock import short_moment
 from consultations.models import Consultation
 
 # The cell separator of each export format. Excel reads a CSV with the list separator of
@@ -40,7 +39,6 @@ def csv_cell(value: object) -> str:
 def consultation_export_rows(queryset: QuerySet[Consultation]) -> Iterator[list[str]]:
     """The header and one row per consultation, documents masked, times in the clinic's
     zone. Streams from the database in chunks; no PIN, join link or full document."""
-    zone = organization_zone()
     yield [
         _("Consultation"),
         _("Starts"),
@@ -61,8 +59,8 @@ def consultation_export_rows(queryset: QuerySet[Consultation]) -> Iterator[list[
             csv_cell(value)
             for value in (
                 consultation.pk,
-                _local_text(consultation.starts_at, zone),
-                _local_text(consultation.ends_at, zone),
+                _local_text(consultation.starts_at),
+                _local_text(consultation.ends_at),
                 settings.ORGANIZATION_TIME_ZONE,
                 _("yes") if consultation.is_immediate else _("no"),
                 consultation.get_status_display(),
@@ -72,7 +70,7 @@ def consultation_export_rows(queryset: QuerySet[Consultation]) -> Iterator[list[
                 consultation.consultation_type.name,
                 consultation.duration_id,
                 consultation.kairo_consultation_id or "",
-                _local_text(consultation.created_at, zone),
+                _local_text(consultation.created_at),
             )
         ]
 
@@ -97,5 +95,5 @@ class _Echo:
         return value
 
 
-def _local_text(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
-    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def _local_text(moment: dt.datetime | None) -> str:
+    return "" if moment is None else short_moment(moment)

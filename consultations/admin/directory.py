@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules, services
-from consultations.clock import organization_zone
+from consultations.clock import short_moment
 from consultations.forms.directory import ProviderForm, phone_messages_set
 from consultations.models import Patient, PatientChange, Provider, document_number_normalize
 from consultations.selectors.directory import patient_changes, provider_consultations_ahead
@@ -66,7 +66,6 @@ class ProviderAdmin(DocumentSearchMixin, admin.ModelAdmin):
             return
         ahead = list(provider_consultations_ahead(provider=obj, now=timezone.now()))
         if ahead:
-            zone = organization_zone()
             self.message_user(
                 request,
                 ngettext(
@@ -80,8 +79,7 @@ class ProviderAdmin(DocumentSearchMixin, admin.ModelAdmin):
                     "name": obj.name,
                     "count": len(ahead),
                     "list": "; ".join(
-                        f"{c.starts_at.astimezone(zone):%Y-%m-%d %H:%M} {c.patient.name} (#{c.pk})"
-                        for c in ahead
+                        f"{short_moment(c.starts_at)} {c.patient.name} (#{c.pk})" for c in ahead
                     ),
                 },
                 messages.WARNING,

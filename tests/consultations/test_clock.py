@@ -43,6 +43,14 @@ def test_another_organization_zone_moves_the_day(settings):
         assert long_date(moment) == "jueves, 3 de diciembre de 2026"
 
 
+def test_a_short_moment_is_sortable_and_on_the_organizations_clock(settings):
+    settings.ORGANIZATION_TIME_ZONE = "America/Bogota"
+    # The same instant as above: its day and wall time are Bogotá's, not UTC's.
+    assert clock.short_moment(dt.datetime(2026, 12, 3, 3, 30, tzinfo=dt.UTC)) == (
+        "2026-12-02 22:30"
+    )
+
+
 # --- Wall times ----------------------------------------------------------------------------
 
 
