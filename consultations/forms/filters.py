@@ -2,6 +2,12 @@
 
 They only parse and validate what a user can type into a URL; every bad value becomes a
 field error (never an exception), and the selectors receive plain, typed values.
+
+Plain forms, not django-filter: the day filters need the organization's day bounds
+(a `DateFilter` would compare a naive midnight), the provider and type choices are read
+in one query with "(inactive)" labels, a bad value must refuse the whole filter (a
+FilterSet filters by whichever fields happened to be valid), and the directory and
+booking pages share `SearchForm`; django-filter would save about a dozen lines.
 """
 
 from __future__ import annotations
