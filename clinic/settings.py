@@ -224,8 +224,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Seconds an SMTP connection may block; a slow mail server fails the attempt (retried
 # later by the delivery task) instead of holding a worker.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
-# The clinic as patients know it: named in messages, the reply-to address (empty = the
-# sender) and the phone number patients are told to call.
+# The clinic as patients know it: named in messages, the reply-to address (empty = no
+# Reply-To) and the phone number patients are told to call.
 CLINIC_NAME = env.str("CLINIC_NAME", default="Clínica")
 CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")

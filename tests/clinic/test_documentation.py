@@ -47,7 +47,8 @@ BACKTICKED_NAME = re.compile(r"`([A-Z][A-Z0-9_]*\*?)`")
 
 
 def _is_env_read(node: ast.Call) -> bool:
-    """`env("NAME")`, `env.str("NAME", ...)`, `os.environ.get("NAME")`, `os.getenv("NAME")`."""
+    """`env("NAME")`, `env.str("NAME", ...)`, `os.environ.get("NAME")`, `os.getenv("NAME")`
+    (`os.environ["NAME"]` is refused outright: see `_env_reads`)."""
     func = node.func
     if isinstance(func, ast.Name):
         return func.id in {"env", "getenv"}
@@ -63,10 +64,21 @@ def _is_env_read(node: ast.Call) -> bool:
     )
 
 
+def _is_environ_subscript(node: ast.Subscript) -> bool:
+    """`os.environ["NAME"]`."""
+    owner = node.value
+    return isinstance(owner, ast.Attribute) and owner.attr == "environ"
+
+
 def _env_reads() -> dict[str, list[ast.Call]]:
     """Each variable name the settings module reads, with every call that reads it."""
     reads: dict[str, list[ast.Call]] = defaultdict(list)
     for node in ast.walk(ast.parse(SETTINGS.read_text())):
+        if isinstance(node, ast.Subscript) and _is_environ_subscript(node):
+            raise AssertionError(
+                f"clinic/settings.py line {node.lineno}: read variables through env(...), "
+                "with a default, so that docs/configuration.md can state it"
+            )
         if isinstance(node, ast.Call) and _is_env_read(node):
             name = node.args[0] if node.args else None
             assert isinstance(name, ast.Constant) and isinstance(name.value, str), (
@@ -337,6 +349,17 @@ def test_every_cited_contract_section_is_a_heading():
             if name not in headings:
                 unknown[name].append(str(path.relative_to(ROOT)))
     assert not unknown, f"cited sections missing from docs/kairo-connect-api.md: {dict(unknown)}"
+
+
+def test_a_module_citing_the_contract_names_the_document():
+    """A short citation (`contract "Errors"`) points to docs/kairo-connect-api.md because
+    its module names that document, in its docstring or beside a citation."""
+    unnamed = [
+        str(path.relative_to(ROOT))
+        for path in _python_files()
+        if _cited_sections(path.read_text()) and "docs/kairo-connect-api.md" not in path.read_text()
+    ]
+    assert not unnamed, f"cite docs/kairo-connect-api.md by name in: {unnamed}"
 
 
 def test_the_code_cites_the_contract():
