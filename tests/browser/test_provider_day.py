@@ -14,7 +14,7 @@ from consultations.clock import long_date, organization_zone
 from consultations.kairo import contract
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, ConsultationType
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import ConsultationFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,15 +28,11 @@ def _log_in(page) -> None:
 
 
 def _consultation(provider, day: dt.date, hour: int, **fields) -> Consultation:
-    starts = dt.datetime.combine(day, dt.time(hour), tzinfo=organization_zone())
-    return Consultation.objects.create(
+    """A 30-minute general consultation of `provider` at `hour` on `day`."""
+    return ConsultationFactory(
         provider=provider,
-        patient=PatientFactory(),
         consultation_type=ConsultationType.objects.get(code="ConsultaGeneral"),
-        duration_id=30,
-        scheduled_for=starts,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(minutes=30),
+        starts_at=dt.datetime.combine(day, dt.time(hour), tzinfo=organization_zone()),
         **fields,
     )
 

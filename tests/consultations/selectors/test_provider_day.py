@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from consultations import rules
 from consultations.kairo import contract
-from consultations.models import ACTIVE_STATUSES, Consultation, ConsultationStatus
+from consultations.models import ACTIVE_STATUSES, ConsultationStatus
 from consultations.selectors.provider_day import (
     GRID_MINUTES,
     provider_day,
@@ -104,14 +104,12 @@ def test_free_starts_are_exactly_the_grid_starts_the_rules_accept(
                 if any(k in keys and s < ends and e > starts for k, s, e in active):
                     continue
                 active += [(key, starts, ends) for key in keys]
-            Consultation.objects.create(
+            ConsultationFactory(
                 provider=parties[0],
                 patient=parties[1],
                 consultation_type=general_type,
-                duration_id=minutes,
-                scheduled_for=starts,
+                minutes=minutes,
                 starts_at=starts,
-                ends_at=ends,
                 status=status,
                 kairo_status=kairo_status,
             )
