@@ -269,6 +269,15 @@ KAIRO_WEBHOOK_SECRET = env.str("KAIRO_WEBHOOK_SECRET", default="sandbox-webhook-
 # Read timeout in seconds for every call; the connect timeout is shorter and separate.
 KAIRO_TIMEOUT = env.float("KAIRO_TIMEOUT", default=15.0)
 KAIRO_CONNECT_TIMEOUT = env.float("KAIRO_CONNECT_TIMEOUT", default=5.0)
+# `reconcile_consultations` (docs/kairo-connect-api.md "Access": 1000 requests an hour):
+# at most this many GET detail calls a run; none once X-RateLimit-Remaining drops below
+# the reserve; each consultation asked at most once per interval (an in-progress one
+# counts as gone quiet after as long without news).
+KAIRO_RECONCILE_MAX_REQUESTS = env.int("KAIRO_RECONCILE_MAX_REQUESTS", default=30)
+KAIRO_RECONCILE_RESERVE = env.int("KAIRO_RECONCILE_RESERVE", default=200)
+KAIRO_RECONCILE_INTERVAL_MINUTES = env.int("KAIRO_RECONCILE_INTERVAL_MINUTES", default=15)
+# An unconfirmed booking without Kairo's id is shown to staff after this long.
+KAIRO_UNCONFIRMED_ATTENTION_MINUTES = env.int("KAIRO_UNCONFIRMED_ATTENTION_MINUTES", default=30)
 # The credentials the in-process or standalone sandbox accepts.
 KAIRO_SANDBOX_API_KEY = env.str("KAIRO_SANDBOX_API_KEY", default="sandbox-key")
 KAIRO_SANDBOX_API_SECRET = env.str("KAIRO_SANDBOX_API_SECRET", default="sandbox-secret")

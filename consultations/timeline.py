@@ -241,6 +241,14 @@ def _webhook(detail: Mapping[str, Any], user: str) -> str:
     return _("Kairo Connect sent a notice.")
 
 
+def _needs_attention(detail: Mapping[str, Any], user: str) -> str:
+    return _(
+        "Still unconfirmed and Kairo Connect's id is unknown, so it cannot be looked up "
+        "from here: give the requestId to Kairo Connect support to find out whether it was "
+        "created, or cancel it here if the patient no longer needs it."
+    )
+
+
 _SENTENCES: dict[str, Callable[[Mapping[str, Any], str], str]] = {
     Kind.BOOKING_STARTED: _booking_started,
     Kind.BOOKED: _booked,
@@ -254,4 +262,5 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any], str], str]] = {
     Kind.CANCELLED: _cancelled,
     Kind.EMAIL: _email,
     Kind.WEBHOOK: _webhook,
+    Kind.NEEDS_ATTENTION: _needs_attention,
 }

@@ -120,6 +120,9 @@ class Consultation(models.Model):
     patient_joined_at = models.DateTimeField(_("patient joined"), null=True, blank=True)
     call_quality = models.CharField(_("call quality"), max_length=40, blank=True)
     kairo_checked_at = models.DateTimeField(_("last checked with Kairo"), null=True, blank=True)
+    # When the reconciliation last took this consultation to ask Kairo about it: the
+    # claim that keeps two runs from asking twice (`services.consultations_reconcile`).
+    reconcile_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # RFC 5545 SEQUENCE of the calendar file sent for this consultation: raised whenever
     # its time changes, so calendar programs replace the event instead of adding one.
     calendar_sequence = models.PositiveIntegerField(
@@ -229,6 +232,9 @@ class ConsultationEvent(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         EMAIL = "email", _("Email")
         WEBHOOK = "webhook", _("Kairo webhook")
+        # An unconfirmed booking without Kairo's id, still unresolved after
+        # KAIRO_UNCONFIRMED_ATTENTION_MINUTES: shown to staff once, with the requestId.
+        NEEDS_ATTENTION = "needs_attention", _("Needs staff attention")
 
     consultation = models.ForeignKey(
         Consultation,

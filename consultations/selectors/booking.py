@@ -63,3 +63,9 @@ def outcome_in(events: list[ConsultationEvent]) -> ConsultationEvent | None:
     """The latest event that says how the booking call ended, if any, from a timeline
     (`consultation_timeline`, oldest first)."""
     return next((event for event in reversed(events) if event.kind in OUTCOME_KINDS), None)
+
+
+def consultation_needs_attention(*, consultation: Consultation) -> bool:
+    """Whether the reconciliation flagged this booking for staff: unconfirmed, without
+    Kairo's id, for longer than KAIRO_UNCONFIRMED_ATTENTION_MINUTES."""
+    return consultation.events.filter(kind=ConsultationEvent.Kind.NEEDS_ATTENTION).exists()

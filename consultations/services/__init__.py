@@ -23,17 +23,24 @@ from consultations.services.lifecycle import (
     consultation_refresh,
     consultations_sweep_stuck,
 )
+from consultations.services.reconciliation import (
+    ReconcileReport,
+    consultations_reconcile,
+    unconfirmed_attention_surface,
+)
 from consultations.services.staff import staff_language_save
 
 __all__ = [
     "CANCELLABLE_STATUSES",
     "BookingRefused",
+    "ReconcileReport",
     "RefreshTimeClash",
     "booking_deliveries_schedule",
     "cancellation_deliveries_schedule",
     "consultation_book",
     "consultation_cancel",
     "consultation_refresh",
+    "consultations_reconcile",
     "consultations_sweep_stuck",
     "deliveries_resume",
     "delivery_resend",
@@ -41,6 +48,7 @@ __all__ = [
     "delivery_send",
     "reminders_send_due",
     "time_change_deliveries_schedule",
+    "unconfirmed_attention_surface",
     "patient_save",
     "provider_save",
     "staff_language_save",

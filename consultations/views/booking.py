@@ -33,6 +33,7 @@ from consultations.models import (
 from consultations.selectors.booking import (
     consultation_for_page,
     consultation_for_token,
+    consultation_needs_attention,
     consultation_timeline,
     outcome_in,
 )
@@ -232,6 +233,8 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
         "can_cancel": status in services.CANCELLABLE_STATUSES,
         "can_refresh": consultation.kairo_consultation_id is not None,
         "is_unconfirmed": status == ConsultationStatus.UNCONFIRMED,
+        "needs_attention": status == ConsultationStatus.UNCONFIRMED
+        and consultation_needs_attention(consultation=consultation),
         "is_sending": status == ConsultationStatus.SENDING,
         "is_rejected": status == ConsultationStatus.REJECTED,
         "is_cancelled": status == ConsultationStatus.CANCELLED,
