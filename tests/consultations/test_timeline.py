@@ -160,6 +160,17 @@ CASES = [
         "Kairo Connect informó el evento session_started.",
         "Kairo Connect reported the event session_started.",
     ),
+    (
+        Kind.NEEDS_ATTENTION,
+        {"status": "unconfirmed", "minutes": 30},
+        None,
+        "Sigue sin confirmar y no se conoce su id en Kairo Connect, así que no se puede "
+        "consultar desde aquí: entréguele el requestId al soporte de Kairo Connect para "
+        "saber si se creó, o cancélela aquí si el paciente ya no la necesita.",
+        "Still unconfirmed and Kairo Connect's id is unknown, so it cannot be looked up from "
+        "here: give the requestId to Kairo Connect support to find out whether it was "
+        "created, or cancel it here if the patient no longer needs it.",
+    ),
 ]
 
 

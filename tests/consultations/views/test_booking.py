@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from consultations import services
@@ -352,6 +352,25 @@ def test_a_swept_booking_says_it_was_interrupted(reception_client):
     result = reception_client.get(reverse("consultation_result", args=[stuck.pk]))
     assert result.context["unconfirmed_code"] == ConsultationEvent.Kind.STUCK_SWEPT
     assert 'id="check-again"' in html(result)
+
+
+def test_a_booking_flagged_by_the_reconciliation_says_it_needs_attention(
+    reception_client, booking_data, sandbox
+):
+    sandbox.arm_fault("timeout")
+    reception_client.post(NEW, booking_data())
+    consultation = Consultation.objects.get()
+    detail = reverse("consultation_detail", args=[consultation.pk])
+    assert 'id="outcome-needs-attention"' not in html(reception_client.get(detail))
+    Consultation.objects.filter(pk=consultation.pk).update(
+        created_at=consultation.created_at - dt.timedelta(hours=1)
+    )
+    services.unconfirmed_attention_surface(now=timezone.now(), older_than=dt.timedelta(minutes=30))
+    page = html(reception_client.get(detail))
+    assert 'id="outcome-needs-attention"' in page
+    assert 'id="check-again"' in page
+    result = html(reception_client.get(reverse("consultation_result", args=[consultation.pk])))
+    assert 'id="outcome-needs-attention"' in result
 
 
 def test_check_again_without_a_kairo_id_explains_and_sends_nothing(
