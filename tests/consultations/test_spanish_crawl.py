@@ -151,6 +151,13 @@ def desk(
     services.consultations_sweep_stuck(older_than=dt.timedelta(minutes=2))
     made["swept"] = stuck
 
+    flagged = ConsultationFactory(status=Status.UNCONFIRMED, starts_at=future(hours=16))
+    Consultation.objects.filter(pk=flagged.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    services.unconfirmed_attention_surface(now=timezone.now(), older_than=dt.timedelta(minutes=30))
+    made["needs_attention"] = flagged
+
     lost = ConsultationFactory(kairo_consultation_id=uuid.uuid4(), starts_at=future(hours=14))
     with pytest.raises(KairoError):
         services.consultation_refresh(consultation=lost, actor=receptionist)
