@@ -56,6 +56,9 @@ class Command(BaseCommand):
             max_requests = settings.KAIRO_RECONCILE_MAX_REQUESTS
         if max_requests < 0:
             raise CommandError("--max-requests must be 0 or more.")
+        if settings.KAIRO_RECONCILE_INTERVAL_MINUTES < 1:
+            # Runs a minute apart could both find the same consultation due.
+            raise CommandError("KAIRO_RECONCILE_INTERVAL_MINUTES must be at least 1.")
         # No long waits inside a cron run: one quick retry of what may be transient.
         client = KairoClient.from_settings(connect_retries=1, get_retries=1)
         try:

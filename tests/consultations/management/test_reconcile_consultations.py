@@ -143,3 +143,10 @@ def test_unconfirmed_without_an_id_is_listed_with_its_request_id(settings):
 def test_a_negative_cap_is_refused():
     with pytest.raises(CommandError):
         _run("--max-requests", "-1")
+
+
+def test_an_interval_under_a_minute_is_refused(settings):
+    settings.KAIRO_RECONCILE_INTERVAL_MINUTES = 0
+    with pytest.raises(CommandError) as caught:
+        _run()
+    assert "KAIRO_RECONCILE_INTERVAL_MINUTES" in str(caught.value)
