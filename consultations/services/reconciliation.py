@@ -172,18 +172,18 @@ def consultations_reconcile(
             report.clashes += 1
             after = clash.consultation
         except kairo.KairoError as error:
-            report.rate_limit_remaining = client.last_rate_limit_remaining
             report.failed += 1
-            stop = _stop_for(error)
-            if stop:
-                report.stopped = stop
+            after = None
+            report.stopped = _stop_for(error)
+            if report.stopped:
                 logger.warning("Reconciliation stopped: %s", error)
-                break
-            continue
-        if after.status != before:
+        if after is not None and after.status != before:
             report.changed += 1
-        # The client keeps the X-RateLimit-Remaining of the latest answer carrying it.
+        # The client keeps the X-RateLimit-Remaining of the latest answer that carried
+        # it, a refusal's included.
         report.rate_limit_remaining = client.last_rate_limit_remaining
+        if report.stopped:
+            break
         if report.rate_limit_remaining is not None and report.rate_limit_remaining < reserve:
             report.stopped = STOP_RESERVE
             break

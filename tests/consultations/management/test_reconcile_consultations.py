@@ -150,3 +150,17 @@ def test_an_interval_under_a_minute_is_refused(settings):
     with pytest.raises(CommandError) as caught:
         _run()
     assert "KAIRO_RECONCILE_INTERVAL_MINUTES" in str(caught.value)
+
+
+def test_the_reserve_against_a_standalone_sandbox(settings, sandbox, sandbox_server):
+    """X-RateLimit-Remaining read off real answers (here refusals: Kairo does not know
+    these ids) stops the run below the reserve."""
+    for _ in range(3):
+        _started()
+    settings.KAIRO_BASE_URL = sandbox_server.base_url
+    settings.KAIRO_RECONCILE_RESERVE = sandbox.rate_limit - 1
+    output = _run()
+    assert "about 2 consultation(s) (started 2); 0 changed status, 2 failed" in output
+    assert f"requests left this hour: {sandbox.rate_limit - 2}" in output
+    assert "below KAIRO_RECONCILE_RESERVE" in output
+    assert sandbox.stats()["requestsReceived"] == 2

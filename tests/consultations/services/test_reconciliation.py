@@ -160,6 +160,17 @@ def test_rate_limit_remaining_below_the_reserve_stops_the_run():
     assert not report.kairo_failed
 
 
+def test_a_low_remaining_on_a_refusal_stops_the_run_too():
+    for _ in range(3):
+        started()
+    unknown = KairoError(
+        contract.ERROR_CONSULTATION_NOT_FOUND, "no", outcome=KairoOutcome.REJECTED, status=404
+    )
+    kairo = CountingKairo(remaining=200, error=unknown)  # answers 199
+    report = reconcile(kairo, reserve=200)
+    assert (len(kairo.asked), report.stopped) == (1, reconciliation.STOP_RESERVE)
+
+
 def test_a_429_stops_the_run():
     for _ in range(3):
         started()
