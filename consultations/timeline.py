@@ -237,10 +237,8 @@ def _email(detail: Mapping[str, Any], user: str) -> str:
 _WEBHOOK_SENTENCES: dict[tuple[str, str], Callable[[], str]] = {
     ("session_started", "patient"): lambda: _("The patient joined the video call."),
     ("session_started", "provider"): lambda: _("The provider joined the video call."),
-    ("session_started", ""): lambda: _("Someone joined the video call."),
     ("session_ended", "patient"): lambda: _("The patient left the video call."),
     ("session_ended", "provider"): lambda: _("The provider left the video call."),
-    ("session_ended", ""): lambda: _("Someone left the video call."),
     ("consultation.created", ""): lambda: _("Kairo Connect confirmed it created the consultation."),
     ("consultation.completed", ""): lambda: _("Kairo Connect reported the consultation completed."),
     ("consultation.expired", ""): lambda: _("Kairo Connect reported the consultation expired."),
