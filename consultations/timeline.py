@@ -248,7 +248,12 @@ _WEBHOOK_SENTENCES: dict[tuple[str, str], Callable[[], str]] = {
 def _webhook(detail: Mapping[str, Any], user: str) -> str:
     event = _text(detail, "event")
     sentence = _WEBHOOK_SENTENCES.get((event, _text(detail, "participant")))
-    if sentence is not None:
+    if detail.get("healed") is True:
+        text = _(
+            "Kairo Connect confirmed it created this booking, whose answer had been lost; "
+            "its PIN and links are now stored."
+        )
+    elif sentence is not None:
         text = sentence()
     elif event:
         text = _("Kairo Connect reported the event %(event)s.") % {"event": event}

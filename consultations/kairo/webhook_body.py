@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,17 +39,16 @@ class WebhookEnvelope:
         value = self.data.get("participant")
         return value if isinstance(value, str) else ""
 
-    def occurred_at(self) -> dt.datetime | None:
-        """When a session event happened (`data.occurredAt`, else the envelope's
-        `timestamp`); None when neither is an ISO 8601 moment with an offset."""
+    def occurred_at(self, parse: Callable[[str], dt.datetime]) -> dt.datetime | None:
+        """When a session event happened: `data.occurredAt`, else the envelope's
+        `timestamp`, read with `parse` (the client's `parse_datetime`: Kairo's wall time
+        in the organization's zone, or ISO 8601); None when neither reads."""
         for value in (self.data.get("occurredAt"), self.timestamp):
             if isinstance(value, str):
                 try:
-                    moment = dt.datetime.fromisoformat(value)
-                except ValueError:
+                    return parse(value)
+                except (ValueError, OverflowError):
                     continue
-                if moment.tzinfo is not None:
-                    return moment
         return None
 
 

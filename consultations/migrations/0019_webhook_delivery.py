@@ -26,7 +26,8 @@ class Migration(migrations.Migration):
                 ('event', models.CharField(blank=True, editable=False, max_length=100, verbose_name='event')),
                 ('received_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='received')),
                 ('payload', models.JSONField(blank=True, default=dict, editable=False, verbose_name='payload')),
-                ('outcome', models.CharField(choices=[('applied', 'Applied'), ('unknown_event', 'Unknown event'), ('unknown_consultation', 'Unknown consultation')], max_length=30, verbose_name='outcome')),
+                ('outcome', models.CharField(choices=[('applied', 'Applied'), ('unknown_event', 'Unknown event'), ('unknown_consultation', 'Unknown consultation'), ('healed', 'Unconfirmed booking confirmed'), ('unmatched', 'No single booking matches')], max_length=30, verbose_name='outcome')),
+                ('candidates', models.JSONField(blank=True, default=list, verbose_name='candidate consultations')),
                 ('consultation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='webhook_deliveries', to='consultations.consultation', verbose_name='consultation')),
             ],
             options={

@@ -23,6 +23,11 @@ class WebhookDelivery(models.Model):
         APPLIED = "applied", _("Applied")
         UNKNOWN_EVENT = "unknown_event", _("Unknown event")
         UNKNOWN_CONSULTATION = "unknown_consultation", _("Unknown consultation")
+        # consultation.created matched exactly one booking whose create answer was lost.
+        HEALED = "healed", _("Unconfirmed booking confirmed")
+        # consultation.created for no known consultation, and zero or several bookings
+        # that could be it (`candidates`): left for staff, never guessed.
+        UNMATCHED = "unmatched", _("No single booking matches")
 
     delivery_id = models.CharField(
         _("delivery id"), max_length=DELIVERY_ID_MAX_LENGTH, unique=True, editable=False
@@ -39,6 +44,8 @@ class WebhookDelivery(models.Model):
         verbose_name=_("consultation"),
     )
     outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices)
+    # Ids of our consultations that an unmatched consultation.created could be.
+    candidates = models.JSONField(_("candidate consultations"), default=list, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

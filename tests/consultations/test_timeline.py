@@ -200,6 +200,15 @@ CASES = [
         "Kairo Connect confirmó que creó la consulta. Estado: Sin confirmar → Agendada.",
         "Kairo Connect confirmed it created the consultation. Status: Unconfirmed → Booked.",
     ),
+    (
+        Kind.WEBHOOK,
+        {"event": "consultation.created", "healed": True, "from": "unconfirmed", "to": "booked"},
+        None,
+        "Kairo Connect confirmó que creó esta reserva, cuya respuesta se había perdido; ya "
+        "están guardados su PIN y sus enlaces. Estado: Sin confirmar → Agendada.",
+        "Kairo Connect confirmed it created this booking, whose answer had been lost; its "
+        "PIN and links are now stored. Status: Unconfirmed → Booked.",
+    ),
 ]
 
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from consultations.kairo.client import KairoClient
 from consultations.kairo.webhook_body import webhook_envelope_parse
+
+# Only its reading of Kairo's times is used: nothing is sent.
+BOGOTA_CLIENT = KairoClient(
+    base_url="http://127.0.0.1:9",
+    api_key="k",
+    api_secret="s",
+    timezone=ZoneInfo("America/Bogota"),
+    connect_timeout=1,
+    read_timeout=1,
+)
 
 ENVELOPE = {
     "event": "session_started",
@@ -37,18 +49,23 @@ def test_the_envelope_is_read_and_unknown_fields_kept():
     [
         ("2030-03-14T10:02:00-05:00", dt.datetime(2030, 3, 14, 15, 2, tzinfo=dt.UTC)),
         (None, dt.datetime(2030, 3, 14, 15, 0, tzinfo=dt.UTC)),
-        ("2030-03-14T10:02:00", dt.datetime(2030, 3, 14, 15, 0, tzinfo=dt.UTC)),  # no offset
+        ("2030-03-14 10:02", dt.datetime(2030, 3, 14, 15, 2, tzinfo=dt.UTC)),  # wall time
+        (
+            "9999-12-31 23:59",
+            dt.datetime(2030, 3, 14, 15, 0, tzinfo=dt.UTC),
+        ),  # past year 9999 in UTC
         (12, dt.datetime(2030, 3, 14, 15, 0, tzinfo=dt.UTC)),
     ],
 )
 def test_when_a_session_event_happened(occurred, expected):
     data = {**ENVELOPE["data"], "occurredAt": occurred}
-    assert parse({**ENVELOPE, "data": data}).occurred_at() == expected
+    assert parse({**ENVELOPE, "data": data}).occurred_at(BOGOTA_CLIENT.parse_datetime) == expected
 
 
 def test_no_moment_at_all_is_none():
     data = {**ENVELOPE["data"], "occurredAt": "soon"}
-    assert parse({**ENVELOPE, "data": data, "timestamp": "later"}).occurred_at() is None
+    envelope = parse({**ENVELOPE, "data": data, "timestamp": "later"})
+    assert envelope.occurred_at(BOGOTA_CLIENT.parse_datetime) is None
 
 
 @pytest.mark.parametrize("key", ["event", "timestamp", "organizationId", "version", "data"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.urls import reverse
 
 from consultations.kairo import contract
@@ -64,3 +65,26 @@ def test_a_delivery_signed_with_another_secret_is_refused_and_retried(
     assert delivery["attempts"] == ["401", "401"]
     assert delivery["state"] == "failed"
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_booking_whose_answer_was_dropped_heals_by_itself(
+    seeded_catalogs, sandbox_posts_to_us, book_consultation
+):
+    """The `drop` fault: Kairo creates the consultation, the answer never arrives, the
+    booking is unconfirmed; the sandbox's consultation.created webhook heals it and the
+    patient gets the join-link email."""
+    sandbox = sandbox_posts_to_us
+    sandbox.arm_fault("drop")
+    consultation = book_consultation()
+    assert sandbox.wait_for_webhooks()
+
+    consultation.refresh_from_db()
+    assert consultation.status == Status.BOOKED
+    assert consultation.kairo_consultation_id is not None
+    assert consultation.access_pin
+    (delivery,) = WebhookDelivery.objects.all()
+    assert delivery.outcome == WebhookDelivery.Outcome.HEALED
+    assert delivery.consultation == consultation
+    to_patient = [m for m in mail.outbox if consultation.patient.email in m.to]
+    assert len(to_patient) == 1
+    assert consultation.access_pin in to_patient[0].body
