@@ -16,4 +16,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("consultation",)
     search_fields = ("delivery_id",)
     date_hierarchy = "received_at"
-    readonly_fields = ("delivery_id", "event", "received_at", "outcome", "consultation", "payload")
+    readonly_fields = (
+        "delivery_id",
+        "event",
+        "received_at",
+        "outcome",
+        "consultation",
+        "candidates",
+        "payload",
+    )

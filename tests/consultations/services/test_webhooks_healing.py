@@ -18,6 +18,7 @@ from consultations.kairo.webhook_body import webhook_envelope_parse
 from consultations.models import ConsultationEvent, ConsultationStatus, WebhookDelivery
 from consultations.services.webhooks import webhook_event_apply
 from tests.consultations.webhook_posts import webhook_post
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,25 @@ def test_kairo_failing_to_answer_the_detail_leaves_it_for_staff(lost, sandbox):
     delivery = _apply(_created(lost))
     assert delivery.outcome == WebhookDelivery.Outcome.UNMATCHED
     assert delivery.candidates == [lost[0].pk]
+
+
+def test_several_candidates_are_listed_never_guessed(lost, general_type):
+    """Two providers of the same name (the event names the provider only by name), each
+    with a lost booking at that time for a patient with the same last four digits."""
+    consultation = lost[0]
+    namesake = ProviderFactory(name=consultation.provider.name)
+    twin = ConsultationFactory(
+        provider=namesake,
+        patient=PatientFactory(document_type="CC", document_number="9990304050"),
+        starts_at=consultation.starts_at,
+        status=Status.UNCONFIRMED,
+        kairo_consultation_id=None,
+    )
+    delivery = _apply(_created(lost))
+    assert delivery.outcome == WebhookDelivery.Outcome.UNMATCHED
+    assert sorted(delivery.candidates) == sorted([consultation.pk, twin.pk])
+    for row in (consultation, twin):
+        row.refresh_from_db()
+        assert row.status == Status.UNCONFIRMED
+        assert row.kairo_consultation_id is None
+    assert not mail.outbox
