@@ -80,7 +80,10 @@ def webhook_event_apply(
     transaction, only when some booking could be it) for the duration, PIN, expiry and
     links.
     """
-    remote = _detail_for_healing(envelope, client)
+    client = client or kairo_client()
+    # A repeated delivery costs Kairo no request: the transaction below only returns it.
+    seen = WebhookDelivery.objects.filter(delivery_id=delivery_id).exists()
+    remote = None if seen else _detail_for_healing(envelope, client)
     with transaction.atomic():
         # Concurrent copies of one delivery: the unique index makes all but one insert
         # wait for the first commit, then fail; get_or_create then reads the winner's row.
@@ -100,10 +103,10 @@ def webhook_event_apply(
         else:
             consultation = _consultation_locked(envelope.consultation_id)
             if consultation is not None:
-                _apply(consultation, envelope)
+                _apply(consultation, envelope, client)
                 delivery.consultation = consultation
             elif envelope.event == contract.EVENT_CONSULTATION_CREATED:
-                _heal(delivery, envelope, remote)
+                _heal(delivery, envelope, remote, client)
             else:
                 delivery.outcome = Outcome.UNKNOWN_CONSULTATION
         delivery.save(update_fields=["outcome", "consultation", "candidates"])
@@ -126,7 +129,7 @@ def _kairo_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def _candidates(envelope: WebhookEnvelope) -> ConsultationQuerySet:
+def _candidates(envelope: WebhookEnvelope, client: kairo.KairoClient) -> ConsultationQuerySet:
     """Our bookings that a `consultation.created` could be: still sending or
     unconfirmed, with no Kairo id, same provider (by name: the event carries no
     document) and start, and the patient's document type and last four digits (all the
@@ -147,7 +150,7 @@ def _candidates(envelope: WebhookEnvelope) -> ConsultationQuerySet:
     if len(digits) != contract.WEBHOOK_PATIENT_DOCUMENT_DIGITS or not digits.isascii():
         return none
     try:
-        starts = kairo_client().parse_datetime(scheduled)  # contract "Dates and times"
+        starts = client.parse_datetime(scheduled)  # contract "Dates and times"
     except (ValueError, OverflowError):
         return none
     return Consultation.objects.filter(
@@ -161,7 +164,7 @@ def _candidates(envelope: WebhookEnvelope) -> ConsultationQuerySet:
 
 
 def _detail_for_healing(
-    envelope: WebhookEnvelope, client: kairo.KairoClient | None
+    envelope: WebhookEnvelope, client: kairo.KairoClient
 ) -> kairo.Consultation | None:
     """Kairo's detail of a created consultation we do not know, when some booking of
     ours could be it; None otherwise or when Kairo cannot answer (then the delivery is
@@ -171,10 +174,10 @@ def _detail_for_healing(
     kairo_id = _kairo_uuid(envelope.consultation_id)
     if kairo_id is None or Consultation.objects.filter(kairo_consultation_id=kairo_id).exists():
         return None
-    if not _candidates(envelope).exists():
+    if not _candidates(envelope, client).exists():
         return None
     try:
-        return (client or kairo_client()).get_consultation(kairo_id)
+        return client.get_consultation(kairo_id)
     except kairo.KairoError as error:
         logger.warning(
             "kairo webhook: detail for healing failed (%s, requestId=%s)",
@@ -185,18 +188,21 @@ def _detail_for_healing(
 
 
 def _heal(
-    delivery: WebhookDelivery, envelope: WebhookEnvelope, remote: kairo.Consultation | None
+    delivery: WebhookDelivery,
+    envelope: WebhookEnvelope,
+    remote: kairo.Consultation | None,
+    client: kairo.KairoClient,
 ) -> None:
     """Exactly one candidate of the right duration: linked, booked, Kairo's detail
     applied (PIN, expiry, links), and its join-link emails queued as for any booking.
     Zero or several, or no detail to check the duration with: left for staff with the
     candidates' ids, never guessed."""
-    candidates = list(_candidates(envelope).select_for_update().order_by("pk"))
+    candidates = list(_candidates(envelope, client).select_for_update().order_by("pk"))
     # The booking's own answer may have linked it while this waited for the lock: then
     # the event simply applies to it.
     known = _consultation_locked(envelope.consultation_id)
     if known is not None:
-        _apply(known, envelope)
+        _apply(known, envelope, client)
         delivery.consultation = known
         return
     if remote is not None:
@@ -236,7 +242,9 @@ def _consultation_locked(kairo_id: str) -> Consultation | None:
     return Consultation.objects.select_for_update().filter(kairo_consultation_id=key).first()
 
 
-def _apply(consultation: Consultation, envelope: WebhookEnvelope) -> None:
+def _apply(
+    consultation: Consultation, envelope: WebhookEnvelope, client: kairo.KairoClient
+) -> None:
     before = consultation.status
     status, kairo_status = _EVENT_STATUS[envelope.event]
     if consultation.status in PROGRESS and PROGRESS[status] > PROGRESS[consultation.status]:
@@ -248,7 +256,7 @@ def _apply(consultation: Consultation, envelope: WebhookEnvelope) -> None:
     extra: dict[str, Any] = {"event": envelope.event}
     if envelope.event in _SESSION_EVENTS:
         participant = envelope.participant
-        moment = envelope.occurred_at(kairo_client().parse_datetime) or timezone.now()
+        moment = envelope.occurred_at(client.parse_datetime) or timezone.now()
         if participant in contract.WEBHOOK_PARTICIPANTS:
             extra["participant"] = participant
         extra["at"] = moment.isoformat()

@@ -179,3 +179,16 @@ def test_several_candidates_are_listed_never_guessed(lost, general_type):
         assert row.status == Status.UNCONFIRMED
         assert row.kairo_consultation_id is None
     assert not mail.outbox
+
+
+def test_a_repeated_unmatched_delivery_asks_kairo_nothing_more(lost, sandbox):
+    consultation = lost[0]
+    consultation.duration_id = 45
+    consultation.ends_at = consultation.starts_at + dt.timedelta(minutes=45)
+    consultation.save()
+    body = json.dumps(_created(lost)).encode()
+    before = sandbox.stats()["requestsReceived"]
+    for _ in range(3):
+        webhook_event_apply(delivery_id="same", envelope=webhook_envelope_parse(body))
+    assert sandbox.stats()["requestsReceived"] == before + 1  # one GET detail, the first time
+    assert WebhookDelivery.objects.get().outcome == WebhookDelivery.Outcome.UNMATCHED
