@@ -266,6 +266,34 @@ KAIRO_BASE_URL = env.str("KAIRO_BASE_URL", default="").rstrip("/")
 KAIRO_API_KEY = env.str("KAIRO_API_KEY", default="sandbox-key")
 KAIRO_API_SECRET = env.str("KAIRO_API_SECRET", default="sandbox-secret")
 KAIRO_WEBHOOK_SECRET = env.str("KAIRO_WEBHOOK_SECRET", default="sandbox-webhook-secret")
+# Rotating the webhook secret: the previous one is still accepted until the moment given
+# (ISO 8601; without an offset it is the organization's wall time; a date alone means
+# until the end of that day). Empty = only KAIRO_WEBHOOK_SECRET.
+KAIRO_WEBHOOK_PREVIOUS_SECRET = env.str("KAIRO_WEBHOOK_PREVIOUS_SECRET", default="")
+_previous_until = env.str("KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL", default="").strip()
+KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL: dt.datetime | None = None
+if _previous_until:
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", _previous_until):
+            KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL = dt.datetime.combine(
+                dt.date.fromisoformat(_previous_until) + dt.timedelta(days=1), dt.time()
+            )
+        else:
+            KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL = dt.datetime.fromisoformat(_previous_until)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL must be an ISO 8601 date or date and time, "
+            "e.g. 2030-01-31 or 2030-01-31T18:00-05:00."
+        ) from None
+    if KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL.tzinfo is None:
+        KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL = KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL.replace(
+            tzinfo=zoneinfo.ZoneInfo(ORGANIZATION_TIME_ZONE)
+        )
+if KAIRO_WEBHOOK_PREVIOUS_SECRET and KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL is None:
+    raise ImproperlyConfigured(
+        "KAIRO_WEBHOOK_PREVIOUS_SECRET needs KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL: the moment "
+        "after which the previous secret is refused."
+    )
 # Read timeout in seconds for every call; the connect timeout is shorter and separate.
 KAIRO_TIMEOUT = env.float("KAIRO_TIMEOUT", default=15.0)
 KAIRO_CONNECT_TIMEOUT = env.float("KAIRO_CONNECT_TIMEOUT", default=5.0)

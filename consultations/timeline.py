@@ -234,11 +234,34 @@ def _email(detail: Mapping[str, Any], user: str) -> str:
     return text + "."
 
 
+_WEBHOOK_SENTENCES: dict[tuple[str, str], Callable[[], str]] = {
+    ("session_started", "patient"): lambda: _("The patient joined the video call."),
+    ("session_started", "provider"): lambda: _("The provider joined the video call."),
+    ("session_ended", "patient"): lambda: _("The patient left the video call."),
+    ("session_ended", "provider"): lambda: _("The provider left the video call."),
+    ("consultation.created", ""): lambda: _("Kairo Connect confirmed it created the consultation."),
+    ("consultation.completed", ""): lambda: _("Kairo Connect reported the consultation completed."),
+    ("consultation.expired", ""): lambda: _("Kairo Connect reported the consultation expired."),
+}
+
+
 def _webhook(detail: Mapping[str, Any], user: str) -> str:
     event = _text(detail, "event")
-    if event:
-        return _("Kairo Connect reported the event %(event)s.") % {"event": event}
-    return _("Kairo Connect sent a notice.")
+    sentence = _WEBHOOK_SENTENCES.get((event, _text(detail, "participant")))
+    if detail.get("healed") is True:
+        text = _(
+            "Kairo Connect confirmed it created this booking, whose answer had been lost; "
+            "its PIN and links are now stored."
+        )
+    elif sentence is not None:
+        text = sentence()
+    elif event:
+        text = _("Kairo Connect reported the event %(event)s.") % {"event": event}
+    else:
+        return _("Kairo Connect sent a notice.")
+    if _text(detail, "from") and _text(detail, "to"):
+        text += " " + _("Status: %(status)s.") % {"status": _status_phrase(detail)}
+    return text
 
 
 def _needs_attention(detail: Mapping[str, Any], user: str) -> str:

@@ -10,6 +10,7 @@ from consultations.views import (
     directory,
     home,
     provider_day,
+    webhooks,
 )
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", home.health, name="health"),
+    path("kairo/webhooks/", webhooks.kairo_webhook, name="kairo_webhook"),
     path("catalogs/", catalogs.catalogs, name="catalogs"),
     path("agenda/", agenda.agenda, name="agenda"),
     path("consultations/", consultations.consultation_list, name="consultation_list"),

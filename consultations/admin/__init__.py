@@ -4,7 +4,8 @@ A package (house style: past ~400 lines), autodiscovered by Django as
 `consultations.admin`: importing it registers every ModelAdmin. `catalogs` the catalog
 rows (deactivated, never deleted while in use; CSV import), `directory` providers and
 patients, `consultations` consultations and their emails (read-only), `staff` the user
-page (desk language, permission names in the staff language).
+page (desk language, permission names in the staff language), `webhooks` Kairo's
+webhook deliveries (read-only).
 """
 
 from django.contrib import admin
@@ -40,6 +41,7 @@ from consultations.admin.staff import (
     StaffUserAdmin,
     permission_label,
 )
+from consultations.admin.webhooks import WebhookDeliveryAdmin
 
 admin.site.site_header = _("Kairo Connect — Clinic administration")
 admin.site.site_title = _("Kairo Connect clinic administration")
@@ -66,6 +68,7 @@ __all__ = [
     "ReadOnlyAdminMixin",
     "StaffPreferenceInline",
     "StaffUserAdmin",
+    "WebhookDeliveryAdmin",
     "delete_selected_unless_in_use",
     "permission_label",
 ]

@@ -35,6 +35,7 @@ from consultations.models.directory import (
 )
 from consultations.models.patient_changes import PatientChange
 from consultations.models.staff import StaffPreference
+from consultations.models.webhooks import WebhookDelivery
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -57,6 +58,7 @@ __all__ = [
     "ProfessionalType",
     "Provider",
     "StaffPreference",
+    "WebhookDelivery",
     "document_number_normalize",
     "name_search_key",
 ]

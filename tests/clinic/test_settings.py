@@ -141,3 +141,43 @@ def test_sqlite_default_queues_concurrent_writers(settings):
     options = settings.DATABASES["default"]["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE"
     assert options["timeout"] >= 5
+
+
+_PRINT_UNTIL = "from django.conf import settings as s; print(s.KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL)"
+
+
+@pytest.mark.parametrize(
+    ("until", "expected"),
+    [
+        ("2030-01-31T18:00-05:00", "2030-01-31 18:00:00-05:00"),
+        ("2030-01-31T18:00", "2030-01-31 18:00:00-05:00"),  # the organization's wall time
+        ("2030-01-31", "2030-02-01 00:00:00-05:00"),  # until the end of that day
+    ],
+)
+def test_the_previous_webhook_secret_lasts_until_the_moment_given(until, expected):
+    result = _run(
+        ["shell", "-c", _PRINT_UNTIL],
+        KAIRO_WEBHOOK_PREVIOUS_SECRET="old",
+        KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL=until,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"KAIRO_WEBHOOK_PREVIOUS_SECRET": "old"},
+            "KAIRO_WEBHOOK_PREVIOUS_SECRET needs KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL",
+        ),
+        (
+            {"KAIRO_WEBHOOK_PREVIOUS_SECRET": "old", "KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL": "soon"},
+            "KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL must be an ISO 8601 date",
+        ),
+    ],
+)
+def test_a_rotation_without_a_valid_end_fails_at_startup(overrides, message):
+    result = _run(["check"], **overrides)
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -171,6 +171,55 @@ CASES = [
         "here: give the requestId to Kairo Connect support to find out whether it was "
         "created, or cancel it here if the patient no longer needs it.",
     ),
+    (
+        Kind.WEBHOOK,
+        {
+            "event": "session_started",
+            "participant": "patient",
+            "from": "booked",
+            "to": "in_progress",
+        },
+        None,
+        "El paciente entró a la videollamada. Estado: Agendada → En curso.",
+        "The patient joined the video call. Status: Booked → In progress.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "session_ended", "participant": "provider", "status": "in_progress"},
+        None,
+        "El profesional salió de la videollamada.",
+        "The provider left the video call.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "consultation.completed", "from": "in_progress", "to": "completed"},
+        None,
+        "Kairo Connect informó que la consulta terminó. Estado: En curso → Finalizada.",
+        "Kairo Connect reported the consultation completed. Status: In progress → Completed.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "consultation.expired", "status": "cancelled"},
+        None,
+        "Kairo Connect informó que la consulta venció.",
+        "Kairo Connect reported the consultation expired.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "consultation.created", "from": "unconfirmed", "to": "booked"},
+        None,
+        "Kairo Connect confirmó que creó la consulta. Estado: Sin confirmar → Agendada.",
+        "Kairo Connect confirmed it created the consultation. Status: Unconfirmed → Booked.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "consultation.created", "healed": True, "from": "unconfirmed", "to": "booked"},
+        None,
+        "Kairo Connect confirmó que creó esta reserva, cuya respuesta se había perdido; ya "
+        "están guardados su PIN y sus enlaces. Estado: Sin confirmar → Agendada.",
+        "Kairo Connect confirmed it created this booking, whose answer had been lost; its "
+        "PIN and links are now stored. Status: Unconfirmed → Booked.",
+    ),
 ]
 
 

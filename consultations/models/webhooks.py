@@ -1,0 +1,57 @@
+"""Webhook deliveries from Kairo Connect, one row per `X-Telehealth-Delivery` id
+(docs/kairo-connect-api.md "Webhooks").
+
+The unique delivery id is the idempotency key: the row is written in the same
+transaction as the delivery's effects, so a delivery seen before has none the second
+time. The stored payload leaves out the join links (`participantAccess`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultations.models.consultations import Consultation
+
+# Longest delivery id the receiver accepts (Kairo sends UUIDs).
+DELIVERY_ID_MAX_LENGTH = 200
+
+
+class WebhookDelivery(models.Model):
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        UNKNOWN_EVENT = "unknown_event", _("Unknown event")
+        UNKNOWN_CONSULTATION = "unknown_consultation", _("Unknown consultation")
+        # consultation.created matched exactly one booking whose create answer was lost.
+        HEALED = "healed", _("Unconfirmed booking confirmed")
+        # consultation.created for no known consultation, and zero or several bookings
+        # that could be it (`candidates`): left for staff, never guessed.
+        UNMATCHED = "unmatched", _("No single booking matches")
+
+    delivery_id = models.CharField(
+        _("delivery id"), max_length=DELIVERY_ID_MAX_LENGTH, unique=True, editable=False
+    )
+    event = models.CharField(_("event"), max_length=100, blank=True, editable=False)
+    received_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
+    payload = models.JSONField(_("payload"), default=dict, blank=True, editable=False)
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_deliveries",
+        verbose_name=_("consultation"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices)
+    # Ids of our consultations that an unmatched consultation.created could be.
+    candidates = models.JSONField(_("candidate consultations"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("Kairo webhook")
+        verbose_name_plural = _("Kairo webhooks")
+        indexes = [models.Index(fields=["outcome", "received_at"], name="webhook_outcome_time")]
+
+    def __str__(self) -> str:
+        return f"{self.event or '?'} ({self.delivery_id})"

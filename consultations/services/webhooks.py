@@ -1,0 +1,284 @@
+"""Applying Kairo Connect's webhooks (docs/kairo-connect-api.md "Webhooks", "Lifecycle").
+
+One delivery, one transaction: the `WebhookDelivery` row (unique on Kairo's delivery id)
+and its effects commit together, so a delivery seen before, even ten copies at once,
+has its effect once. Events may come late, twice or out of order: a status only moves
+forward (`kairo_mapping.PROGRESS`), a local cancellation stays, and the final statuses
+(completed, expired) never move again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from consultations.kairo import client as kairo
+from consultations.kairo import contract
+from consultations.kairo.webhook_body import WebhookEnvelope
+from consultations.models import (
+    Consultation,
+    ConsultationEvent,
+    ConsultationStatus,
+    WebhookDelivery,
+)
+from consultations.models.consultations import ConsultationQuerySet
+from consultations.services.deliveries import booking_deliveries_schedule
+from consultations.services.events import event_record, status_detail
+from consultations.services.kairo_mapping import PROGRESS, kairo_client, remote_apply
+
+logger = logging.getLogger("consultations.webhooks")
+
+Status = ConsultationStatus
+Outcome = WebhookDelivery.Outcome
+
+# What each event says of the consultation, in our statuses and in Kairo's.
+_EVENT_STATUS: dict[str, tuple[str, str]] = {
+    contract.EVENT_CONSULTATION_CREATED: (Status.BOOKED, contract.STATUS_PENDING),
+    contract.EVENT_SESSION_STARTED: (Status.IN_PROGRESS, contract.STATUS_IN_PROGRESS),
+    # A participant left: the session existed, so the consultation is at least in
+    # progress; only consultation.completed closes it (contract "Lifecycle").
+    contract.EVENT_SESSION_ENDED: (Status.IN_PROGRESS, contract.STATUS_IN_PROGRESS),
+    contract.EVENT_CONSULTATION_COMPLETED: (Status.COMPLETED, contract.STATUS_COMPLETED),
+    contract.EVENT_CONSULTATION_EXPIRED: (Status.EXPIRED, contract.STATUS_EXPIRED),
+}
+_KAIRO_PROGRESS: dict[str, int] = {
+    contract.STATUS_PENDING: 1,
+    contract.STATUS_IN_PROGRESS: 2,
+    contract.STATUS_COMPLETED: 3,
+    contract.STATUS_EXPIRED: 3,
+}
+_SESSION_EVENTS = (contract.EVENT_SESSION_STARTED, contract.EVENT_SESSION_ENDED)
+
+
+def _stored_payload(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as stored: without the join links (`data.participantAccess`), which
+    staff must never see outside the consultation's own page."""
+    data = body.get("data")
+    if isinstance(data, dict) and "participantAccess" in data:
+        data = {key: value for key, value in data.items() if key != "participantAccess"}
+        return {**body, "data": data}
+    return body
+
+
+def webhook_event_apply(
+    *, delivery_id: str, envelope: WebhookEnvelope, client: kairo.KairoClient | None = None
+) -> WebhookDelivery:
+    """Record delivery `delivery_id` and apply its event, in one transaction.
+
+    A delivery id seen before returns the stored row and does nothing else. Unknown
+    event names and consultation ids are stored with their outcome for staff, nothing
+    else changes. Otherwise the consultation's status moves forward to what the event
+    says, session events record who joined or left and when, and a `webhook` timeline
+    event is written.
+
+    A `consultation.created` for a Kairo id we do not know heals the booking whose
+    create answer was lost (`_heal`): Kairo's detail is read first (GET, before the
+    transaction, only when some booking could be it) for the duration, PIN, expiry and
+    links.
+    """
+    client = client or kairo_client()
+    # A repeated delivery costs Kairo no request: the transaction below only returns it.
+    seen = WebhookDelivery.objects.filter(delivery_id=delivery_id).exists()
+    remote = None if seen else _detail_for_healing(envelope, client)
+    with transaction.atomic():
+        # Concurrent copies of one delivery: the unique index makes all but one insert
+        # wait for the first commit, then fail; get_or_create then reads the winner's row.
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            delivery_id=delivery_id,
+            defaults={
+                "event": envelope.event[:100],
+                "payload": _stored_payload(envelope.body),
+                "outcome": Outcome.APPLIED,
+            },
+        )
+        if not created:
+            logger.info("kairo webhook delivery=%s seen before: not applied again", delivery_id)
+            return delivery
+        if envelope.event not in _EVENT_STATUS:
+            delivery.outcome = Outcome.UNKNOWN_EVENT
+        else:
+            consultation = _consultation_locked(envelope.consultation_id)
+            if consultation is not None:
+                _apply(consultation, envelope, client)
+                delivery.consultation = consultation
+            elif envelope.event == contract.EVENT_CONSULTATION_CREATED:
+                _heal(delivery, envelope, remote, client)
+            else:
+                delivery.outcome = Outcome.UNKNOWN_CONSULTATION
+        delivery.save(update_fields=["outcome", "consultation", "candidates"])
+    logger.info(
+        "kairo webhook %s delivery=%s -> %s",
+        envelope.event if envelope.event in _EVENT_STATUS else "(unknown event)",
+        delivery_id,
+        delivery.outcome,
+    )
+    return delivery
+
+
+# --- Healing a booking whose create answer was lost -------------------------------------
+
+
+def _kairo_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _candidates(envelope: WebhookEnvelope, client: kairo.KairoClient) -> ConsultationQuerySet:
+    """Our bookings that a `consultation.created` could be: still sending or
+    unconfirmed, with no Kairo id, same provider (by name: the event carries no
+    document) and start, and the patient's document type and last four digits (all the
+    masked event carries, contract "Webhooks"). None when the event lacks any of them."""
+    none = Consultation.objects.none()
+    data = envelope.data
+    provider = data.get("provider")
+    patient = data.get("patient")
+    scheduled = data.get("scheduledAt")
+    if not (
+        isinstance(provider, dict) and isinstance(patient, dict) and isinstance(scheduled, str)
+    ):
+        return none
+    name, document_type = provider.get("name"), patient.get("documentType")
+    digits = patient.get("documentLastDigits")
+    if not (isinstance(name, str) and isinstance(document_type, str) and isinstance(digits, str)):
+        return none
+    if len(digits) != contract.WEBHOOK_PATIENT_DOCUMENT_DIGITS or not digits.isascii():
+        return none
+    try:
+        starts = client.parse_datetime(scheduled)  # contract "Dates and times"
+    except (ValueError, OverflowError):
+        return none
+    return Consultation.objects.filter(
+        status__in=(Status.SENDING, Status.UNCONFIRMED),
+        kairo_consultation_id__isnull=True,
+        provider__name=name,
+        scheduled_for=starts,
+        patient__document_type=document_type,
+        patient__document_number__endswith=digits,
+    )
+
+
+def _detail_for_healing(
+    envelope: WebhookEnvelope, client: kairo.KairoClient
+) -> kairo.Consultation | None:
+    """Kairo's detail of a created consultation we do not know, when some booking of
+    ours could be it; None otherwise or when Kairo cannot answer (then the delivery is
+    left for staff). Called outside any transaction: no lock is held across HTTP."""
+    if envelope.event != contract.EVENT_CONSULTATION_CREATED:
+        return None
+    kairo_id = _kairo_uuid(envelope.consultation_id)
+    if kairo_id is None or Consultation.objects.filter(kairo_consultation_id=kairo_id).exists():
+        return None
+    if not _candidates(envelope, client).exists():
+        return None
+    try:
+        return client.get_consultation(kairo_id)
+    except kairo.KairoError as error:
+        logger.warning(
+            "kairo webhook: detail for healing failed (%s, requestId=%s)",
+            error.code,
+            error.request_id or "-",
+        )
+        return None
+
+
+def _heal(
+    delivery: WebhookDelivery,
+    envelope: WebhookEnvelope,
+    remote: kairo.Consultation | None,
+    client: kairo.KairoClient,
+) -> None:
+    """Exactly one candidate of the right duration: linked, booked, Kairo's detail
+    applied (PIN, expiry, links), and its join-link emails queued as for any booking.
+    Zero or several, or no detail to check the duration with: left for staff with the
+    candidates' ids, never guessed."""
+    candidates = list(_candidates(envelope, client).select_for_update().order_by("pk"))
+    # The booking's own answer may have linked it while this waited for the lock: then
+    # the event simply applies to it.
+    known = _consultation_locked(envelope.consultation_id)
+    if known is not None:
+        _apply(known, envelope, client)
+        delivery.consultation = known
+        return
+    if remote is not None:
+        matching = [c for c in candidates if c.duration_id == remote.duration_minutes]
+    else:
+        matching = []
+    if len(matching) != 1 or remote is None:
+        delivery.outcome = Outcome.UNMATCHED
+        delivery.candidates = [c.pk for c in candidates]
+        return
+    (consultation,) = matching
+    before = consultation.status
+    remote_apply(consultation, remote)
+    if consultation.status in (Status.SENDING, Status.UNCONFIRMED):
+        consultation.status = Status.BOOKED
+    consultation.save()
+    booking_deliveries_schedule(consultation=consultation, previous_status=before)
+    event_record(
+        consultation,
+        ConsultationEvent.Kind.WEBHOOK,
+        request_id=remote.request_id,
+        detail=status_detail(
+            before, consultation, event=envelope.event, healed=True, kairo_status=remote.status
+        ),
+    )
+    delivery.outcome = Outcome.HEALED
+    delivery.consultation = consultation
+
+
+# --- Applying an event to a known consultation ------------------------------------------
+
+
+def _consultation_locked(kairo_id: str) -> Consultation | None:
+    key = _kairo_uuid(kairo_id)
+    if key is None:
+        return None
+    return Consultation.objects.select_for_update().filter(kairo_consultation_id=key).first()
+
+
+def _apply(
+    consultation: Consultation, envelope: WebhookEnvelope, client: kairo.KairoClient
+) -> None:
+    before = consultation.status
+    status, kairo_status = _EVENT_STATUS[envelope.event]
+    if consultation.status in PROGRESS and PROGRESS[status] > PROGRESS[consultation.status]:
+        consultation.status = status
+    # Kairo's own status moves forward too: a cancelled consultation's window is released
+    # once Kairo says it is over (`Consultation.held_by_kairo`).
+    if _KAIRO_PROGRESS[kairo_status] > _KAIRO_PROGRESS.get(consultation.kairo_status, 0):
+        consultation.kairo_status = kairo_status
+    extra: dict[str, Any] = {"event": envelope.event}
+    if envelope.event in _SESSION_EVENTS:
+        participant = envelope.participant
+        moment = envelope.occurred_at(client.parse_datetime) or timezone.now()
+        if participant in contract.WEBHOOK_PARTICIPANTS:
+            extra["participant"] = participant
+        extra["at"] = moment.isoformat()
+        if envelope.event == contract.EVENT_SESSION_STARTED:
+            _joined(consultation, participant, moment)
+    consultation.save()
+    # A booking confirmed by the event (its create answer lost after Kairo gave its id)
+    # gets its join-link emails as any booking does; once only, whatever comes later.
+    booking_deliveries_schedule(consultation=consultation, previous_status=before)
+    event_record(
+        consultation,
+        ConsultationEvent.Kind.WEBHOOK,
+        detail=status_detail(before, consultation, **extra),
+    )
+
+
+def _joined(consultation: Consultation, participant: str, moment: Any) -> None:
+    """The earliest join of each participant, and of the session, is kept."""
+    if consultation.session_started_at is None or moment < consultation.session_started_at:
+        consultation.session_started_at = moment
+    field = {"patient": "patient_joined_at", "provider": "provider_joined_at"}.get(participant)
+    if field is not None:
+        current = getattr(consultation, field)
+        if current is None or moment < current:
+            setattr(consultation, field, moment)
