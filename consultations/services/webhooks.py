@@ -26,9 +26,10 @@ from consultations.models import (
     WebhookDelivery,
 )
 from consultations.models.consultations import ConsultationQuerySet
+from consultations.services.booking.outcomes import booking_confirm
 from consultations.services.deliveries import booking_deliveries_schedule
 from consultations.services.events import event_record, status_detail
-from consultations.services.kairo_mapping import PROGRESS, kairo_client, remote_apply
+from consultations.services.kairo_mapping import PROGRESS, kairo_client
 
 logger = logging.getLogger("consultations.webhooks")
 
@@ -214,12 +215,7 @@ def _heal(
         delivery.candidates = [c.pk for c in candidates]
         return
     (consultation,) = matching
-    before = consultation.status
-    remote_apply(consultation, remote)
-    if consultation.status in (Status.SENDING, Status.UNCONFIRMED):
-        consultation.status = Status.BOOKED
-    consultation.save()
-    booking_deliveries_schedule(consultation=consultation, previous_status=before)
+    before = booking_confirm(consultation, remote)
     event_record(
         consultation,
         ConsultationEvent.Kind.WEBHOOK,

@@ -21,15 +21,23 @@ Status = ConsultationStatus
 Kind = ConsultationEvent.Kind
 
 
+def booking_confirm(consultation: Consultation, remote: kairo.Consultation) -> str:
+    """Store what Kairo says of a booking it created (its id, PIN, links, expiry), move a
+    sending or unconfirmed booking to booked, and schedule its join-link emails; return
+    the status before. The caller holds the row lock and records the event."""
+    before = consultation.status
+    remote_apply(consultation, remote)
+    if consultation.status in (Status.SENDING, Status.UNCONFIRMED):
+        consultation.status = Status.BOOKED
+    consultation.save()
+    booking_deliveries_schedule(consultation=consultation, previous_status=before)
+    return before
+
+
 def booked_record(consultation: Consultation, result: kairo.Consultation) -> Consultation:
     with transaction.atomic():
         current = Consultation.objects.select_for_update().get(pk=consultation.pk)
-        before = current.status
-        remote_apply(current, result)
-        if current.status in (Status.SENDING, Status.UNCONFIRMED):
-            current.status = Status.BOOKED
-        current.save()
-        booking_deliveries_schedule(consultation=current, previous_status=before)
+        before = booking_confirm(current, result)
         event_record(
             current,
             Kind.BOOKED,
