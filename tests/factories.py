@@ -29,6 +29,10 @@ def future(*, hours: float = 2, minutes: int = 0) -> dt.datetime:
     return when.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
 
 
+# Every account the factory makes has this password (tests log in with it).
+PASSWORD = "correct-horse-battery"
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -37,7 +41,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"staff{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@clinic.test")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):

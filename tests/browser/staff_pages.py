@@ -31,9 +31,14 @@ from consultations.models import (
     Duration,
     Patient,
 )
-from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    UserFactory,
+)
 
-PASSWORD = "correct-horse-battery"
 LANGUAGES = ("es", "en")
 
 

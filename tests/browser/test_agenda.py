@@ -12,6 +12,7 @@ import time_machine
 from playwright.sync_api import expect
 
 from consultations.models import ConsultationStatus
+from tests.browser.staff_pages import log_in
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,14 +42,6 @@ CLIPPING_ANCESTORS = """
 """
 
 
-def _log_in(page) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", "recepcion")
-    page.fill("#id_password", "correct-horse-battery")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/agenda/.*"))
-
-
 def test_the_evening_is_in_the_page_not_cut_off_by_an_inner_scroll(
     page, staff_groups, seeded_catalogs, artifacts_dir
 ):
@@ -74,7 +67,7 @@ def test_the_evening_is_in_the_page_not_cut_off_by_an_inner_scroll(
         status=ConsultationStatus.CANCELLED,
         kairo_status="Pending",
     )
-    _log_in(page)
+    log_in(page, "recepcion")
     with time_machine.travel(dt.datetime(2026, 3, 9, 12, 0, tzinfo=BOGOTA)):
         page.goto("/agenda/?date=2026-03-10")
         block = page.locator(f'[data-consultation="{evening.pk}"]')
@@ -106,7 +99,7 @@ def test_today_opens_scrolled_to_the_current_time(page, staff_groups, seeded_cat
     UserFactory(username="recepcion", groups=["Recepción"])
     ProviderFactory(name="Dra. Camila Restrepo Gómez")
     with time_machine.travel(dt.datetime(2026, 3, 10, 18, 30, tzinfo=BOGOTA)):
-        _log_in(page)
+        log_in(page, "recepcion")
         now_line = page.locator(".agenda-now-line").first
         expect(now_line).to_be_in_viewport()
         assert page.evaluate("window.scrollY") > 0

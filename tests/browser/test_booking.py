@@ -12,17 +12,10 @@ from django.utils import timezone
 from consultations.clock import organization_zone
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, Patient
+from tests.browser.staff_pages import log_in
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", "recepcion")
-    page.fill("#id_password", "correct-horse-battery")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/agenda/.*"))
 
 
 def test_receptionist_books_scheduled_and_immediate_and_sees_the_agenda(
@@ -36,7 +29,7 @@ def test_receptionist_books_scheduled_and_immediate_and_sees_the_agenda(
     existing.save()
     tomorrow = timezone.now().astimezone(organization_zone()).date() + dt.timedelta(days=1)
 
-    _log_in(page)
+    log_in(page, "recepcion")
 
     # 1. Scheduled, new patient.
     page.goto("/consultations/new/")

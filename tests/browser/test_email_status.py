@@ -3,13 +3,12 @@ sent once the worker has sent it, without a reload."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from consultations import services
 from consultations.models import Delivery
+from tests.browser.staff_pages import log_in
 from tests.factories import ConsultationFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,11 +26,7 @@ def test_the_result_page_shows_a_delivery_sent_without_a_reload(page, staff_grou
         consultation=consultation, recipient="patient", kind="booking"
     )
 
-    page.goto("/login/")
-    page.fill("#id_username", "recepcion")
-    page.fill("#id_password", "correct-horse-battery")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/agenda/.*"))
+    log_in(page, "recepcion")
     page.goto(f"/consultations/{consultation.pk}/booked/")
 
     row = page.locator(f'#deliveries tr[data-delivery="{delivery.pk}"]')

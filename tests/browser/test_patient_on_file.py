@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from consultations.clock import organization_zone
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, Patient
+from tests.browser.staff_pages import log_in
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,11 +33,7 @@ def test_the_booking_form_shows_the_patient_on_file_and_needs_the_name_confirmat
     known.save()
     tomorrow = timezone.now().astimezone(organization_zone()).date() + dt.timedelta(days=1)
 
-    page.goto("/login/")
-    page.fill("#id_username", "recepcion")
-    page.fill("#id_password", "correct-horse-battery")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/agenda/**")
+    log_in(page, "recepcion")
 
     page.goto("/consultations/new/")
     on_file = page.locator("#patient-on-file")

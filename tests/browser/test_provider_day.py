@@ -4,7 +4,6 @@ day (booked and held blocks), pick a free start with the mouse and with the keyb
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from django.utils import timezone, translation
@@ -14,17 +13,10 @@ from consultations.clock import long_date, organization_zone
 from consultations.kairo import contract
 from consultations.kairo.sandbox import reset_default_sandbox
 from consultations.models import Consultation, ConsultationStatus, ConsultationType
+from tests.browser.staff_pages import log_in
 from tests.factories import ConsultationFactory, ProviderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", "recepcion")
-    page.fill("#id_password", "correct-horse-battery")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/agenda/.*"))
 
 
 def _consultation(provider, day: dt.date, hour: int, **fields) -> Consultation:
@@ -53,7 +45,7 @@ def test_choosing_a_provider_shows_the_day_and_a_free_start_fills_date_and_time(
         kairo_status=contract.STATUS_PENDING,
     )
 
-    _log_in(page)
+    log_in(page, "recepcion")
     page.goto("/consultations/new/")
     panel = page.locator("#provider-day")
     expect(panel).to_be_hidden()
@@ -107,7 +99,7 @@ def test_a_patient_found_by_typing_their_document_counts_in_the_day(
     busy = _consultation(ProviderFactory(), tomorrow, 11, status=ConsultationStatus.BOOKED)
     patient = busy.patient
 
-    _log_in(page)
+    log_in(page, "recepcion")
     page.goto("/consultations/new/")
     page.fill("#id_scheduled_date", tomorrow.isoformat())
     page.select_option("#id_provider", str(provider.pk))
