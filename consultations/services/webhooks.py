@@ -9,6 +9,7 @@ forward (`kairo_mapping.PROGRESS`), a local cancellation stays, and the final st
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from typing import Any
@@ -269,7 +270,7 @@ def _apply(
     )
 
 
-def _joined(consultation: Consultation, participant: str, moment: Any) -> None:
+def _joined(consultation: Consultation, participant: str, moment: dt.datetime) -> None:
     """The earliest join of each participant, and of the session, is kept."""
     if consultation.session_started_at is None or moment < consultation.session_started_at:
         consultation.session_started_at = moment
