@@ -14,13 +14,17 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from consultations.kairo import client as kairo
 from consultations.kairo import contract
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
 from consultations.selectors.booking import OUTCOME_KINDS
+from consultations.selectors.reconciliation import (
+    not_asked_since,
+    reconcile_candidates,
+    reconcile_reason,
+)
 from consultations.services.events import event_record
 from consultations.services.kairo_mapping import kairo_client
 from consultations.services.lifecycle import RefreshTimeClash, consultation_refresh
@@ -29,12 +33,6 @@ logger = logging.getLogger("consultations.reconciliation")
 
 Status = ConsultationStatus
 Kind = ConsultationEvent.Kind
-
-# Why a consultation is asked about (the summary counts each).
-REASON_UNCONFIRMED = "unconfirmed"  # Kairo's id is known, its answer was not
-REASON_EXPIRED = "expired"  # booked, past its expiry: Kairo will say Completed or Expired
-REASON_STARTED = "started"  # booked, its start passed: it may be in progress
-REASON_QUIET = "quiet"  # in progress, no news for an interval: it may be over
 
 # Why a run stopped before asking about every candidate.
 STOP_CAP = "cap"  # the run's request budget is spent
@@ -83,45 +81,6 @@ class ReconcileReport:
         return self.stopped in (STOP_UNREACHABLE, STOP_CONFIGURATION)
 
 
-def reconcile_candidates(*, now: dt.datetime, interval: dt.timedelta) -> QuerySet[Consultation]:
-    """The consultations due for a question to Kairo, least recently asked first.
-
-    Unconfirmed with Kairo's id; booked past their expiry, or past their start (it may
-    be in progress); in progress with no change for `interval` (gone quiet). None asked
-    by a run, or refreshed by anyone, in the last `interval`.
-    """
-    recently = now - interval
-    due = (
-        Q(status=Status.UNCONFIRMED, kairo_consultation_id__isnull=False)
-        | Q(status=Status.BOOKED, kairo_expires_at__lte=now)
-        | Q(status=Status.BOOKED, starts_at__lte=now)
-        | Q(status=Status.IN_PROGRESS, updated_at__lte=recently)
-    )
-    return (
-        Consultation.objects.filter(due, kairo_consultation_id__isnull=False)
-        .filter(_not_asked_since(recently))
-        # Never claimed first, then the longest waiting: a capped run moves on.
-        .order_by(F("reconcile_claimed_at").asc(nulls_first=True), "starts_at", "pk")
-    )
-
-
-def _not_asked_since(moment: dt.datetime) -> Q:
-    return (Q(reconcile_claimed_at__isnull=True) | Q(reconcile_claimed_at__lt=moment)) & (
-        Q(kairo_checked_at__isnull=True) | Q(kairo_checked_at__lt=moment)
-    )
-
-
-def reconcile_reason(consultation: Consultation, *, now: dt.datetime) -> str:
-    """Which of `reconcile_candidates`' kinds `consultation` is."""
-    if consultation.status == Status.UNCONFIRMED:
-        return REASON_UNCONFIRMED
-    if consultation.status == Status.IN_PROGRESS:
-        return REASON_QUIET
-    if consultation.kairo_expires_at is not None and consultation.kairo_expires_at <= now:
-        return REASON_EXPIRED
-    return REASON_STARTED
-
-
 def consultation_reconcile_claim(
     *, consultation: Consultation, now: dt.datetime, interval: dt.timedelta
 ) -> bool:
@@ -130,7 +89,7 @@ def consultation_reconcile_claim(
     for ours and then finds the row no longer due; SQLite runs writers one at a time."""
     claimed = (
         Consultation.objects.filter(pk=consultation.pk)
-        .filter(_not_asked_since(now - interval))
+        .filter(not_asked_since(now - interval))
         .update(reconcile_claimed_at=now)
     )
     return claimed == 1

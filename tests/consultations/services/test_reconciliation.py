@@ -14,6 +14,7 @@ from consultations import services
 from consultations.kairo import contract
 from consultations.kairo.client import CONNECTION_FAILED, KairoError, KairoOutcome
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
+from consultations.selectors import reconciliation as selection
 from consultations.services import reconciliation
 from tests.consultations.fake_kairo import CountingKairo
 from tests.factories import ConsultationFactory, future
@@ -57,7 +58,7 @@ def touched(consultation: Consultation, ago: dt.timedelta, **fields) -> Consulta
 
 def candidates() -> set[int]:
     return set(
-        reconciliation.reconcile_candidates(now=timezone.now(), interval=INTERVAL).values_list(
+        selection.reconcile_candidates(now=timezone.now(), interval=INTERVAL).values_list(
             "pk", flat=True
         )
     )
@@ -76,14 +77,13 @@ def test_each_kind_is_selected_with_its_reason():
     quiet = touched(started(status=Status.IN_PROGRESS), 20 * MINUTE)
     assert candidates() == {unconfirmed.pk, expired.pk, begun.pk, quiet.pk}
     reasons = {
-        c.pk: reconciliation.reconcile_reason(c, now=now)
-        for c in (unconfirmed, expired, begun, quiet)
+        c.pk: selection.reconcile_reason(c, now=now) for c in (unconfirmed, expired, begun, quiet)
     }
     assert reasons == {
-        unconfirmed.pk: reconciliation.REASON_UNCONFIRMED,
-        expired.pk: reconciliation.REASON_EXPIRED,
-        begun.pk: reconciliation.REASON_STARTED,
-        quiet.pk: reconciliation.REASON_QUIET,
+        unconfirmed.pk: selection.REASON_UNCONFIRMED,
+        expired.pk: selection.REASON_EXPIRED,
+        begun.pk: selection.REASON_STARTED,
+        quiet.pk: selection.REASON_QUIET,
     }
 
 
