@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from consultations.kairo import client as kairo
@@ -134,16 +135,16 @@ def _kairo_uuid(value: str) -> uuid.UUID | None:
 def _candidates(envelope: WebhookEnvelope, client: kairo.KairoClient) -> ConsultationQuerySet:
     """Our bookings that a `consultation.created` could be: still sending or
     unconfirmed, with no Kairo id, same provider (by name: the event carries no
-    document) and start, and the patient's document type and last four digits (all the
-    masked event carries, contract "Webhooks"). None when the event lacks any of them."""
+    document) and the patient's document type and last four digits (all the masked event
+    carries, contract "Webhooks"), and the same start. An immediate consultation has no
+    `scheduledAt`: it starts when Kairo creates it (contract "Create a consultation"), so
+    it matches an immediate booking of ours begun shortly before Kairo's `createdAt`.
+    None when the event lacks any of them."""
     none = Consultation.objects.none()
     data = envelope.data
     provider = data.get("provider")
     patient = data.get("patient")
-    scheduled = data.get("scheduledAt")
-    if not (
-        isinstance(provider, dict) and isinstance(patient, dict) and isinstance(scheduled, str)
-    ):
+    if not (isinstance(provider, dict) and isinstance(patient, dict)):
         return none
     name, document_type = provider.get("name"), patient.get("documentType")
     digits = patient.get("documentLastDigits")
@@ -151,18 +152,44 @@ def _candidates(envelope: WebhookEnvelope, client: kairo.KairoClient) -> Consult
         return none
     if len(digits) != contract.WEBHOOK_PATIENT_DOCUMENT_DIGITS or not digits.isascii():
         return none
-    try:
-        starts = client.parse_datetime(scheduled)  # contract "Dates and times"
-    except (ValueError, OverflowError):
+    start = _start_filter(data.get("scheduledAt"), data.get("createdAt"), client)
+    if start is None:
         return none
     return Consultation.objects.filter(
+        start,
         status__in=(Status.SENDING, Status.UNCONFIRMED),
         kairo_consultation_id__isnull=True,
         provider__name=name,
-        scheduled_for=starts,
         patient__document_type=document_type,
         patient__document_number__endswith=digits,
     )
+
+
+# How long before Kairo's `createdAt` an immediate booking of ours may have begun (our
+# start is taken before the request leaves; one request, never re-sent), and how far
+# after it: `createdAt` may be cut to the minute (contract "Dates and times"), and
+# clocks disagree a little.
+IMMEDIATE_MATCH_BEFORE = dt.timedelta(minutes=5)
+IMMEDIATE_MATCH_AFTER = dt.timedelta(minutes=2)
+
+
+def _start_filter(scheduled: Any, created: Any, client: kairo.KairoClient) -> Q | None:
+    """The start condition of a candidate: the same `scheduledAt`, or for an immediate
+    consultation (`scheduledAt` null) an immediate booking begun around `createdAt`.
+    None when the event's times cannot be read (contract "Dates and times")."""
+    try:
+        if isinstance(scheduled, str):
+            return Q(scheduled_for=client.parse_datetime(scheduled))
+        if scheduled is None and isinstance(created, str):
+            moment = client.parse_datetime(created)
+            return Q(
+                scheduled_for__isnull=True,
+                starts_at__gte=moment - IMMEDIATE_MATCH_BEFORE,
+                starts_at__lte=moment + IMMEDIATE_MATCH_AFTER,
+            )
+    except (ValueError, OverflowError):
+        return None
+    return None
 
 
 def _detail_for_healing(

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import threading
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -192,3 +193,55 @@ def test_a_repeated_unmatched_delivery_asks_kairo_nothing_more(lost, sandbox):
         webhook_event_apply(delivery_id="same", envelope=webhook_envelope_parse(body))
     assert sandbox.stats()["requestsReceived"] == before + 1  # one GET detail, the first time
     assert WebhookDelivery.objects.get().outcome == WebhookDelivery.Outcome.UNMATCHED
+
+
+@pytest.fixture
+def lost_immediate(sandbox, captured, book_consultation):
+    """An immediate booking whose create answer was lost, and its created webhook."""
+    sandbox.arm_fault("drop")
+    consultation = book_consultation(scheduled_for=None)
+    assert consultation.status == Status.UNCONFIRMED
+    assert consultation.scheduled_for is None
+    assert sandbox.wait_for_webhooks()
+    ((headers, body),) = captured
+    assert json.loads(body)["data"]["scheduledAt"] is None
+    return consultation, headers, body
+
+
+def test_the_created_event_heals_a_lost_immediate_booking(
+    client, lost_immediate, django_capture_on_commit_callbacks
+):
+    consultation, headers, body = lost_immediate
+    with django_capture_on_commit_callbacks(execute=True):
+        response = webhook_post(client, body, headers=headers)
+    assert response.json() == {"outcome": "healed"}
+    consultation.refresh_from_db()
+    assert consultation.status == Status.BOOKED
+    assert str(consultation.kairo_consultation_id) == json.loads(body)["data"]["consultationId"]
+    assert consultation.access_pin
+    assert len([m for m in mail.outbox if consultation.patient.email in m.to]) == 1
+
+
+@pytest.mark.parametrize(
+    ("minutes", "healed"),
+    [(-6, False), (-4, True), (1, True), (3, False)],
+    ids=["begun-long-before", "begun-shortly-before", "clock-skew", "begun-after"],
+)
+def test_an_immediate_event_matches_only_a_booking_begun_around_its_creation(
+    lost_immediate, minutes, healed
+):
+    """Kairo's createdAt is moved `minutes` away from our booking's start."""
+    consultation = lost_immediate[0]
+    created = consultation.starts_at + dt.timedelta(minutes=-minutes)
+    wall = created.astimezone(ZoneInfo(settings.ORGANIZATION_TIME_ZONE))
+    delivery = _apply(_created(lost_immediate, createdAt=wall.strftime(contract.WIRE_DATETIME_FORMAT)))
+    consultation.refresh_from_db()
+    assert (delivery.outcome == WebhookDelivery.Outcome.HEALED) is healed
+    assert (consultation.status == Status.BOOKED) is healed
+
+
+def test_an_immediate_event_never_heals_a_scheduled_booking(lost):
+    consultation = lost[0]
+    wall = consultation.starts_at.astimezone(ZoneInfo(settings.ORGANIZATION_TIME_ZONE))
+    body = _created(lost, scheduledAt=None, createdAt=wall.strftime(contract.WIRE_DATETIME_FORMAT))
+    assert _apply(body).outcome == WebhookDelivery.Outcome.UNMATCHED
