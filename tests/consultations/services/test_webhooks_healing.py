@@ -234,7 +234,9 @@ def test_an_immediate_event_matches_only_a_booking_begun_around_its_creation(
     consultation = lost_immediate[0]
     created = consultation.starts_at + dt.timedelta(minutes=-minutes)
     wall = created.astimezone(ZoneInfo(settings.ORGANIZATION_TIME_ZONE))
-    delivery = _apply(_created(lost_immediate, createdAt=wall.strftime(contract.WIRE_DATETIME_FORMAT)))
+    delivery = _apply(
+        _created(lost_immediate, createdAt=wall.strftime(contract.WIRE_DATETIME_FORMAT))
+    )
     consultation.refresh_from_db()
     assert (delivery.outcome == WebhookDelivery.Outcome.HEALED) is healed
     assert (consultation.status == Status.BOOKED) is healed
