@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from consultations.kairo import client as kairo
@@ -54,6 +55,8 @@ _KAIRO_PROGRESS: dict[str, int] = {
     contract.STATUS_EXPIRED: 3,
 }
 _SESSION_EVENTS = (contract.EVENT_SESSION_STARTED, contract.EVENT_SESSION_ENDED)
+# How long before Kairo's createdAt an immediate booking of ours may have started.
+_IMMEDIATE_SLACK = dt.timedelta(minutes=10)
 
 
 def _stored_payload(body: dict[str, Any]) -> dict[str, Any]:
@@ -135,14 +138,23 @@ def _candidates(envelope: WebhookEnvelope, client: kairo.KairoClient) -> Consult
     """Our bookings that a `consultation.created` could be: still sending or
     unconfirmed, with no Kairo id, same provider (by name: the event carries no
     document) and start, and the patient's document type and last four digits (all the
-    masked event carries, contract "Webhooks"). None when the event lacks any of them."""
+    masked event carries, contract "Webhooks"). An immediate consultation's event has
+    `scheduledAt` null: then our immediate bookings are the candidates. None when the
+    event lacks any of them.
+
+    The event can arrive while the booking request is still waiting for the create
+    answer (the booking is *sending*): that booking is a candidate like a lost one, so
+    whichever of the two records Kairo's answer first books it, and the other finds it
+    booked (`booking_confirm`)."""
     none = Consultation.objects.none()
     data = envelope.data
     provider = data.get("provider")
     patient = data.get("patient")
     scheduled = data.get("scheduledAt")
     if not (
-        isinstance(provider, dict) and isinstance(patient, dict) and isinstance(scheduled, str)
+        isinstance(provider, dict)
+        and isinstance(patient, dict)
+        and (scheduled is None or isinstance(scheduled, str))
     ):
         return none
     name, document_type = provider.get("name"), patient.get("documentType")
@@ -151,15 +163,32 @@ def _candidates(envelope: WebhookEnvelope, client: kairo.KairoClient) -> Consult
         return none
     if len(digits) != contract.WEBHOOK_PATIENT_DOCUMENT_DIGITS or not digits.isascii():
         return none
-    try:
-        starts = client.parse_datetime(scheduled)  # contract "Dates and times"
-    except (ValueError, OverflowError):
-        return none
+    if scheduled is None:
+        # An immediate one starts when it is created: ours began, by our clock, at most
+        # a few minutes before Kairo's `createdAt` (to the minute, "Dates and times").
+        created = data.get("createdAt")
+        try:
+            created_at = client.parse_datetime(created) if isinstance(created, str) else None
+        except (ValueError, OverflowError):
+            created_at = None
+        if created_at is None:
+            return none
+        when = Q(
+            scheduled_for__isnull=True,
+            starts_at__gte=created_at - _IMMEDIATE_SLACK,
+            starts_at__lt=created_at + dt.timedelta(minutes=1),
+        )
+    else:
+        try:
+            starts = client.parse_datetime(scheduled)  # contract "Dates and times"
+        except (ValueError, OverflowError):
+            return none
+        when = Q(scheduled_for=starts)
     return Consultation.objects.filter(
+        when,
         status__in=(Status.SENDING, Status.UNCONFIRMED),
         kairo_consultation_id__isnull=True,
         provider__name=name,
-        scheduled_for=starts,
         patient__document_type=document_type,
         patient__document_number__endswith=digits,
     )

@@ -15,7 +15,12 @@ from django.core import mail
 
 from consultations.kairo import contract
 from consultations.kairo.webhook_body import webhook_envelope_parse
-from consultations.models import ConsultationEvent, ConsultationStatus, WebhookDelivery
+from consultations.models import (
+    Consultation,
+    ConsultationEvent,
+    ConsultationStatus,
+    WebhookDelivery,
+)
 from consultations.services.webhooks import webhook_event_apply
 from tests.consultations.webhook_posts import webhook_post
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
@@ -192,3 +197,34 @@ def test_a_repeated_unmatched_delivery_asks_kairo_nothing_more(lost, sandbox):
         webhook_event_apply(delivery_id="same", envelope=webhook_envelope_parse(body))
     assert sandbox.stats()["requestsReceived"] == before + 1  # one GET detail, the first time
     assert WebhookDelivery.objects.get().outcome == WebhookDelivery.Outcome.UNMATCHED
+
+
+def test_an_immediate_booking_whose_answer_was_lost_heals_too(
+    client, sandbox, captured, book_consultation, django_capture_on_commit_callbacks
+):
+    """An immediate consultation's event has `scheduledAt` null: our immediate booking
+    that started just before Kairo's createdAt is its candidate."""
+    sandbox.arm_fault("drop")
+    consultation = book_consultation(scheduled_for=None)
+    assert consultation.status == Status.UNCONFIRMED
+    assert sandbox.wait_for_webhooks()
+    ((headers, body),) = captured
+    assert json.loads(body)["data"]["scheduledAt"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = webhook_post(client, body, headers=headers)
+    assert response.json() == {"outcome": "healed"}
+    consultation.refresh_from_db()
+    assert consultation.status == Status.BOOKED
+
+
+def test_an_old_immediate_booking_is_no_candidate(client, sandbox, captured, book_consultation):
+    """An immediate booking that started long before Kairo's createdAt is another one."""
+    sandbox.arm_fault("drop")
+    consultation = book_consultation(scheduled_for=None)
+    assert sandbox.wait_for_webhooks()
+    ((headers, body),) = captured
+    Consultation.objects.filter(pk=consultation.pk).update(
+        starts_at=consultation.starts_at - dt.timedelta(hours=2),
+        ends_at=consultation.ends_at - dt.timedelta(hours=2),
+    )
+    assert webhook_post(client, body, headers=headers).json() == {"outcome": "unmatched"}
