@@ -110,6 +110,24 @@ class ControlsMixin:
     def webhook_deliveries(self) -> list[dict[str, Any]]:
         return self.webhooks.deliveries()
 
+    def session_view(self, consultation_id: uuid.UUID | str) -> dict[str, Any] | None:
+        """What a rehearsal tool needs to offer the next lifecycle step: the
+        consultation's status and who joined and who left, or None when unknown."""
+        with self._lock:
+            try:
+                record = self._find(consultation_id)
+            except SandboxError:
+                return None
+            return {
+                "status": record.status,
+                "joined": [
+                    p for p in contract.WEBHOOK_PARTICIPANTS if f"{p}JoinedAt" in record.session
+                ],
+                "left": [
+                    p for p in contract.WEBHOOK_PARTICIPANTS if f"{p}LeftAt" in record.session
+                ],
+            }
+
     def trigger(
         self, consultation_id: uuid.UUID | str, event: str, participant: str | None = None
     ) -> dict[str, Any]:
