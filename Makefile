@@ -21,11 +21,20 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.run-deps
 
+# `make run` lives the sandbox's whole lifecycle: the in-process sandbox delivers its
+# signed webhooks to this app's own receiver, and keeps its state in a file beside the
+# default database, so a restart forgets nothing. Each is set only when neither the
+# environment (an empty value counts: it turns the feature off) nor `.env` sets it.
+# The tests never pass through here, so they stay hermetic.
+run_default = $(if $(filter undefined,$(origin $(1))),$(if $(shell grep -qsE '^[[:space:]]*(export[[:space:]]+)?$(1)[[:space:]]*=' .env && echo set),,$(1)=$(2)))
+RUN_ENV = $(call run_default,KAIRO_SANDBOX_WEBHOOK_URL,http://127.0.0.1:$(PORT)/kairo/webhooks/) \
+	$(call run_default,KAIRO_SANDBOX_STATE_FILE,$(CURDIR)/.kairo-sandbox.json)
+
 run: $(VENV)/.run-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_catalogs
 	$(BIN)/python manage.py create_demo_staff
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # axe-core, for the browser tests' accessibility crawl, from the npm registry (pinned in
 # package-lock.json; never a CDN).

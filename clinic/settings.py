@@ -322,6 +322,9 @@ KAIRO_SANDBOX_RATE_LIMIT = env.int("KAIRO_SANDBOX_RATE_LIMIT", default=1000)
 # signs them with (default: KAIRO_WEBHOOK_SECRET, the one this app verifies with).
 KAIRO_SANDBOX_WEBHOOK_URL = env.str("KAIRO_SANDBOX_WEBHOOK_URL", default="")
 KAIRO_SANDBOX_WEBHOOK_SECRET = env.str("KAIRO_SANDBOX_WEBHOOK_SECRET", default=KAIRO_WEBHOOK_SECRET)
+# A file the sandbox keeps its consultations and providers in across restarts (empty =
+# memory only; `make run` sets one beside the database).
+KAIRO_SANDBOX_STATE_FILE = env.str("KAIRO_SANDBOX_STATE_FILE", default="")
 
 # --- Security (secure by default when debug is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True

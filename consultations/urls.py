@@ -10,6 +10,7 @@ from consultations.views import (
     directory,
     home,
     provider_day,
+    sandbox,
     webhooks,
 )
 
@@ -29,6 +30,11 @@ urlpatterns = [
         "consultations/<int:pk>/refresh/", booking.consultation_refresh, name="consultation_refresh"
     ),
     path("consultations/<int:pk>/cancel/", booking.consultation_cancel, name="consultation_cancel"),
+    path(
+        "consultations/<int:pk>/simulate/",
+        sandbox.consultation_simulate,
+        name="consultation_simulate",
+    ),
     path(
         "consultations/<int:pk>/resend/", deliveries.consultation_resend, name="consultation_resend"
     ),

@@ -28,6 +28,12 @@ from consultations.services.reconciliation import (
     consultations_reconcile,
     unconfirmed_attention_surface,
 )
+from consultations.services.rehearsal import (
+    RehearsalRefused,
+    rehearsal_actions,
+    rehearsal_available,
+    rehearsal_simulate,
+)
 from consultations.services.staff import staff_language_save
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "BookingRefused",
     "ReconcileReport",
     "RefreshTimeClash",
+    "RehearsalRefused",
     "booking_deliveries_schedule",
     "cancellation_deliveries_schedule",
     "consultation_book",
@@ -46,6 +53,9 @@ __all__ = [
     "delivery_resend",
     "delivery_resend_allowed",
     "delivery_send",
+    "rehearsal_actions",
+    "rehearsal_available",
+    "rehearsal_simulate",
     "reminders_send_due",
     "time_change_deliveries_schedule",
     "unconfirmed_attention_surface",

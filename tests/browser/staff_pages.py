@@ -67,6 +67,13 @@ def _submit(form_selector: str) -> Callable:
     return action
 
 
+def _simulate_next_step(page) -> None:
+    """Press the first "Simulate: …" button of the sandbox panel: the page comes back
+    with its message (whichever step is next: the crawl runs in each language)."""
+    with page.expect_navigation():
+        page.locator("#sandbox-simulate [data-simulate]").first.click()
+
+
 def _filled_then_submitted(form_selector: str, values: dict[str, str]) -> Callable:
     def action(page) -> None:
         for selector, value in values.items():
@@ -238,6 +245,12 @@ def staff_page_list(seeded: Seeded) -> list[StaffPage]:
         StaffPage("admin lock-outs", "/admin/axes/accessattempt/"),
         StaffPage("admin password change", "/admin/password_change/"),
         StaffPage("admin deliveries", "/admin/consultations/delivery/"),
+        # Last: it moves the booked consultation on in the sandbox.
+        StaffPage(
+            "consultation detail, a simulated step",
+            f"/consultations/{booked.pk}/",
+            _simulate_next_step,
+        ),
     ]
 
 

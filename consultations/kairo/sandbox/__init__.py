@@ -10,8 +10,10 @@ two ways:
   (`SandboxHTTPServer`), or started in a thread by the tests.
 
 **All state (consultations, providers, counters, the rate-limit window, armed faults,
-webhook deliveries) is held in memory for the life of the process.** A restart, or
-`POST /_sandbox/reset`, forgets everything. The state is thread-safe.
+webhook deliveries) is held in memory for the life of the process**, and with a state
+file (`KAIRO_SANDBOX_STATE_FILE`, `--state-file`; `state.py`) the consultations,
+providers and counters survive a restart too. `POST /_sandbox/reset` forgets everything,
+the file included. The state is thread-safe.
 
 Faults: a request header `X-Sandbox-Fault: timeout|drop|500|502|429|malformed`, or
 `arm_fault()` / `POST /_sandbox/faults` for the next N create requests. Controls under

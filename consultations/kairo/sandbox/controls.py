@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consultations.kairo import contract
+from consultations.kairo.sandbox.state import state_forget
 from consultations.kairo.sandbox.webhooks import WebhookDispatcher, WebhookTransport
 from consultations.kairo.sandbox.wire import ConsultationRecord, SandboxError, invalid
 
@@ -47,9 +48,12 @@ class ControlsMixin:
     _armed: list[list[Any]]
     _requests_received: int
     _creates_received: int
+    _changed: bool
+    state_file: str
     clock: Callable[[], datetime]
     webhooks: WebhookDispatcher
     _clear: Callable[[], None]
+    _save_if_changed: Callable[[], None]
     _remaining: Callable[[datetime], int]
     _find: Callable[[uuid.UUID | str], ConsultationRecord]
     _send_webhook: Callable[[str, ConsultationRecord, datetime, str | None], None]
@@ -57,10 +61,13 @@ class ControlsMixin:
     _allow: Callable[[str, str], None]
 
     def reset(self) -> None:
-        """Forget everything: consultations, providers, counters, faults, deliveries."""
+        """Forget everything: consultations, providers, counters, faults, deliveries, and
+        the state file."""
         with self._lock:
             self._clear()
             self.webhooks.reset()
+            if self.state_file:
+                state_forget(self.state_file)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -103,12 +110,31 @@ class ControlsMixin:
     def webhook_deliveries(self) -> list[dict[str, Any]]:
         return self.webhooks.deliveries()
 
+    def session_view(self, consultation_id: uuid.UUID | str) -> dict[str, Any] | None:
+        """What a rehearsal tool needs to offer the next lifecycle step: the
+        consultation's status and who joined and who left, or None when unknown."""
+        with self._lock:
+            try:
+                record = self._find(consultation_id)
+            except SandboxError:
+                return None
+            return {
+                "status": record.status,
+                "joined": [
+                    p for p in contract.WEBHOOK_PARTICIPANTS if f"{p}JoinedAt" in record.session
+                ],
+                "left": [
+                    p for p in contract.WEBHOOK_PARTICIPANTS if f"{p}LeftAt" in record.session
+                ],
+            }
+
     def trigger(
         self, consultation_id: uuid.UUID | str, event: str, participant: str | None = None
     ) -> dict[str, Any]:
         """Play a lifecycle event and send its webhook; returns the detail `data`.
 
-        session_started (Pending/InProgress -> InProgress), session_ended (InProgress),
+        session_started (Pending/InProgress -> InProgress), session_ended (InProgress,
+        for a participant who joined),
         consultation.completed (InProgress -> Completed), consultation.expired
         (Pending -> Expired), consultation.created (re-sends the created event as a new
         delivery). Raises SandboxError: 404 unknown id, 400 bad event/participant, 409
@@ -130,6 +156,17 @@ class ControlsMixin:
                     "Not allowed in this status.",
                     {"event": [f"Not allowed while {record.status}."]},
                 )
+            if event == contract.EVENT_SESSION_ENDED and f"{participant}JoinedAt" not in (
+                record.session
+            ):
+                # Contract "Webhooks": session_ended is a participant leaving; one who
+                # never joined cannot leave.
+                raise SandboxError(
+                    409,
+                    "INVALID_TRANSITION",
+                    "Not allowed in this status.",
+                    {"participant": [f"The {participant} has not joined."]},
+                )
             if event == contract.EVENT_SESSION_STARTED:
                 record.status = contract.STATUS_IN_PROGRESS
                 record.session.setdefault("startedAt", now)
@@ -143,6 +180,8 @@ class ControlsMixin:
                 record.status = contract.STATUS_EXPIRED
             if event != contract.EVENT_CONSULTATION_CREATED:
                 record.updated_at = now
+                self._changed = True
+                self._save_if_changed()
             self._send_webhook(event, record, now, participant if session_event else None)
             return self._detail_data(record)
 

@@ -4,7 +4,7 @@
 Pure request -> response logic, thread-safe (one lock around all state), with no
 sockets: the in-process adapter and the HTTP server both call `handle()` and then act
 out the response's `delay` and `after` ("timeout", "drop"). State lives in memory for
-the life of the process.
+the life of the process and, with a `state_file`, in that file too (`state.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from consultations.kairo import contract
 from consultations.kairo.sandbox.controls import FAULT_HEADER, FAULTS, ControlsMixin
+from consultations.kairo.sandbox.state import SandboxState, state_read, state_write
 from consultations.kairo.sandbox.validation import Catalogs, validate_create
 from consultations.kairo.sandbox.webhooks import WebhookDispatcher, WebhookTransport
 from consultations.kairo.sandbox.wire import (
@@ -70,6 +71,10 @@ class KairoSandbox(ControlsMixin, WireMixin):
     State (consultations, providers, counters, the rate-limit window, armed faults,
     webhook deliveries) is held in memory for the life of the process; `reset()` clears
     it. One lock guards it all, so the threaded HTTP server may call `handle()` freely.
+
+    With a `state_file`, the consultations (session data included), providers and
+    counters are also written there after every change and read back at start, so a
+    restart forgets nothing a client could ask about (`state.py`); `reset()` removes it.
     """
 
     def __init__(
@@ -91,6 +96,7 @@ class KairoSandbox(ControlsMixin, WireMixin):
         webhook_retry_delays: Sequence[float] = (1.0, 5.0, 30.0),
         webhook_timeout: float = 30.0,
         webhook_transport: WebhookTransport | None = None,
+        state_file: str = "",
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -111,7 +117,9 @@ class KairoSandbox(ControlsMixin, WireMixin):
             transport=webhook_transport,
         )
         self._lock = threading.RLock()
+        self.state_file = state_file
         self._clear()
+        self._load()
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> KairoSandbox:
@@ -130,6 +138,7 @@ class KairoSandbox(ControlsMixin, WireMixin):
             "rate_limit": settings.KAIRO_SANDBOX_RATE_LIMIT,
             "webhook_url": settings.KAIRO_SANDBOX_WEBHOOK_URL,
             "webhook_secret": settings.KAIRO_SANDBOX_WEBHOOK_SECRET,
+            "state_file": settings.KAIRO_SANDBOX_STATE_FILE,
         }
         kwargs.update(overrides)
         return cls(**kwargs)
@@ -141,6 +150,33 @@ class KairoSandbox(ControlsMixin, WireMixin):
         self._armed: list[list[Any]] = []  # [fault, times left, scope]
         self._requests_received = 0
         self._creates_received = 0
+        self._changed = False  # since the state file was last written
+
+    def _load(self) -> None:
+        """The state kept in `state_file`, if any (an unreadable one: empty, warned)."""
+        if not self.state_file:
+            return
+        kept = state_read(self.state_file)
+        if kept is not None:
+            self._consultations = kept.consultations
+            self._providers = kept.providers
+            self._requests_received = kept.requests_received
+            self._creates_received = kept.creates_received
+
+    def _save_if_changed(self) -> None:
+        """Write the state file after a change (the caller holds the lock)."""
+        if not (self.state_file and self._changed):
+            return
+        self._changed = False
+        state_write(
+            self.state_file,
+            SandboxState(
+                consultations=self._consultations,
+                providers=self._providers,
+                requests_received=self._requests_received,
+                creates_received=self._creates_received,
+            ),
+        )
 
     # --- The one entry point -----------------------------------------------------------
 
@@ -163,6 +199,8 @@ class KairoSandbox(ControlsMixin, WireMixin):
                 return self._api(method, route, query, lowered, body or b"", now)
             except SandboxError as error:
                 return self._error(error, now)
+            finally:
+                self._save_if_changed()
 
     # --- API -----------------------------------------------------------------------------
 
@@ -274,6 +312,7 @@ class KairoSandbox(ControlsMixin, WireMixin):
         )
         self._consultations[record.consultation_id] = record
         self._register_provider(provider)
+        self._changed = True
         self._send_webhook(contract.EVENT_CONSULTATION_CREATED, record, now)
         return self._create_data(record)
 
@@ -360,6 +399,7 @@ class KairoSandbox(ControlsMixin, WireMixin):
             if record.status == contract.STATUS_PENDING and record.ends_at <= now:
                 record.status = contract.STATUS_EXPIRED
                 record.updated_at = now
+                self._changed = True
                 self._send_webhook(contract.EVENT_CONSULTATION_EXPIRED, record, now)
 
     def _prune_window(self, now: datetime) -> None:

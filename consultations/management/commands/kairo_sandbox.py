@@ -11,7 +11,8 @@ from consultations.kairo.sandbox import KairoSandbox, SandboxHTTPServer, is_loop
 class Command(BaseCommand):
     help = (
         "Serve the contract-faithful Kairo Connect sandbox over HTTP. State is held in "
-        "memory until the process stops. Point KAIRO_BASE_URL at the printed address."
+        "memory until the process stops, unless a state file keeps it. Point "
+        "KAIRO_BASE_URL at the printed address."
     )
 
     def add_arguments(self, parser) -> None:
@@ -36,6 +37,12 @@ class Command(BaseCommand):
             help="Secret to sign webhooks with (default: KAIRO_SANDBOX_WEBHOOK_SECRET).",
         )
         parser.add_argument(
+            "--state-file",
+            default=None,
+            help="Keep consultations and providers in this file across restarts "
+            "(default: KAIRO_SANDBOX_STATE_FILE; empty = memory only).",
+        )
+        parser.add_argument(
             "--timeout-fault-seconds",
             type=float,
             default=max(60.0, settings.KAIRO_TIMEOUT * 2),
@@ -54,6 +61,7 @@ class Command(BaseCommand):
             "rate_limit": options["rate_limit"],
             "webhook_url": options["webhook_url"],
             "webhook_secret": options["webhook_secret"],
+            "state_file": options["state_file"],
         }
         sandbox = KairoSandbox.from_settings(
             **{name: value for name, value in given.items() if value is not None}
@@ -88,7 +96,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Organization time zone {sandbox.timezone.key}; latency {sandbox.latency_ms} ms; "
             f"webhooks {'to ' + sandbox.webhooks.url if sandbox.webhooks.enabled else 'off'}. "
-            "State is in memory only. Ctrl-C to stop."
+            + (
+                f"State kept in {sandbox.state_file}. "
+                if sandbox.state_file
+                else "State is in memory only. "
+            )
+            + "Ctrl-C to stop."
         )
         self.stdout.flush()
         try:

@@ -16,7 +16,11 @@ from django.core import mail
 
 from consultations.kairo import contract
 from consultations.kairo.webhook_body import webhook_envelope_parse
-from consultations.models import ConsultationEvent, ConsultationStatus, WebhookDelivery
+from consultations.models import (
+    ConsultationEvent,
+    ConsultationStatus,
+    WebhookDelivery,
+)
 from consultations.services.webhooks import webhook_event_apply
 from tests.consultations.webhook_posts import webhook_post
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory

@@ -476,3 +476,13 @@ def test_events_for_an_unknown_consultation(sandbox_server):
     path = f"/_sandbox/consultations/{uuid.uuid4()}/events"
     response = _post(sandbox_server, path, {"event": "consultation.expired"})
     assert response.json()["error"]["code"] == "CONSULTATION_NOT_FOUND"
+
+
+def test_only_a_participant_who_joined_can_leave(kairo_client, sandbox):
+    """Contract "Webhooks": session_ended is a participant leaving."""
+    created = kairo_client.create_consultation(booking())
+    sandbox.trigger(created.consultation_id, "session_started", participant="patient")
+    with pytest.raises(SandboxError) as caught:
+        sandbox.trigger(created.consultation_id, "session_ended", participant="provider")
+    assert (caught.value.status, caught.value.code) == (409, "INVALID_TRANSITION")
+    sandbox.trigger(created.consultation_id, "session_ended", participant="patient")
