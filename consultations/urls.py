@@ -9,6 +9,7 @@ from consultations.views import (
     deliveries,
     directory,
     home,
+    join,
     provider_day,
     webhooks,
 )
@@ -19,6 +20,13 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", home.health, name="health"),
     path("kairo/webhooks/", webhooks.kairo_webhook, name="kairo_webhook"),
+    path("j/<str:token>", join.join_page, name="join_page"),
+    path("j/<str:token>/join", join.join_press, name="join_press"),
+    path(
+        "consultations/<int:pk>/join-links/reissue/",
+        join.consultation_join_links_reissue,
+        name="consultation_join_links_reissue",
+    ),
     path("catalogs/", catalogs.catalogs, name="catalogs"),
     path("agenda/", agenda.agenda, name="agenda"),
     path("consultations/", consultations.consultation_list, name="consultation_list"),
