@@ -2,8 +2,8 @@
 
 The emails carry this link instead of Kairo's room link, so the page behind it can say
 "cancelled" or show the new time when the consultation changes, and hand out Kairo's
-room link (contract "Create a consultation": `participantAccess`) only while the room
-is the one to join. The token is the only key: long, random, never guessable, no login.
+room link (docs/kairo-connect-api.md "Create a consultation": `participantAccess`)
+only while the room is the one to join. The token is the only key: long, random, never guessable, no login.
 """
 
 from __future__ import annotations
