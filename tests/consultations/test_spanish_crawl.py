@@ -18,7 +18,6 @@ from consultations import services
 from consultations.emails import message_build
 from consultations.kairo import contract
 from consultations.kairo.client import KairoError
-from consultations.services import join_links
 from consultations.models import (
     Consultation,
     ConsultationEvent,
@@ -31,6 +30,7 @@ from consultations.models import (
     ProfessionalType,
     Provider,
 )
+from consultations.services import join_links
 from tests.factories import ConsultationFactory, ProviderFactory, UserFactory, future
 from tests.untranslated import english_fragments, page_text
 
