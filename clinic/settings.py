@@ -190,6 +190,13 @@ if AGENDA_DAY_STARTS >= AGENDA_DAY_ENDS:
         f"AGENDA_DAY_ENDS ({AGENDA_DAY_ENDS:%H:%M})."
     )
 
+# --- Cache ----------------------------------------------------------------------------
+# Counts the join page's unknown tokens per client address. The default lives in each
+# process's memory; with more than one process (or server) every process must share one
+# cache, e.g. CACHE_URL=dbcache://django_cache (after `manage.py createcachetable`) or a
+# Redis / Memcached URL (docs/operations.md).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -232,6 +239,22 @@ CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 # Providers get their own message with the provider link; a clinic that tells its
 # providers another way can turn it off.
 EMAIL_PROVIDER_MESSAGES = env.bool("EMAIL_PROVIDER_MESSAGES", default=True)
+# The emails carry the clinic's own join page (SITE_URL/j/<token>), which says
+# "cancelled" or shows the new time when that changes; True emails Kairo's room link
+# itself instead, as before the join page existed.
+EMAIL_KAIRO_ROOM_LINK = env.bool("EMAIL_KAIRO_ROOM_LINK", default=False)
+# The join page's button opens this many minutes before a scheduled start (an immediate
+# consultation: at once).
+JOIN_OPENS_MINUTES_BEFORE = env.int("JOIN_OPENS_MINUTES_BEFORE", default=15)
+if JOIN_OPENS_MINUTES_BEFORE < 0:
+    raise ImproperlyConfigured("JOIN_OPENS_MINUTES_BEFORE must be 0 or more minutes")
+# Unknown or revoked join-page tokens one client address may try in
+# JOIN_GUESS_WINDOW_MINUTES before the page answers 429 (counted in Django's cache,
+# which must be shared between processes in production: docs/operations.md).
+JOIN_GUESS_LIMIT = env.int("JOIN_GUESS_LIMIT", default=20)
+JOIN_GUESS_WINDOW_MINUTES = env.int("JOIN_GUESS_WINDOW_MINUTES", default=10)
+if JOIN_GUESS_LIMIT < 1 or JOIN_GUESS_WINDOW_MINUTES < 1:
+    raise ImproperlyConfigured("JOIN_GUESS_LIMIT and JOIN_GUESS_WINDOW_MINUTES must be 1 or more")
 # Reminders to the patient, in minutes before a scheduled consultation (24 h and 1 h).
 REMINDER_OFFSETS_MINUTES = sorted(
     set(env.list("REMINDER_OFFSETS_MINUTES", cast=int, default=[1440, 60])), reverse=True

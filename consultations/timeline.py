@@ -272,6 +272,38 @@ def _needs_attention(detail: Mapping[str, Any], user: str) -> str:
     )
 
 
+_JOIN_OPENED: dict[str, Callable[[], str]] = {
+    Delivery.Recipient.PATIENT: lambda: _("The patient opened the clinic's join page."),
+    Delivery.Recipient.PROVIDER: lambda: _("The provider opened the clinic's join page."),
+}
+_JOIN_PRESSED: dict[str, Callable[[], str]] = {
+    Delivery.Recipient.PATIENT: lambda: _(
+        "The patient pressed Join and was sent to Kairo Connect's room."
+    ),
+    Delivery.Recipient.PROVIDER: lambda: _(
+        "The provider pressed Join and was sent to Kairo Connect's room."
+    ),
+}
+
+
+def _join_page_opened(detail: Mapping[str, Any], user: str) -> str:
+    sentence = _JOIN_OPENED.get(_text(detail, "recipient"))
+    return sentence() if sentence is not None else _("The clinic's join page was opened.")
+
+
+def _join_pressed(detail: Mapping[str, Any], user: str) -> str:
+    sentence = _JOIN_PRESSED.get(_text(detail, "recipient"))
+    return sentence() if sentence is not None else _("Join was pressed on the clinic's join page.")
+
+
+def _join_links_reissued(detail: Mapping[str, Any], user: str) -> str:
+    if user:
+        text = _("Join links revoked and reissued by %(user)s.") % {"user": user}
+    else:
+        text = _("Join links revoked and reissued.")
+    return text + " " + _("The old links no longer open the page.")
+
+
 _SENTENCES: dict[str, Callable[[Mapping[str, Any], str], str]] = {
     Kind.BOOKING_STARTED: _booking_started,
     Kind.BOOKED: _booked,
@@ -286,4 +318,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any], str], str]] = {
     Kind.EMAIL: _email,
     Kind.WEBHOOK: _webhook,
     Kind.NEEDS_ATTENTION: _needs_attention,
+    Kind.JOIN_PAGE_OPENED: _join_page_opened,
+    Kind.JOIN_PRESSED: _join_pressed,
+    Kind.JOIN_LINKS_REISSUED: _join_links_reissued,
 }

@@ -8,8 +8,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Public by design: the login page, the language switch it offers, the health check for a
-# load balancer, and (later) the webhook endpoint Kairo Connect calls.
-PUBLIC_NAMES = {"login", "set_language", "health", "kairo_webhook"}
+# load balancer, the webhook endpoint Kairo Connect calls, and the join page the
+# patient's and provider's emails link to (its token is the key).
+PUBLIC_NAMES = {"login", "set_language", "health", "kairo_webhook", "join_page", "join_press"}
 
 
 def _walk(patterns, prefix="", namespace=""):

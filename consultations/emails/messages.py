@@ -10,6 +10,9 @@ Safety rules every builder here keeps:
   Django raise `BadHeaderError`; the recipient address must be a single valid address.
 - The HTML part is rendered with autoescaping; the text part with it off, so the text
   carries each link exactly as stored (in HTML `&` correctly becomes `&amp;`).
+- The link is the clinic's join page for that recipient (SITE_URL/j/<token>), which
+  hands out Kairo's room link only while the consultation can be joined; with
+  EMAIL_KAIRO_ROOM_LINK on, Kairo's room link itself.
 - Each recipient's message, HTML and calendar file carry only that recipient's link: the
   patient link and the provider link open the same room as different participants
   (docs/kairo-connect-api.md "Create a consultation": `participantAccess`), so one must
@@ -240,12 +243,20 @@ def _check_recipient(recipient: str) -> None:
 
 
 def _join_url(consultation: Consultation, recipient: str) -> str:
-    """The recipient's own join link, as stored; raises ValueError if it or the PIN is
-    missing (an unconfirmed or rejected booking has nothing to send)."""
+    """The link the recipient's message carries: the clinic's join page for them
+    (SITE_URL/j/<token>, issued here the first time, `services.join_links`), or with
+    EMAIL_KAIRO_ROOM_LINK on Kairo's room link as stored. Raises ValueError if Kairo's
+    link or the PIN is missing (an unconfirmed or rejected booking has nothing to send):
+    the join page hands out that link, so it is needed either way."""
     url = consultation.join_url_for(recipient)
     if not url or not consultation.access_pin:
         raise ValueError(f"consultation {consultation.pk} has no {recipient} join link or PIN")
-    return url
+    if settings.EMAIL_KAIRO_ROOM_LINK:
+        return url
+    # Imported here: services import the models at load time, as this module does.
+    from consultations.services.join_links import join_link_issue
+
+    return join_link_issue(consultation=consultation, recipient=recipient).url
 
 
 def _address_check(to_address: str) -> str:
@@ -262,11 +273,7 @@ def _address_check(to_address: str) -> str:
 
 
 def _language(consultation: Consultation, recipient: str) -> str:
-    if recipient == "patient":
-        preferred = consultation.patient.preferred_language
-        if preferred in dict(settings.LANGUAGES):
-            return preferred
-    return settings.LANGUAGE_CODE
+    return consultation.language_for(recipient)
 
 
 def _text_tidy(text: str) -> str:

@@ -33,6 +33,7 @@ from consultations.models.directory import (
     document_number_normalize,
     name_search_key,
 )
+from consultations.models.join_links import JoinLink
 from consultations.models.patient_changes import PatientChange
 from consultations.models.staff import StaffPreference
 from consultations.models.webhooks import WebhookDelivery
@@ -51,6 +52,7 @@ __all__ = [
     "DocumentType",
     "Duration",
     "Identity",
+    "JoinLink",
     "Language",
     "MedicalSpecialty",
     "Patient",

@@ -200,6 +200,19 @@ class Consultation(models.Model):
             and self.kairo_status not in KAIRO_RELEASED_STATUSES
         )
 
+    def language_for(self, recipient: str) -> str:
+        """The language `recipient` reads: the patient's preferred one (when the site
+        offers it), else settings.LANGUAGE_CODE (providers have no language of their own).
+        Raises ValueError for any other recipient."""
+        if recipient == "patient":
+            preferred = self.patient.preferred_language
+            if preferred in dict(settings.LANGUAGES):
+                return preferred
+            return settings.LANGUAGE_CODE
+        if recipient == "provider":
+            return settings.LANGUAGE_CODE
+        raise ValueError(f"unknown recipient {recipient!r}")
+
     def join_url_for(self, recipient: str) -> str:
         """The join link stored for `recipient` ("patient" or "provider"), "" while Kairo
         has given none. Each party has its own link to the same room (contract
@@ -235,6 +248,10 @@ class ConsultationEvent(models.Model):
         # An unconfirmed booking without Kairo's id, still unresolved after
         # KAIRO_UNCONFIRMED_ATTENTION_MINUTES: shown to staff once, with the requestId.
         NEEDS_ATTENTION = "needs_attention", _("Needs staff attention")
+        # The clinic's join page (`JoinLink`): `detail` names the recipient only.
+        JOIN_PAGE_OPENED = "join_page_opened", _("Join page opened")
+        JOIN_PRESSED = "join_pressed", _("Join pressed")
+        JOIN_LINKS_REISSUED = "join_links_reissued", _("Join links reissued")
 
     consultation = models.ForeignKey(
         Consultation,

@@ -40,6 +40,7 @@ from consultations.selectors.booking import (
 from consultations.selectors.directory import patient_search as patient_search_query
 from consultations.timeline import timeline_lines
 from consultations.views.deliveries import emails_context
+from consultations.views.join import join_links_context
 
 SEARCH_RESULTS = 10
 
@@ -245,6 +246,7 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
         "unconfirmed_reason": None,
         "rejection_reason": None,
         **emails_context(consultation),
+        **join_links_context(consultation),
     }
     if context["is_rejected"] and outcome is not None:
         context["rejection_reason"] = kairo_error_text(outcome.detail.get("code"))

@@ -17,3 +17,11 @@ def calendar_of(message) -> tuple[icalendar.Calendar, icalendar.Event, email.mes
     calendar = icalendar.Calendar.from_ical(part.get_content())
     (event,) = calendar.walk("VEVENT")
     return calendar, event, part
+
+
+def clinic_link(consultation, recipient: str = "patient") -> str:
+    """The clinic's join link (SITE_URL/j/<token>) the messages to `recipient` carry: the
+    live one, issued when the first message was built."""
+    from consultations.models import JoinLink
+
+    return JoinLink.objects.get(consultation=consultation, recipient=recipient, revoked_at=None).url

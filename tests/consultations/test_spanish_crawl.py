@@ -30,6 +30,7 @@ from consultations.models import (
     ProfessionalType,
     Provider,
 )
+from consultations.services import join_links
 from tests.factories import ConsultationFactory, ProviderFactory, UserFactory, future
 from tests.untranslated import english_fragments, page_text
 
@@ -109,6 +110,11 @@ def desk(
         attempts=3,
         last_error="SMTPServerDisconnected",
     )
+    # The join page's records: opened, Join pressed, links revoked and reissued.
+    booked_link = join_links.join_link_issue(consultation=booked, recipient="patient")
+    join_links.join_page_opened_record(link=booked_link)
+    join_links.join_pressed_record(link=booked_link)
+    join_links.join_links_reissue(consultation=booked, actor=receptionist)
     made["booked"] = booked
 
     for name, hours, events in (
@@ -301,6 +307,15 @@ def _consultation_pages(crawl: Crawl, client) -> None:
         crawl.check(
             f"cancel {label}", client.get(reverse("consultation_cancel", args=[consultation.pk]))
         )
+    # The public join page, a patient's, in each state (the patients here read Spanish).
+    for consultation in Consultation.objects.all():
+        for recipient in ("patient", "provider"):
+            link = join_links.join_link_issue(consultation=consultation, recipient=recipient)
+            crawl.check(
+                f"join page {recipient} {consultation.status} {consultation.pk}",
+                client.get(reverse("join_page", args=[link.token])),
+            )
+    crawl.check("join page, unknown link", client.get(reverse("join_page", args=["nothing"])))
     kinds = set(ConsultationEvent.objects.values_list("kind", flat=True))
     assert kinds == set(Kind.values), f"no event of kind {set(Kind.values) - kinds}"
     statuses = set(Consultation.objects.values_list("status", flat=True))

@@ -220,6 +220,42 @@ CASES = [
         "Kairo Connect confirmed it created this booking, whose answer had been lost; its "
         "PIN and links are now stored. Status: Unconfirmed → Booked.",
     ),
+    (
+        Kind.JOIN_PAGE_OPENED,
+        {"recipient": "patient"},
+        None,
+        "El paciente abrió la página de ingreso de la clínica.",
+        "The patient opened the clinic's join page.",
+    ),
+    (
+        Kind.JOIN_PAGE_OPENED,
+        {"recipient": "provider"},
+        None,
+        "El profesional abrió la página de ingreso de la clínica.",
+        "The provider opened the clinic's join page.",
+    ),
+    (
+        Kind.JOIN_PRESSED,
+        {"recipient": "patient"},
+        None,
+        "El paciente pulsó Ingresar y fue enviado a la sala de Kairo Connect.",
+        "The patient pressed Join and was sent to Kairo Connect's room.",
+    ),
+    (
+        Kind.JOIN_PRESSED,
+        {},
+        None,
+        "Se pulsó Ingresar en la página de ingreso de la clínica.",
+        "Join was pressed on the clinic's join page.",
+    ),
+    (
+        Kind.JOIN_LINKS_REISSUED,
+        {"revoked": 2},
+        "recepcion",
+        "recepcion revocó y volvió a emitir los enlaces de ingreso. Los enlaces anteriores ya "
+        "no abren la página.",
+        "Join links revoked and reissued by recepcion. The old links no longer open the page.",
+    ),
 ]
 
 

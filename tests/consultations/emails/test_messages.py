@@ -15,9 +15,11 @@ from html.parser import HTMLParser
 
 import icalendar
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 
 from consultations.emails import calendar_file_build, calendar_uid, message_build
+from consultations.models import JoinLink
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, SpecialistFactory
 
 UTC = dt.UTC
@@ -55,6 +57,19 @@ def immediate(db):
         patient_join_url=PATIENT_URL,
         provider_join_url=PROVIDER_URL,
     )
+
+
+def clinic_link(consultation, recipient: str = "patient") -> str:
+    """The clinic's join link the messages to `recipient` carry (SITE_URL/j/<token>)."""
+    return JoinLink.objects.get(consultation=consultation, recipient=recipient, revoked_at=None).url
+
+
+def other_links(consultation, recipient: str) -> list[str]:
+    """The clinic's join links of everyone but `recipient`, issued so far."""
+    return [
+        link.url
+        for link in JoinLink.objects.filter(consultation=consultation).exclude(recipient=recipient)
+    ]
 
 
 def build(consultation, recipient: str = "patient", kind: str = "booking", **kwargs):
@@ -113,43 +128,60 @@ def calendar_event(ics: bytes | str) -> icalendar.Event:
 
 @pytest.mark.parametrize("kind", ["booking", "resend", "reminder", "time_changed"])
 def test_patient_message_has_the_patient_link_and_pin_never_the_provider_link(booked, kind):
-    message = build(booked(), "patient", kind)
+    consultation = booked()
+    message = build(consultation, "patient", kind)
     content = parts(message)
+    link = clinic_link(consultation, "patient")
 
     assert set(content) == {"text/plain", "text/html", "text/calendar"}
-    assert PATIENT_URL in content["text/plain"]
+    assert link.startswith(django_settings.SITE_URL + "/j/")
+    assert link in content["text/plain"]
     assert PIN in content["text/plain"]
-    assert hrefs(content["text/html"]) == [PATIENT_URL]
+    assert hrefs(content["text/html"]) == [link]
     assert PIN in content["text/html"]
     event = calendar_event(content["text/calendar"])
-    assert str(event["URL"]) == PATIENT_URL
-    assert str(event["LOCATION"]) == PATIENT_URL
+    assert str(event["URL"]) == link
+    assert str(event["LOCATION"]) == link
+    assert link in str(event["DESCRIPTION"])
     raw = message.message().as_bytes().decode("utf-8", "replace")
     for text in [*content.values(), message.subject, raw]:
         assert PROVIDER_URL not in text
         assert "type=provider" not in text
+        assert not any(other in text for other in other_links(consultation, "patient"))
+        # Kairo's room link itself stays behind the clinic's page.
+        assert PATIENT_URL not in text
+        assert "meet.kairo.example" not in text
 
 
 @pytest.mark.parametrize("kind", ["booking", "resend", "time_changed"])
 def test_provider_message_has_the_provider_link_and_pin_never_the_patient_link(booked, kind):
-    message = build(booked(), "provider", kind)
+    consultation = booked()
+    build(consultation, "patient", kind)  # the patient's link exists too, and stays out
+    message = build(consultation, "provider", kind)
     content = parts(message)
+    link = clinic_link(consultation, "provider")
 
     assert set(content) == {"text/plain", "text/html", "text/calendar"}
-    assert PROVIDER_URL in content["text/plain"]
+    assert link in content["text/plain"]
     assert PIN in content["text/plain"]
-    assert hrefs(content["text/html"]) == [PROVIDER_URL]
+    assert hrefs(content["text/html"]) == [link]
     assert PIN in content["text/html"]
     event = calendar_event(content["text/calendar"])
-    assert str(event["URL"]) == PROVIDER_URL
-    assert str(event["LOCATION"]) == PROVIDER_URL
+    assert str(event["URL"]) == link
+    assert str(event["LOCATION"]) == link
     raw = message.message().as_bytes().decode("utf-8", "replace")
     for text in [*content.values(), message.subject, raw]:
         assert PATIENT_URL not in text
         assert "type=patient" not in text
+        assert clinic_link(consultation, "patient") not in text
+        # Kairo's room link itself stays behind the clinic's page.
+        assert PROVIDER_URL not in text
+        assert "meet.kairo.example" not in text
 
 
-def test_links_are_the_stored_ones_escaped_only_as_html_requires(booked):
+def test_links_are_the_stored_ones_escaped_only_as_html_requires(booked, settings):
+    # Only Kairo's raw link, emailed with EMAIL_KAIRO_ROOM_LINK on, holds an `&`.
+    settings.EMAIL_KAIRO_ROOM_LINK = True
     content = parts(build(booked(), "patient"))
 
     assert "&amp;" not in content["text/plain"]
@@ -343,7 +375,9 @@ def test_resend_is_the_booking_message_marked_as_a_copy(booked):
 
     assert copy.subject == f"Copy: {original.subject}"
     assert "copy of your video consultation details" in copy.body
-    assert PATIENT_URL in copy.body
+    assert clinic_link(consultation) in copy.body
+    assert clinic_link(consultation) in original.body  # the same live link
+    assert PATIENT_URL not in copy.body
 
 
 @pytest.mark.parametrize(
@@ -384,8 +418,9 @@ def test_new_time_for_the_patient_says_the_time_changed_and_replaces_the_event(b
         # Everything else as in the booking message.
         assert "Join a few minutes early" in part
         assert "Dr. Pedro Gómez Ruiz" in part
-    assert PATIENT_URL in content["text/plain"]
-    assert hrefs(content["text/html"]) == [PATIENT_URL]
+    assert clinic_link(consultation) in content["text/plain"]
+    assert hrefs(content["text/html"]) == [clinic_link(consultation)]
+    assert PATIENT_URL not in content["text/plain"]
     event = calendar_event(content["text/calendar"])
     earlier = calendar_event(parts(booking)["text/calendar"])
     assert str(event["UID"]) == str(earlier["UID"]) == calendar_uid(consultation)
@@ -638,7 +673,57 @@ def test_a_consultation_without_link_or_pin_has_nothing_to_send(booked, missing,
 def test_the_other_party_missing_a_link_does_not_block_this_one(booked):
     consultation = booked(provider_join_url="")
 
-    assert PATIENT_URL in build(consultation, "patient").body
+    body = build(consultation, "patient").body
+    assert clinic_link(consultation, "patient") in body
+
+
+# --- The clinic's join link, or Kairo's raw link ----------------------------------------------
+
+
+@pytest.mark.parametrize("recipient", ["patient", "provider"])
+def test_the_calendar_file_carries_the_clinic_link(booked, recipient):
+    consultation = booked()
+    event = calendar_event(calendar_file_build(consultation, recipient=recipient))
+    link = clinic_link(consultation, recipient)
+    assert str(event["URL"]) == str(event["LOCATION"]) == link
+    assert "meet.kairo.example" not in event.to_ical().decode()
+
+
+@pytest.mark.parametrize(
+    ("recipient", "kind", "room"),
+    [
+        ("patient", "booking", PATIENT_URL),
+        ("patient", "reminder", PATIENT_URL),
+        ("patient", "resend", PATIENT_URL),
+        ("provider", "booking", PROVIDER_URL),
+        ("provider", "resend", PROVIDER_URL),
+    ],
+)
+def test_with_email_kairo_room_link_on_the_raw_link_is_emailed(
+    booked, settings, recipient, kind, room
+):
+    settings.EMAIL_KAIRO_ROOM_LINK = True
+    consultation = booked()
+    content = parts(build(consultation, recipient, kind))
+    assert room in content["text/plain"]
+    assert hrefs(content["text/html"]) == [room]
+    assert str(calendar_event(content["text/calendar"])["URL"]) == room
+    assert "/j/" not in content["text/plain"]
+    assert not JoinLink.objects.filter(consultation=consultation).exists()
+
+
+def test_one_live_link_serves_every_message_until_reissued(booked, receptionist):
+    from consultations.services.join_links import join_links_reissue
+
+    consultation = booked()
+    first = build(consultation, "patient", "booking").body
+    old = clinic_link(consultation)
+    assert old in build(consultation, "patient", "reminder").body and old in first
+    join_links_reissue(consultation=consultation, actor=receptionist)
+    new = clinic_link(consultation)
+    resent = build(consultation, "patient", "resend").body
+    assert new != old
+    assert new in resent and old not in resent
 
 
 def test_immediate_consultation_has_no_reminder_and_no_calendar_file(immediate):

@@ -25,6 +25,7 @@ from consultations.services import deliveries
 from consultations.services.booking import outcomes as booking_outcomes
 from consultations.services.kairo_mapping import remote_apply
 from tests.consultations.conftest import race
+from tests.consultations.mail import clinic_link
 from tests.factories import ConsultationFactory, future, org_zone, remote_consultation
 
 pytestmark = pytest.mark.django_db
@@ -103,8 +104,14 @@ def test_a_booking_emails_the_patient_and_the_provider_after_the_commit(book):
         [consultation.patient.email, consultation.provider.email]
     )
     patient_mail = next(m for m in mail.outbox if m.to == [consultation.patient.email])
-    assert consultation.patient_join_url in patient_mail.body
+    assert clinic_link(consultation, "patient") in patient_mail.body
+    assert clinic_link(consultation, "provider") not in patient_mail.body
+    # Kairo's room links stay behind the clinic's page (EMAIL_KAIRO_ROOM_LINK is off).
+    assert consultation.patient_join_url not in patient_mail.body
     assert consultation.provider_join_url not in patient_mail.body
+    provider_mail = next(m for m in mail.outbox if m.to == [consultation.provider.email])
+    assert clinic_link(consultation, "provider") in provider_mail.body
+    assert consultation.provider_join_url not in provider_mail.body
     events = email_events(consultation)
     assert sorted((e["recipient"], e["state"]) for e in events) == [
         ("patient", "sent"),
@@ -559,7 +566,8 @@ def test_a_new_time_from_kairo_is_emailed_to_the_patient_and_the_provider(
     for text in (patient_mail.body, html):
         assert local_window(refreshed) in text
         assert old_window not in text
-        assert refreshed.patient_join_url in text
+        assert clinic_link(refreshed, "patient") in text
+        assert refreshed.patient_join_url not in text
     assert f"{timezone.localtime(moved, org_zone()):%H:%M}" in patient_mail.subject
     (attachment,) = patient_mail.attachments
     (event,) = icalendar.Calendar.from_ical(attachment.get_payload()).walk("VEVENT")

@@ -15,6 +15,7 @@ from consultations import services
 from consultations.models import Consultation, ConsultationStatus, Delivery
 from tests.consultations.conftest import race
 from tests.consultations.deliveries import reminders
+from tests.consultations.mail import clinic_link
 from tests.factories import future
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,8 @@ def test_the_day_before_reminder_is_sent_once_due(pending, run):
     assert reminders(consultation) == [(1440, State.SENT)]
     (message,) = mail.outbox
     assert message.to == ["ana.perez@correo.example"]
-    assert consultation.patient_join_url in message.body
+    assert clinic_link(consultation, "patient") in message.body
+    assert consultation.patient_join_url not in message.body
     assert consultation.provider_join_url not in message.body
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from consultations import services
 from consultations.models import ConsultationStatus, Delivery
+from tests.consultations.mail import clinic_link
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,9 @@ def test_a_refusing_server_gets_the_message_once_it_accepts(
     assert message["X-Envelope-To"] == address
     assert message["To"] == address
     parts = {part.get_content_type(): part for part in message.walk()}
-    assert consultation.patient_join_url in parts["text/plain"].get_payload(decode=True).decode()
+    text = parts["text/plain"].get_payload(decode=True).decode()
+    assert clinic_link(consultation, "patient") in text
+    assert consultation.patient_join_url not in text
     assert "text/html" in parts
     assert "text/calendar" in parts
     consultation.refresh_from_db()
