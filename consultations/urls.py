@@ -3,6 +3,7 @@ from django.urls import path
 
 from consultations.views import (
     agenda,
+    attention,
     booking,
     catalogs,
     consultations,
@@ -10,6 +11,7 @@ from consultations.views import (
     directory,
     home,
     provider_day,
+    status,
     webhooks,
 )
 
@@ -20,6 +22,13 @@ urlpatterns = [
     path("health/", home.health, name="health"),
     path("kairo/webhooks/", webhooks.kairo_webhook, name="kairo_webhook"),
     path("catalogs/", catalogs.catalogs, name="catalogs"),
+    path("attention/", attention.attention, name="attention"),
+    path(
+        "attention/webhooks/<int:pk>/handled/",
+        attention.webhook_delivery_handled,
+        name="webhook_delivery_handled",
+    ),
+    path("consultations/status.json", status.consultation_status, name="consultation_status"),
     path("agenda/", agenda.agenda, name="agenda"),
     path("consultations/", consultations.consultation_list, name="consultation_list"),
     path("consultations/new/", booking.consultation_new, name="consultation_new"),

@@ -29,6 +29,7 @@ from consultations.services.reconciliation import (
     unconfirmed_attention_surface,
 )
 from consultations.services.staff import staff_language_save
+from consultations.services.webhooks import webhook_delivery_handle
 
 __all__ = [
     "CANCELLABLE_STATUSES",
@@ -52,4 +53,5 @@ __all__ = [
     "patient_save",
     "provider_save",
     "staff_language_save",
+    "webhook_delivery_handle",
 ]
