@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.translation import ngettext
 
 from consultations.selectors.attention import BADGE_CAP, attention_total
 
@@ -44,6 +45,13 @@ class AttentionBadge:
     def shown(self) -> str:
         """The badge's text: the count, or "99+" past BADGE_CAP."""
         return f"{BADGE_CAP}+" if self.count > BADGE_CAP else str(self.count)
+
+    @property
+    def words(self) -> str:
+        """The badge for screen readers: "3 items need attention"."""
+        return ngettext(
+            "%(count)s item needs attention", "%(count)s items need attention", self.count
+        ) % {"count": self.shown}
 
 
 def attention(request: HttpRequest) -> dict[str, Any]:
