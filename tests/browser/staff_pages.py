@@ -191,6 +191,7 @@ def staff_page_list(seeded: Seeded) -> list[StaffPage]:
         StaffPage("agenda, today", "/agenda/"),
         StaffPage("agenda, tomorrow", f"/agenda/?date={booked.starts_at.date().isoformat()}"),
         StaffPage("consultations list", "/consultations/"),
+        StaffPage("needs attention", "/attention/"),
         StaffPage("consultations list, bad filters", "/consultations/?date_from=31-31-2026"),
         StaffPage("consultation detail, booked", f"/consultations/{booked.pk}/"),
         StaffPage("consultation detail, cancelled", f"/consultations/{seeded.cancelled.pk}/"),
