@@ -34,9 +34,11 @@ from consultations.models import (
 from tests.factories import (
     PASSWORD,
     ConsultationFactory,
+    DeliveryFactory,
     PatientFactory,
     ProviderFactory,
     UserFactory,
+    WebhookDeliveryFactory,
 )
 
 LANGUAGES = ("es", "en")
@@ -172,6 +174,10 @@ def seed_clinic() -> Seeded:
                     "http_status": 409,
                 },
             )
+    # The "Needs attention" page has one item of each webhook kind and a failed email.
+    for outcome in ("unmatched", "unknown_event", "unknown_consultation"):
+        WebhookDeliveryFactory(outcome=outcome, candidates=[booked.pk])
+    DeliveryFactory(consultation=booked, kind="resend")
     return Seeded(
         booked=booked,
         cancelled=cancelled,
