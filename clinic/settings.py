@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "consultations.context_processors.organization",
+                "consultations.context_processors.attention",
             ],
         },
     },
@@ -189,6 +190,11 @@ if AGENDA_DAY_STARTS >= AGENDA_DAY_ENDS:
         f"AGENDA_DAY_STARTS ({AGENDA_DAY_STARTS:%H:%M}) must be before "
         f"AGENDA_DAY_ENDS ({AGENDA_DAY_ENDS:%H:%M})."
     )
+# How often the agenda and the consultations list ask for the statuses on screen while
+# the tab is visible (static/js/live-status.js); 0 turns the live status off.
+STATUS_POLL_SECONDS = env.int("STATUS_POLL_SECONDS", default=15)
+if STATUS_POLL_SECONDS < 0:
+    raise ImproperlyConfigured(f"STATUS_POLL_SECONDS ({STATUS_POLL_SECONDS}) must be 0 or more.")
 
 # --- Cache ----------------------------------------------------------------------------
 # Counts the join page's unknown tokens per client address. The default lives in each

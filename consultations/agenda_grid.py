@@ -53,9 +53,7 @@ class AgendaBlock:
 
     @property
     def status_label(self) -> str:
-        if self.held_by_kairo:
-            return _("Cancelled, held by Kairo")
-        return self.consultation.get_status_display()
+        return block_status_label(self.consultation, held_by_kairo=self.held_by_kairo)
 
     @property
     def is_short(self) -> bool:
@@ -68,6 +66,20 @@ class AgendaBlock:
             f"top: {self.top:.2f}rem; height: {self.height:.2f}rem; "
             f"left: {self.lane * width:.2f}%; width: {width:.2f}%;"
         )
+
+
+def block_status_label(consultation: Consultation, *, held_by_kairo: bool) -> str:
+    """The status a block shows (and the live status sends the agenda)."""
+    if held_by_kairo:
+        return _("Cancelled, held by Kairo")
+    return consultation.get_status_display()
+
+
+def held_by_kairo_now(consultation: Consultation, *, now: dt.datetime) -> bool:
+    """Cancelled here, and Kairo Connect still keeps its time: Kairo's expiry is start +
+    duration (docs/kairo-connect-api.md "Create a consultation", "Lifecycle"), so past
+    the window Kairo holds nothing."""
+    return consultation.is_held_by_kairo and consultation.ends_at > now
 
 
 @dataclass
@@ -187,9 +199,7 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
                 height=(finish - start) * REM_PER_MINUTE,
                 continues_before=consultation.starts_at < day_start,
                 continues_after=consultation.ends_at > day_end,
-                # Kairo's expiry is start + duration: docs/kairo-connect-api.md
-                # "Create a consultation", "Lifecycle". Past the window, Kairo holds nothing.
-                held_by_kairo=consultation.is_held_by_kairo and consultation.ends_at > now,
+                held_by_kairo=held_by_kairo_now(consultation, now=now),
             )
         )
     for column in columns.values():

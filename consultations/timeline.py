@@ -9,6 +9,7 @@ breaks the page.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from consultations.clock import organization_zone
 from consultations.kairo_texts import kairo_error_text, kairo_status_text
 from consultations.models import ConsultationEvent, ConsultationStatus, Delivery
 
@@ -245,6 +247,20 @@ _WEBHOOK_SENTENCES: dict[tuple[str, str], Callable[[], str]] = {
 }
 
 
+def _moment_phrase(detail: Mapping[str, Any]) -> str:
+    """ " At 2026-12-02 10:03:12." for the moment a session event happened (`detail["at"]`,
+    ISO 8601), on the organization's clock; "" when absent or unreadable."""
+    value = _text(detail, "at")
+    try:
+        moment = dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return ""
+    if moment is None or moment.tzinfo is None:
+        return ""
+    local = moment.astimezone(organization_zone()).strftime("%Y-%m-%d %H:%M:%S")
+    return " " + _("At %(moment)s.") % {"moment": local}
+
+
 def _webhook(detail: Mapping[str, Any], user: str) -> str:
     event = _text(detail, "event")
     sentence = _WEBHOOK_SENTENCES.get((event, _text(detail, "participant")))
@@ -255,20 +271,38 @@ def _webhook(detail: Mapping[str, Any], user: str) -> str:
         )
     elif sentence is not None:
         text = sentence()
+    elif event in _SESSION_FALLBACK:
+        text = _SESSION_FALLBACK[event]()
     elif event:
         text = _("Kairo Connect reported the event %(event)s.") % {"event": event}
     else:
         return _("Kairo Connect sent a notice.")
+    text += _moment_phrase(detail)
     if _text(detail, "from") and _text(detail, "to"):
         text += " " + _("Status: %(status)s.") % {"status": _status_phrase(detail)}
     return text
 
 
-def _needs_attention(detail: Mapping[str, Any], user: str) -> str:
+# A session event whose participant is missing or unknown still says what happened.
+_SESSION_FALLBACK: dict[str, Callable[[], str]] = {
+    "session_started": lambda: _("Someone joined the video call."),
+    "session_ended": lambda: _("Someone left the video call."),
+}
+
+
+def unconfirmed_action_text(*, kairo_id_known: bool) -> str:
+    """What staff can do about a booking still unconfirmed: the timeline's
+    needs-attention sentence without Kairo's id, "Check again" with it (the
+    "Needs attention" page shows the same words)."""
+    if not kairo_id_known:
+        return _(
+            "Still unconfirmed and Kairo Connect's id is unknown, so it cannot be looked up "
+            "from here: give the requestId to Kairo Connect support to find out whether it "
+            "was created, or cancel it here if the patient no longer needs it."
+        )
     return _(
-        "Still unconfirmed and Kairo Connect's id is unknown, so it cannot be looked up "
-        "from here: give the requestId to Kairo Connect support to find out whether it was "
-        "created, or cancel it here if the patient no longer needs it."
+        'Still unconfirmed, but Kairo Connect\'s id is known: use "Check again" on its page '
+        "to ask Kairo Connect, or cancel it here if the patient no longer needs it."
     )
 
 
@@ -302,6 +336,10 @@ def _join_links_reissued(detail: Mapping[str, Any], user: str) -> str:
     else:
         text = _("Join links revoked and reissued.")
     return text + " " + _("The old links no longer open the page.")
+
+
+def _needs_attention(detail: Mapping[str, Any], user: str) -> str:
+    return unconfirmed_action_text(kairo_id_known=False)
 
 
 _SENTENCES: dict[str, Callable[[Mapping[str, Any], str], str]] = {

@@ -3,6 +3,7 @@ from django.urls import path
 
 from consultations.views import (
     agenda,
+    attention,
     booking,
     catalogs,
     consultations,
@@ -12,6 +13,7 @@ from consultations.views import (
     join,
     provider_day,
     sandbox,
+    status,
     webhooks,
 )
 
@@ -30,6 +32,13 @@ urlpatterns = [
         name="consultation_join_links_reissue",
     ),
     path("catalogs/", catalogs.catalogs, name="catalogs"),
+    path("attention/", attention.attention, name="attention"),
+    path(
+        "attention/webhooks/<int:pk>/handled/",
+        attention.webhook_delivery_handled,
+        name="webhook_delivery_handled",
+    ),
+    path("consultations/status.json", status.consultation_status, name="consultation_status"),
     path("agenda/", agenda.agenda, name="agenda"),
     path("consultations/", consultations.consultation_list, name="consultation_list"),
     path("consultations/new/", booking.consultation_new, name="consultation_new"),

@@ -178,3 +178,44 @@ def remote_consultation(
         session_info=None,
         request_id="req_fixed",
     )
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """An email delivery of a consultation, written straight to the database: by default
+    the patient's booking message, failed at the mail server."""
+
+    class Meta:
+        model = models.Delivery
+
+    consultation = factory.SubFactory(ConsultationFactory)
+    recipient = models.Delivery.Recipient.PATIENT
+    kind = models.Delivery.Kind.BOOKING
+    state = models.Delivery.State.FAILED
+    attempts = 3
+    last_error = "SMTPServerDisconnected"
+    next_attempt_at = None
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    """A stored webhook delivery that did not apply: by default an unknown consultation's
+    `session_started`, its body as the receiver stores it (masked patient data)."""
+
+    class Meta:
+        model = models.WebhookDelivery
+
+    class Params:
+        kairo_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+
+    delivery_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    event = contract.EVENT_SESSION_STARTED
+    outcome = models.WebhookDelivery.Outcome.UNKNOWN_CONSULTATION
+    payload = factory.LazyAttribute(
+        lambda d: {
+            "event": d.event,
+            "timestamp": "2030-03-14T15:00:00Z",
+            "data": {
+                "consultationId": d.kairo_id,
+                "patient": {"documentType": "CC", "documentLastDigits": "4050"},
+            },
+        }
+    )

@@ -41,6 +41,19 @@ def test_every_string_is_translated_to_spanish():
     assert not fuzzy, f"fuzzy (unchecked) translations: {fuzzy[:10]}"
 
 
+def test_every_plural_has_each_form_the_catalog_declares():
+    """Spanish declares three plural forms (Plural-Forms); a missing one shows English
+    for the counts that pick it."""
+    po = polib.pofile(str(PO))
+    forms = int(po.metadata["Plural-Forms"].split("nplurals=")[1].split(";")[0])
+    short = [
+        e.msgid
+        for e in po
+        if e.msgid_plural and any(not e.msgstr_plural.get(i) for i in range(forms))
+    ]
+    assert not short, f"plural forms missing: {short[:10]}"
+
+
 def test_compiled_catalog_matches_the_po_file():
     assert _entries(polib.mofile(str(MO))) == _entries(polib.pofile(str(PO))), (
         "locale/es/LC_MESSAGES/django.mo is stale: run `make messages`"

@@ -23,5 +23,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "outcome",
         "consultation",
         "candidates",
+        "handled_at",
+        "handled_by",
         "payload",
     )

@@ -7,74 +7,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0004_postgres_no_overlap'),
+        ("consultations", "0004_postgres_no_overlap"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consultation',
-            name='booking_token',
+            model_name="consultation",
+            name="booking_token",
             field=models.UUIDField(blank=True, editable=False, null=True, unique=True),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='call_quality',
-            field=models.CharField(blank=True, max_length=40, verbose_name='call quality'),
+            model_name="consultation",
+            name="call_quality",
+            field=models.CharField(blank=True, max_length=40, verbose_name="call quality"),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='cancellation_reason',
-            field=models.CharField(blank=True, max_length=300, verbose_name='cancellation reason'),
+            model_name="consultation",
+            name="cancellation_reason",
+            field=models.CharField(blank=True, max_length=300, verbose_name="cancellation reason"),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='cancelled_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='cancelled at'),
+            model_name="consultation",
+            name="cancelled_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="cancelled at"),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='cancelled_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='cancelled by'),
+            model_name="consultation",
+            name="cancelled_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="cancelled by",
+            ),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='kairo_checked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last checked with Kairo'),
+            model_name="consultation",
+            name="kairo_checked_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="last checked with Kairo"
+            ),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='patient_joined_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='patient joined'),
+            model_name="consultation",
+            name="patient_joined_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="patient joined"),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='provider_joined_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='provider joined'),
+            model_name="consultation",
+            name="provider_joined_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="provider joined"),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='session_started_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='session started'),
+            model_name="consultation",
+            name="session_started_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="session started"),
         ),
         migrations.CreateModel(
-            name='ConsultationEvent',
+            name="ConsultationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('booking_started', 'Booking sent to Kairo'), ('booked', 'Booked in Kairo'), ('rejected', 'Rejected by Kairo'), ('unconfirmed', "Kairo's answer unknown"), ('configuration_error', 'Kairo credentials refused'), ('stuck_swept', 'Left sending; marked unconfirmed'), ('refreshed', 'Refreshed from Kairo'), ('refresh_failed', 'Refresh from Kairo failed'), ('status_changed', 'Status changed'), ('cancelled', 'Cancelled'), ('email', 'Email'), ('webhook', 'Kairo webhook')], max_length=30, verbose_name='what')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('kairo_request_id', models.CharField(blank=True, max_length=100, verbose_name='Kairo request id')),
-                ('detail', models.JSONField(blank=True, default=dict, verbose_name='detail')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
-                ('consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='consultations.consultation', verbose_name='consultation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("booking_started", "Booking sent to Kairo"),
+                            ("booked", "Booked in Kairo"),
+                            ("rejected", "Rejected by Kairo"),
+                            ("unconfirmed", "Kairo's answer unknown"),
+                            ("configuration_error", "Kairo credentials refused"),
+                            ("stuck_swept", "Left sending; marked unconfirmed"),
+                            ("refreshed", "Refreshed from Kairo"),
+                            ("refresh_failed", "Refresh from Kairo failed"),
+                            ("status_changed", "Status changed"),
+                            ("cancelled", "Cancelled"),
+                            ("email", "Email"),
+                            ("webhook", "Kairo webhook"),
+                        ],
+                        max_length=30,
+                        verbose_name="what",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="when"),
+                ),
+                (
+                    "kairo_request_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="Kairo request id"),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict, verbose_name="detail")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
+                (
+                    "consultation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="consultations.consultation",
+                        verbose_name="consultation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consultation event',
-                'verbose_name_plural': 'consultation events',
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['consultation', 'created_at'], name='event_consultation_time')],
+                "verbose_name": "consultation event",
+                "verbose_name_plural": "consultation events",
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["consultation", "created_at"], name="event_consultation_time"
+                    )
+                ],
             },
         ),
     ]

@@ -15,7 +15,7 @@ def add_index(apps, schema_editor):
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
-        f'CREATE INDEX IF NOT EXISTS {INDEX} ON consultations_patient '
+        f"CREATE INDEX IF NOT EXISTS {INDEX} ON consultations_patient "
         f'USING gin ((UPPER("name"::text)) gin_trgm_ops)'
     )
 

@@ -5,20 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0006_postgres_patient_name_trigram'),
+        ("consultations", "0006_postgres_patient_name_trigram"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='patient',
-            name='email',
-            field=models.EmailField(max_length=254, validators=[django.core.validators.EmailValidator(allowlist=[])], verbose_name='email'),
+            model_name="patient",
+            name="email",
+            field=models.EmailField(
+                max_length=254,
+                validators=[django.core.validators.EmailValidator(allowlist=[])],
+                verbose_name="email",
+            ),
         ),
         migrations.AlterField(
-            model_name='provider',
-            name='email',
-            field=models.EmailField(max_length=254, validators=[django.core.validators.EmailValidator(allowlist=[])], verbose_name='email'),
+            model_name="provider",
+            name="email",
+            field=models.EmailField(
+                max_length=254,
+                validators=[django.core.validators.EmailValidator(allowlist=[])],
+                verbose_name="email",
+            ),
         ),
     ]

@@ -5,21 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0007_email_dotted_domain'),
+        ("consultations", "0007_email_dotted_domain"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='patient',
-            name='patient_unique_document',
-            constraint=models.UniqueConstraint(fields=('document_type', 'document_number'), name='patient_unique_document', violation_error_code='duplicate_document', violation_error_message='A patient with this document already exists.'),
+            model_name="patient",
+            name="patient_unique_document",
+            constraint=models.UniqueConstraint(
+                fields=("document_type", "document_number"),
+                name="patient_unique_document",
+                violation_error_code="duplicate_document",
+                violation_error_message="A patient with this document already exists.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='provider',
-            name='provider_unique_document',
-            constraint=models.UniqueConstraint(fields=('document_type', 'document_number'), name='provider_unique_document', violation_error_code='duplicate_document', violation_error_message='A provider with this document already exists.'),
+            model_name="provider",
+            name="provider_unique_document",
+            constraint=models.UniqueConstraint(
+                fields=("document_type", "document_number"),
+                name="provider_unique_document",
+                violation_error_code="duplicate_document",
+                violation_error_message="A provider with this document already exists.",
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0008_duplicate_document_code'),
+        ("consultations", "0008_duplicate_document_code"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consultation',
-            name='calendar_sequence',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='calendar revision'),
+            model_name="consultation",
+            name="calendar_sequence",
+            field=models.PositiveIntegerField(
+                default=0, editable=False, verbose_name="calendar revision"
+            ),
         ),
     ]

@@ -7,37 +7,145 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0009_consultation_calendar_sequence'),
+        ("consultations", "0009_consultation_calendar_sequence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipient', models.CharField(choices=[('patient', 'Patient'), ('provider', 'Provider')], max_length=10, verbose_name='recipient')),
-                ('kind', models.CharField(choices=[('booking', 'Booking'), ('resend', 'Resend'), ('reminder', 'Reminder')], max_length=10, verbose_name='kind')),
-                ('reminder_offset_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='minutes before the start')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='state')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('last_error', models.CharField(blank=True, max_length=200, verbose_name='last error')),
-                ('next_attempt_at', models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True, verbose_name='next attempt')),
-                ('attempt_started_at', models.DateTimeField(blank=True, null=True, verbose_name='attempt started')),
-                ('to_address', models.EmailField(blank=True, max_length=254, verbose_name='sent to')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='consultations.consultation', verbose_name='consultation')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.CharField(
+                        choices=[("patient", "Patient"), ("provider", "Provider")],
+                        max_length=10,
+                        verbose_name="recipient",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("booking", "Booking"),
+                            ("resend", "Resend"),
+                            ("reminder", "Reminder"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "reminder_offset_minutes",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="minutes before the start"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "last_error",
+                    models.CharField(blank=True, max_length=200, verbose_name="last error"),
+                ),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(
+                        blank=True,
+                        default=django.utils.timezone.now,
+                        null=True,
+                        verbose_name="next attempt",
+                    ),
+                ),
+                (
+                    "attempt_started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="attempt started"),
+                ),
+                (
+                    "to_address",
+                    models.EmailField(blank=True, max_length=254, verbose_name="sent to"),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "consultation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="consultations.consultation",
+                        verbose_name="consultation",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'email delivery',
-                'verbose_name_plural': 'email deliveries',
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['state', 'next_attempt_at'], name='delivery_state_next_attempt')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('kind', 'booking')), fields=('consultation', 'recipient'), name='delivery_one_booking_message'), models.UniqueConstraint(condition=models.Q(('kind', 'reminder')), fields=('consultation', 'recipient', 'reminder_offset_minutes'), name='delivery_one_reminder_per_offset'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'reminder'), ('recipient', 'patient'), ('reminder_offset_minutes__isnull', False)), models.Q(models.Q(('kind', 'reminder'), _negated=True), ('reminder_offset_minutes__isnull', True)), _connector='OR'), name='delivery_reminder_offset_iff_reminder')],
+                "verbose_name": "email delivery",
+                "verbose_name_plural": "email deliveries",
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["state", "next_attempt_at"], name="delivery_state_next_attempt"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "booking")),
+                        fields=("consultation", "recipient"),
+                        name="delivery_one_booking_message",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "reminder")),
+                        fields=("consultation", "recipient", "reminder_offset_minutes"),
+                        name="delivery_one_reminder_per_offset",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("kind", "reminder"),
+                                ("recipient", "patient"),
+                                ("reminder_offset_minutes__isnull", False),
+                            ),
+                            models.Q(
+                                models.Q(("kind", "reminder"), _negated=True),
+                                ("reminder_offset_minutes__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="delivery_reminder_offset_iff_reminder",
+                    ),
+                ],
             },
         ),
     ]

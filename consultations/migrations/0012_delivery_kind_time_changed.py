@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0011_staff_groups_view_deliveries'),
+        ("consultations", "0011_staff_groups_view_deliveries"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='kind',
-            field=models.CharField(choices=[('booking', 'Booking'), ('resend', 'Resend'), ('reminder', 'Reminder'), ('time_changed', 'New time')], max_length=20, verbose_name='kind'),
+            model_name="delivery",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booking", "Booking"),
+                    ("resend", "Resend"),
+                    ("reminder", "Reminder"),
+                    ("time_changed", "New time"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

@@ -5,20 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0015_patient_changes'),
+        ("consultations", "0015_patient_changes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='kind',
-            field=models.CharField(choices=[('booking', 'Booking'), ('resend', 'Resend'), ('reminder', 'Reminder'), ('time_changed', 'New time'), ('cancelled', 'Cancellation')], max_length=20, verbose_name='kind'),
+            model_name="delivery",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booking", "Booking"),
+                    ("resend", "Resend"),
+                    ("reminder", "Reminder"),
+                    ("time_changed", "New time"),
+                    ("cancelled", "Cancellation"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'cancelled')), fields=('consultation', 'recipient'), name='delivery_one_cancellation_message'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "cancelled")),
+                fields=("consultation", "recipient"),
+                name="delivery_one_cancellation_message",
+            ),
         ),
     ]

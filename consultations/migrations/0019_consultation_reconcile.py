@@ -4,20 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0018_document_number_messages'),
+        ("consultations", "0018_document_number_messages"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consultation',
-            name='reconcile_claimed_at',
+            model_name="consultation",
+            name="reconcile_claimed_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AlterField(
-            model_name='consultationevent',
-            name='kind',
-            field=models.CharField(choices=[('booking_started', 'Booking sent to Kairo'), ('booked', 'Booked in Kairo'), ('rejected', 'Rejected by Kairo'), ('unconfirmed', "Kairo's answer unknown"), ('configuration_error', 'Kairo credentials refused'), ('stuck_swept', 'Left sending; marked unconfirmed'), ('refreshed', 'Refreshed from Kairo'), ('refresh_failed', 'Refresh from Kairo failed'), ('status_changed', 'Status changed'), ('cancelled', 'Cancelled'), ('email', 'Email'), ('webhook', 'Kairo webhook'), ('needs_attention', 'Needs staff attention')], max_length=30, verbose_name='what'),
+            model_name="consultationevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booking_started", "Booking sent to Kairo"),
+                    ("booked", "Booked in Kairo"),
+                    ("rejected", "Rejected by Kairo"),
+                    ("unconfirmed", "Kairo's answer unknown"),
+                    ("configuration_error", "Kairo credentials refused"),
+                    ("stuck_swept", "Left sending; marked unconfirmed"),
+                    ("refreshed", "Refreshed from Kairo"),
+                    ("refresh_failed", "Refresh from Kairo failed"),
+                    ("status_changed", "Status changed"),
+                    ("cancelled", "Cancelled"),
+                    ("email", "Email"),
+                    ("webhook", "Kairo webhook"),
+                    ("needs_attention", "Needs staff attention"),
+                ],
+                max_length=30,
+                verbose_name="what",
+            ),
         ),
     ]

@@ -9,32 +9,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consultations', '0020_webhook_delivery'),
+        ("consultations", "0020_webhook_delivery"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='consultationevent',
-            name='kind',
-            field=models.CharField(choices=[('booking_started', 'Booking sent to Kairo'), ('booked', 'Booked in Kairo'), ('rejected', 'Rejected by Kairo'), ('unconfirmed', "Kairo's answer unknown"), ('configuration_error', 'Kairo credentials refused'), ('stuck_swept', 'Left sending; marked unconfirmed'), ('refreshed', 'Refreshed from Kairo'), ('refresh_failed', 'Refresh from Kairo failed'), ('status_changed', 'Status changed'), ('cancelled', 'Cancelled'), ('email', 'Email'), ('webhook', 'Kairo webhook'), ('needs_attention', 'Needs staff attention'), ('join_page_opened', 'Join page opened'), ('join_pressed', 'Join pressed'), ('join_links_reissued', 'Join links reissued')], max_length=30, verbose_name='what'),
+            model_name="consultationevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booking_started", "Booking sent to Kairo"),
+                    ("booked", "Booked in Kairo"),
+                    ("rejected", "Rejected by Kairo"),
+                    ("unconfirmed", "Kairo's answer unknown"),
+                    ("configuration_error", "Kairo credentials refused"),
+                    ("stuck_swept", "Left sending; marked unconfirmed"),
+                    ("refreshed", "Refreshed from Kairo"),
+                    ("refresh_failed", "Refresh from Kairo failed"),
+                    ("status_changed", "Status changed"),
+                    ("cancelled", "Cancelled"),
+                    ("email", "Email"),
+                    ("webhook", "Kairo webhook"),
+                    ("needs_attention", "Needs staff attention"),
+                    ("join_page_opened", "Join page opened"),
+                    ("join_pressed", "Join pressed"),
+                    ("join_links_reissued", "Join links reissued"),
+                ],
+                max_length=30,
+                verbose_name="what",
+            ),
         ),
         migrations.CreateModel(
-            name='JoinLink',
+            name="JoinLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipient', models.CharField(choices=[('patient', 'Patient'), ('provider', 'Provider')], max_length=10, verbose_name='recipient')),
-                ('token', models.CharField(default=consultations.models.join_links.join_token_new, editable=False, max_length=64, unique=True, verbose_name='token')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('consultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='join_links', to='consultations.consultation', verbose_name='consultation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.CharField(
+                        choices=[("patient", "Patient"), ("provider", "Provider")],
+                        max_length=10,
+                        verbose_name="recipient",
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(
+                        default=consultations.models.join_links.join_token_new,
+                        editable=False,
+                        max_length=64,
+                        unique=True,
+                        verbose_name="token",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "consultation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="join_links",
+                        to="consultations.consultation",
+                        verbose_name="consultation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'join link',
-                'verbose_name_plural': 'join links',
-                'ordering': ['consultation', 'recipient', '-created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('consultation', 'recipient'), name='join_link_one_live')],
+                "verbose_name": "join link",
+                "verbose_name_plural": "join links",
+                "ordering": ["consultation", "recipient", "-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("revoked_at__isnull", True)),
+                        fields=("consultation", "recipient"),
+                        name="join_link_one_live",
+                    )
+                ],
             },
         ),
     ]

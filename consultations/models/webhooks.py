@@ -8,6 +8,7 @@ time. The stored payload leaves out the join links (`participantAccess`).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,13 @@ class WebhookDelivery(models.Model):
         # that could be it (`candidates`): left for staff, never guessed.
         UNMATCHED = "unmatched", _("No single booking matches")
 
+    # The outcomes that changed nothing here: staff look into them.
+    NOT_APPLIED: tuple[str, ...] = (
+        Outcome.UNMATCHED,
+        Outcome.UNKNOWN_EVENT,
+        Outcome.UNKNOWN_CONSULTATION,
+    )
+
     delivery_id = models.CharField(
         _("delivery id"), max_length=DELIVERY_ID_MAX_LENGTH, unique=True, editable=False
     )
@@ -46,6 +54,18 @@ class WebhookDelivery(models.Model):
     outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices)
     # Ids of our consultations that an unmatched consultation.created could be.
     candidates = models.JSONField(_("candidate consultations"), default=list, blank=True)
+    # A delivery that did not apply stays on the "Needs attention" page until someone
+    # marks it handled (`webhook_delivery_handle`).
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True, editable=False)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -35,6 +35,7 @@ from consultations.services.rehearsal import (
     rehearsal_simulate,
 )
 from consultations.services.staff import staff_language_save
+from consultations.services.webhooks import webhook_delivery_handle
 
 __all__ = [
     "CANCELLABLE_STATUSES",
@@ -62,4 +63,5 @@ __all__ = [
     "patient_save",
     "provider_save",
     "staff_language_save",
+    "webhook_delivery_handle",
 ]

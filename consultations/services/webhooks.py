@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -32,6 +32,9 @@ from consultations.services.booking.outcomes import booking_confirm
 from consultations.services.deliveries import booking_deliveries_schedule
 from consultations.services.events import event_record, status_detail
 from consultations.services.kairo_mapping import PROGRESS, kairo_client
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger("consultations.webhooks")
 
@@ -306,3 +309,20 @@ def _joined(consultation: Consultation, participant: str, moment: dt.datetime) -
         current = getattr(consultation, field)
         if current is None or moment < current:
             setattr(consultation, field, moment)
+
+
+# --- Staff settling a delivery that did not apply ---------------------------------------
+
+
+def webhook_delivery_handle(*, delivery: WebhookDelivery, actor: User) -> WebhookDelivery:
+    """Mark `delivery` (one that did not apply) as handled by `actor`, now: it leaves the
+    "Needs attention" page. Marking it again keeps the first who and when. Raises
+    ValueError for a delivery that applied (there is nothing to handle)."""
+    if delivery.outcome not in WebhookDelivery.NOT_APPLIED:
+        raise ValueError(f"delivery {delivery.pk} applied: nothing to handle")
+    WebhookDelivery.objects.filter(pk=delivery.pk, handled_at__isnull=True).update(
+        handled_at=timezone.now(), handled_by=actor
+    )
+    delivery.refresh_from_db(fields=["handled_at", "handled_by"])
+    logger.info("kairo webhook delivery=%s marked handled", delivery.delivery_id)
+    return delivery

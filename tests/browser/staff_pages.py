@@ -34,9 +34,11 @@ from consultations.models import (
 from tests.factories import (
     PASSWORD,
     ConsultationFactory,
+    DeliveryFactory,
     PatientFactory,
     ProviderFactory,
     UserFactory,
+    WebhookDeliveryFactory,
 )
 
 LANGUAGES = ("es", "en")
@@ -179,6 +181,10 @@ def seed_clinic() -> Seeded:
                     "http_status": 409,
                 },
             )
+    # The "Needs attention" page has one item of each webhook kind and a failed email.
+    for outcome in ("unmatched", "unknown_event", "unknown_consultation"):
+        WebhookDeliveryFactory(outcome=outcome, candidates=[booked.pk])
+    DeliveryFactory(consultation=booked, kind="resend")
     return Seeded(
         booked=booked,
         cancelled=cancelled,
@@ -198,6 +204,7 @@ def staff_page_list(seeded: Seeded) -> list[StaffPage]:
         StaffPage("agenda, today", "/agenda/"),
         StaffPage("agenda, tomorrow", f"/agenda/?date={booked.starts_at.date().isoformat()}"),
         StaffPage("consultations list", "/consultations/"),
+        StaffPage("needs attention", "/attention/"),
         StaffPage("consultations list, bad filters", "/consultations/?date_from=31-31-2026"),
         StaffPage("consultation detail, booked", f"/consultations/{booked.pk}/"),
         StaffPage("consultation detail, cancelled", f"/consultations/{seeded.cancelled.pk}/"),

@@ -31,7 +31,13 @@ from consultations.models import (
     Provider,
 )
 from consultations.services import join_links
-from tests.factories import ConsultationFactory, ProviderFactory, UserFactory, future
+from tests.factories import (
+    ConsultationFactory,
+    ProviderFactory,
+    UserFactory,
+    WebhookDeliveryFactory,
+    future,
+)
 from tests.untranslated import english_fragments, page_text
 
 pytestmark = pytest.mark.django_db
@@ -330,6 +336,11 @@ def _desk_pages(crawl: Crawl, client, desk) -> None:
     crawl.check("agenda, a day", client.get(f"{reverse('agenda')}?date={day:%Y-%m-%d}"))
     crawl.check("agenda, bad date", client.get(f"{reverse('agenda')}?date=garbage"))
     crawl.check("consultations", client.get(reverse("consultation_list")))
+    crawl.check("needs attention, empty webhooks", client.get(reverse("attention")))
+    for outcome in ("unmatched", "unknown_event", "unknown_consultation"):
+        WebhookDeliveryFactory(outcome=outcome, candidates=[booked.pk])
+    WebhookDeliveryFactory(outcome="unmatched")
+    crawl.check("needs attention", client.get(reverse("attention")))
     crawl.check(
         "consultations, filters",
         client.get(f"{reverse('consultation_list')}?status=booked&provider=x&date=garbage"),

@@ -157,8 +157,43 @@ CASES = [
         Kind.WEBHOOK,
         {"event": "session_started"},
         None,
-        "Kairo Connect informó el evento session_started.",
-        "Kairo Connect reported the event session_started.",
+        "Alguien entró a la videollamada.",
+        "Someone joined the video call.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "session_ended", "participant": "robot", "at": "2026-12-02T15:03:12+00:00"},
+        None,
+        "Alguien salió de la videollamada. A las 2026-12-02 10:03:12.",
+        "Someone left the video call. At 2026-12-02 10:03:12.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {
+            "event": "session_started",
+            "participant": "provider",
+            "at": "2026-12-02T15:01:00+00:00",
+            "from": "booked",
+            "to": "in_progress",
+        },
+        None,
+        "El profesional entró a la videollamada. A las 2026-12-02 10:01:00. "
+        "Estado: Agendada → En curso.",
+        "The provider joined the video call. At 2026-12-02 10:01:00. Status: Booked → In progress.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "session_ended", "participant": "patient", "at": "yesterday"},
+        None,
+        "El paciente salió de la videollamada.",
+        "The patient left the video call.",
+    ),
+    (
+        Kind.WEBHOOK,
+        {"event": "session_ended", "participant": "patient", "at": "2026-12-02T15:01:00"},
+        None,
+        "El paciente salió de la videollamada.",
+        "The patient left the video call.",
     ),
     (
         Kind.NEEDS_ATTENTION,
@@ -318,3 +353,18 @@ def test_a_deliverys_stored_error_is_worded_for_staff(stored, spanish, english, 
         assert delivery_error_text(stored) == (spanish, detail)
     with translation.override("en"):
         assert delivery_error_text(stored) == (english, detail)
+
+
+def test_a_session_moment_reads_on_the_organization_clock(new_york):
+    detail = {"event": "session_started", "participant": "patient", "at": "2026-07-02T15:03:12Z"}
+    assert sentence(Kind.WEBHOOK, detail, language="en") == (
+        "The patient joined the video call. At 2026-07-02 11:03:12."
+    )
+
+
+def test_every_kind_has_its_own_sentence():
+    events = [ConsultationEvent(kind=kind, detail={}) for kind in Kind.values]
+    with translation.override("en"):
+        texts = {event.kind: event_sentence(event) for event in events}
+    labels = {kind: str(label) for kind, label in Kind.choices}
+    assert [kind for kind, text in texts.items() if text == labels[kind]] == []

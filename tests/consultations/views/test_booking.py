@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from consultations import services
 from consultations.clock import long_date
+from consultations.context_processors import ATTENTION_BADGE_QUERIES
 from consultations.kairo import contract
 from consultations.models import (
     Consultation,
@@ -584,7 +585,7 @@ def test_the_booking_page_query_budget_does_not_grow(reception_client):
     with_one = scenario(1)
     with_fifty = scenario(49)
     # 11: one of them reads the account's saved language (StaffLanguageMiddleware).
-    assert with_one == with_fifty <= 11
+    assert with_one == with_fifty <= 11 + ATTENTION_BADGE_QUERIES
 
 
 def test_the_detail_page_query_budget_does_not_grow(reception_client):
@@ -617,14 +618,14 @@ def test_the_detail_page_query_budget_does_not_grow(reception_client):
     with_one = events(1)
     with_fifty = events(49)
     assert consultation.deliveries.count() == 50
-    assert with_one == with_fifty <= 10
+    assert with_one == with_fifty <= 10 + ATTENTION_BADGE_QUERIES
 
 
 def test_the_result_page_query_budget(reception_client):
     consultation = ConsultationFactory()
     url = reverse("consultation_result", args=[consultation.pk])
     reception_client.get(url)
-    assert count_queries(reception_client, url) <= 10
+    assert count_queries(reception_client, url) <= 10 + ATTENTION_BADGE_QUERIES
 
 
 # --- Refresh: Kairo reports a time that clashes here --------------------------------------------

@@ -1,0 +1,183 @@
+"""What the "Needs attention" page lists, and how many there are (the navigation's
+badge): webhook deliveries that changed nothing, bookings still unconfirmed, and
+emails that failed for a consultation still to come.
+
+Each list has a queryset (`*_pending`) that both the page and `attention_count` read,
+so the badge counts exactly what the page shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from consultations.models import (
+    ACTIVE_STATUSES,
+    Consultation,
+    ConsultationEvent,
+    ConsultationStatus,
+    Delivery,
+    WebhookDelivery,
+)
+from consultations.selectors.booking import OUTCOME_KINDS
+
+Status = ConsultationStatus
+
+# Stored by the delivery service when a message was not sent on purpose (the
+# consultation had started, was over or cancelled): nothing for staff to do.
+SKIPPED_PREFIX = "Skipped: "
+
+
+def webhook_deliveries_pending() -> QuerySet[WebhookDelivery]:
+    """Webhook deliveries that did not apply (unmatched `consultation.created`, unknown
+    event, unknown consultation) and nobody has marked handled, newest first."""
+    return WebhookDelivery.objects.filter(
+        outcome__in=WebhookDelivery.NOT_APPLIED, handled_at__isnull=True
+    ).order_by("-received_at", "-id")
+
+
+def unconfirmed_pending(*, now: dt.datetime | None = None) -> QuerySet[Consultation]:
+    """Bookings still unconfirmed, or stuck sending, booked more than
+    KAIRO_UNCONFIRMED_ATTENTION_MINUTES ago: those without Kairo's id (only a person
+    can settle them) and those with it that reconciliation has not yet resolved.
+    Oldest first."""
+    now = now or timezone.now()
+    older_than = dt.timedelta(minutes=settings.KAIRO_UNCONFIRMED_ATTENTION_MINUTES)
+    return Consultation.objects.filter(
+        status__in=(Status.UNCONFIRMED, Status.SENDING), created_at__lt=now - older_than
+    ).order_by("created_at", "pk")
+
+
+def failed_deliveries_pending(*, now: dt.datetime | None = None) -> QuerySet[Delivery]:
+    """Failed emails of consultations not over, cancelled or rejected, with no email of
+    the same recipient sent after them (a successful resend settles it). Messages
+    skipped on purpose are left out. Newest first."""
+    now = now or timezone.now()
+    sent_later = Delivery.objects.filter(
+        consultation=OuterRef("consultation"),
+        recipient=OuterRef("recipient"),
+        state=Delivery.State.SENT,
+        created_at__gt=OuterRef("created_at"),
+    )
+    return (
+        Delivery.objects.filter(
+            state=Delivery.State.FAILED,
+            consultation__status__in=ACTIVE_STATUSES,
+            consultation__ends_at__gt=now,
+        )
+        .exclude(last_error__startswith=SKIPPED_PREFIX)
+        .filter(~Exists(sent_later))
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class AttentionCounts:
+    webhooks: int
+    unconfirmed: int
+    emails: int
+
+    @property
+    def total(self) -> int:
+        return self.webhooks + self.unconfirmed + self.emails
+
+
+def attention_counts(*, now: dt.datetime | None = None) -> AttentionCounts:
+    """How many items each section lists (the page's headings): three COUNT queries,
+    whatever the data."""
+    now = now or timezone.now()
+    return AttentionCounts(
+        webhooks=webhook_deliveries_pending().count(),
+        unconfirmed=unconfirmed_pending(now=now).count(),
+        emails=failed_deliveries_pending(now=now).count(),
+    )
+
+
+# The badge counts up to this many items; past it, it says "99+".
+BADGE_CAP = 99
+
+
+def attention_total(*, now: dt.datetime | None = None) -> int:
+    """How many items the page lists in all, up to BADGE_CAP + 1, in ONE query: the
+    three lists' ids joined with UNION ALL, LIMIT BADGE_CAP + 1 (no COUNT, so however
+    large the tables grow, it reads at most a hundred index entries). What the
+    navigation's badge shows."""
+    now = now or timezone.now()
+    webhooks, unconfirmed, emails = (
+        queryset.order_by().values_list("pk")
+        for queryset in (
+            webhook_deliveries_pending(),
+            unconfirmed_pending(now=now),
+            failed_deliveries_pending(now=now),
+        )
+    )
+    return len(webhooks.union(unconfirmed, emails, all=True)[: BADGE_CAP + 1])
+
+
+# --- The page's rows -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookRow:
+    """A pending delivery as the page shows it: Kairo's consultation id read from the
+    stored body, and the candidates' ids (never the rest of the body: the patient's
+    masked data stays in the admin)."""
+
+    delivery: WebhookDelivery
+    kairo_consultation_id: str
+    candidate_ids: list[int]
+
+
+def webhook_delivery_rows(*, limit: int) -> list[WebhookRow]:
+    """The newest `limit` pending webhook deliveries."""
+    rows = []
+    for delivery in webhook_deliveries_pending()[:limit]:
+        payload = delivery.payload if isinstance(delivery.payload, dict) else {}
+        data = payload.get("data")
+        kairo_id = data.get("consultationId") if isinstance(data, dict) else None
+        candidates = delivery.candidates if isinstance(delivery.candidates, list) else []
+        rows.append(
+            WebhookRow(
+                delivery=delivery,
+                kairo_consultation_id=kairo_id if isinstance(kairo_id, str) else "",
+                candidate_ids=[
+                    pk for pk in candidates if isinstance(pk, int) and not isinstance(pk, bool)
+                ],
+            )
+        )
+    return rows
+
+
+def unconfirmed_rows(*, limit: int, now: dt.datetime | None = None) -> list[Consultation]:
+    """The oldest `limit` unconfirmed bookings, with patient and provider, each with
+    `attention_request_id`: the requestId of its booking outcome (what Kairo Connect
+    support finds it by), else the last requestId it had."""
+    outcome_request = (
+        ConsultationEvent.objects.filter(consultation=OuterRef("pk"), kind__in=OUTCOME_KINDS)
+        .exclude(kairo_request_id="")
+        .order_by("-created_at", "-id")
+        .values("kairo_request_id")[:1]
+    )
+    return list(
+        unconfirmed_pending(now=now)
+        .select_related("patient", "provider")
+        .annotate(
+            attention_request_id=Coalesce(
+                Subquery(outcome_request), NullIf(F("kairo_last_request_id"), Value(""))
+            )
+        )[:limit]
+    )
+
+
+def failed_delivery_rows(*, limit: int, now: dt.datetime | None = None) -> list[Delivery]:
+    """The newest `limit` failed emails still worth resending, with their consultation."""
+    return list(
+        failed_deliveries_pending(now=now).select_related(
+            "consultation", "consultation__patient", "consultation__provider"
+        )[:limit]
+    )

@@ -1,0 +1,56 @@
+"""The navigation's "Needs attention" badge: its count, who sees it, and its query cost."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from consultations.context_processors import ATTENTION_BADGE_QUERIES
+from tests.factories import DeliveryFactory, UserFactory, WebhookDeliveryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_badge_shows_the_count_with_words_for_screen_readers(reception_client):
+    WebhookDeliveryFactory.create_batch(2)
+    DeliveryFactory()
+    html = reception_client.get(reverse("catalogs")).content.decode()
+    assert 'id="nav-attention-count" aria-hidden="true">3<' in html
+    assert "(3 elementos requieren atención)" in html
+
+
+def test_nothing_pending_shows_the_item_without_a_badge(reception_client):
+    html = reception_client.get(reverse("catalogs")).content.decode()
+    assert 'id="nav-attention"' in html
+    assert "nav-attention-count" not in html
+
+
+def test_staff_without_the_view_permission_get_no_item(client):
+    client.force_login(UserFactory())
+    assert 'id="nav-attention"' not in client.get(reverse("catalogs")).content.decode()
+
+
+def test_the_badge_costs_a_fixed_number_of_queries_whatever_the_data(reception_client):
+    url = reverse("catalogs")
+    reception_client.get(url)
+    empty = _queries(reception_client, url)
+    WebhookDeliveryFactory.create_batch(30)
+    DeliveryFactory.create_batch(30)
+    assert _queries(reception_client, url) == empty
+    assert ATTENTION_BADGE_QUERIES == 1
+
+
+def test_anonymous_pages_and_the_webhook_receiver_make_no_attention_query(client):
+    WebhookDeliveryFactory()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("login")).status_code == 200
+        client.post(reverse("kairo_webhook"), data=b"{}", content_type="application/json")
+    assert not any("consultations_webhookdelivery" in q["sql"] for q in queries)
