@@ -27,7 +27,9 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 # environment (an empty value counts: it turns the feature off) nor `.env` sets it.
 # The tests never pass through here, so they stay hermetic.
 run_default = $(if $(filter undefined,$(origin $(1))),$(if $(shell grep -qsE '^[[:space:]]*(export[[:space:]]+)?$(1)[[:space:]]*=' .env && echo set),,$(1)=$(2)))
-RUN_ENV = $(call run_default,KAIRO_SANDBOX_WEBHOOK_URL,http://127.0.0.1:$(PORT)/kairo/webhooks/) \
+# SITE_URL follows PORT, so the join links in the emails point at this server.
+RUN_ENV = $(call run_default,SITE_URL,http://127.0.0.1:$(PORT)) \
+	$(call run_default,KAIRO_SANDBOX_WEBHOOK_URL,http://127.0.0.1:$(PORT)/kairo/webhooks/) \
 	$(call run_default,KAIRO_SANDBOX_STATE_FILE,$(CURDIR)/.kairo-sandbox.json)
 
 run: $(VENV)/.run-deps
