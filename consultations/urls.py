@@ -23,7 +23,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", home.health, name="health"),
     path("kairo/webhooks/", webhooks.kairo_webhook, name="kairo_webhook"),
-    path("_sandbox/<path:path>", sandbox.sandbox_controls, name="sandbox_controls"),
     path("j/<str:token>", join.join_page, name="join_page"),
     path("j/<str:token>/join", join.join_press, name="join_press"),
     path(

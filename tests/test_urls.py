@@ -9,17 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Public by design: the login page, the language switch it offers, the health check for a
 # load balancer, the webhook endpoint Kairo Connect calls, and the join page the
-# patient's and provider's emails link to (its token is the key), and the built-in
-# sandbox's controls (its API key headers are the key; 404 with a real Kairo Connect).
-PUBLIC_NAMES = {
-    "login",
-    "set_language",
-    "health",
-    "kairo_webhook",
-    "join_page",
-    "join_press",
-    "sandbox_controls",
-}
+# patient's and provider's emails link to (its token is the key).
+PUBLIC_NAMES = {"login", "set_language", "health", "kairo_webhook", "join_page", "join_press"}
 
 
 def _walk(patterns, prefix="", namespace=""):

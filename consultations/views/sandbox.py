@@ -5,17 +5,10 @@ configured the address does not exist (404)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
-from django.http import (
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBadRequest,
-    HttpResponseNotAllowed,
-)
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from consultations import services
@@ -93,35 +86,3 @@ def consultation_simulate(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
             )
         messages.success(request, text % {"step": label})
     return redirect("consultation_detail", pk=pk)
-
-
-# The sandbox's own controls (`/_sandbox/reset`, `stats`, `faults`, `webhooks`,
-# `consultations/{id}/events`), reachable on the desk's address while it runs on the
-# in-process sandbox, so `make run` can be driven like the standalone `kairo_sandbox`
-# server. The sandbox checks its API key headers itself (contract "Access"); no cookie
-# or session is involved, so there is nothing for CSRF to protect.
-SANDBOX_CONTROL_MAX_BODY = 64 * 1024
-
-
-@login_not_required
-@csrf_exempt
-def sandbox_controls(request: HttpRequest, path: str) -> HttpResponse:
-    if not services.rehearsal_available():
-        raise Http404("The sandbox's controls exist only on the built-in sandbox.")
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    try:
-        length = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = -1
-    if not 0 <= length <= SANDBOX_CONTROL_MAX_BODY:
-        return HttpResponse(status=413)
-    from consultations.kairo.sandbox import default_sandbox
-
-    answer = default_sandbox().handle(
-        request.method, f"/_sandbox/{path}", dict(request.headers), request.body
-    )
-    response = HttpResponse(answer.body, status=answer.status)
-    for name, value in answer.headers.items():
-        response[name] = value
-    return response
