@@ -380,14 +380,34 @@ if not DEBUG:
 # --- Logging --------------------------------------------------------------------------
 # Patient data is sensitive health data: nothing here logs request bodies, and the Kairo
 # client logs only endpoint, status, duration, requestId and the remaining rate limit.
+# Every handler drops the join page's tokens from what it writes
+# (consultations/log_redaction.py). Django's own "django" and "django.server" loggers
+# are routed through them too, instead of Django's default handlers.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "consultations.log_redaction.RedactJoinTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "consultations": {"level": env.str("APP_LOG_LEVEL", default="INFO")},
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 
