@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from consultations.clock import organization_zone
+from consultations.clock import short_moment
 from consultations.kairo_texts import kairo_error_text, kairo_status_text
 from consultations.models import ConsultationEvent, ConsultationStatus, Delivery
 
@@ -248,8 +248,9 @@ _WEBHOOK_SENTENCES: dict[tuple[str, str], Callable[[], str]] = {
 
 
 def _moment_phrase(detail: Mapping[str, Any]) -> str:
-    """ " At 2026-12-02 10:03:12." for the moment a session event happened (`detail["at"]`,
-    ISO 8601), on the organization's clock; "" when absent or unreadable."""
+    """ " At 2026-12-02 10:03." for the moment a session event happened (`detail["at"]`,
+    ISO 8601), on the organization's clock, to the minute as Kairo gives it
+    (docs/kairo-connect-api.md "Dates and times"); "" when absent or unreadable."""
     value = _text(detail, "at")
     try:
         moment = dt.datetime.fromisoformat(value) if value else None
@@ -257,8 +258,7 @@ def _moment_phrase(detail: Mapping[str, Any]) -> str:
         return ""
     if moment is None or moment.tzinfo is None:
         return ""
-    local = moment.astimezone(organization_zone()).strftime("%Y-%m-%d %H:%M:%S")
-    return " " + _("At %(moment)s.") % {"moment": local}
+    return " " + _("At %(moment)s.") % {"moment": short_moment(moment)}
 
 
 def _webhook(detail: Mapping[str, Any], user: str) -> str:

@@ -28,7 +28,12 @@ def consultation_status(request: HttpRequest) -> JsonResponse:
     refused with 400 and an `error` text."""
     raw = request.GET.get("ids", "")
     parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not parts or not all(part.isascii() and part.isdigit() for part in parts):
+    # A number longer than MAX_ID's is refused before int() reads it (Python refuses to
+    # read numbers of more than 4300 digits at all).
+    digits = len(str(MAX_ID))
+    if not parts or not all(
+        part.isascii() and part.isdigit() and len(part) <= digits for part in parts
+    ):
         return JsonResponse(
             {"error": _("Give the consultations' ids as numbers separated by commas.")},
             status=400,

@@ -164,8 +164,8 @@ CASES = [
         Kind.WEBHOOK,
         {"event": "session_ended", "participant": "robot", "at": "2026-12-02T15:03:12+00:00"},
         None,
-        "Alguien salió de la videollamada. A las 2026-12-02 10:03:12.",
-        "Someone left the video call. At 2026-12-02 10:03:12.",
+        "Alguien salió de la videollamada. A las 2026-12-02 10:03.",
+        "Someone left the video call. At 2026-12-02 10:03.",
     ),
     (
         Kind.WEBHOOK,
@@ -177,9 +177,9 @@ CASES = [
             "to": "in_progress",
         },
         None,
-        "El profesional entró a la videollamada. A las 2026-12-02 10:01:00. "
+        "El profesional entró a la videollamada. A las 2026-12-02 10:01. "
         "Estado: Agendada → En curso.",
-        "The provider joined the video call. At 2026-12-02 10:01:00. Status: Booked → In progress.",
+        "The provider joined the video call. At 2026-12-02 10:01. Status: Booked → In progress.",
     ),
     (
         Kind.WEBHOOK,
@@ -358,7 +358,7 @@ def test_a_deliverys_stored_error_is_worded_for_staff(stored, spanish, english, 
 def test_a_session_moment_reads_on_the_organization_clock(new_york):
     detail = {"event": "session_started", "participant": "patient", "at": "2026-07-02T15:03:12Z"}
     assert sentence(Kind.WEBHOOK, detail, language="en") == (
-        "The patient joined the video call. At 2026-07-02 11:03:12."
+        "The patient joined the video call. At 2026-07-02 11:03."
     )
 
 
