@@ -48,6 +48,11 @@ urlpatterns = [
     ),
     path("consultations/<int:pk>/cancel/", booking.consultation_cancel, name="consultation_cancel"),
     path(
+        "consultations/rehearse-lost-answer/",
+        sandbox.rehearsal_lose_answer,
+        name="rehearsal_lose_answer",
+    ),
+    path(
         "consultations/<int:pk>/simulate/",
         sandbox.consultation_simulate,
         name="consultation_simulate",

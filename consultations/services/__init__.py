@@ -32,6 +32,7 @@ from consultations.services.rehearsal import (
     RehearsalRefused,
     rehearsal_actions,
     rehearsal_available,
+    rehearsal_lose_next_answer,
     rehearsal_simulate,
 )
 from consultations.services.staff import staff_language_save
@@ -56,6 +57,7 @@ __all__ = [
     "delivery_send",
     "rehearsal_actions",
     "rehearsal_available",
+    "rehearsal_lose_next_answer",
     "rehearsal_simulate",
     "reminders_send_due",
     "time_change_deliveries_schedule",

@@ -131,3 +131,15 @@ def rehearsal_simulate(
         return RehearsalResult(applied_by="webhook" if delivered else "pending")
     consultation_refresh(consultation=consultation, actor=actor)
     return RehearsalResult(applied_by="refresh")
+
+
+def rehearsal_lose_next_answer() -> None:
+    """Make the sandbox lose its answer to the next booking it receives: it creates the
+    consultation and sends its `consultation.created` webhook, then closes the connection
+    without answering (the `drop` fault, docs/kairo-connect-api.md "Webhooks"). The
+    booking shows as unconfirmed until the webhook heals it. Sandbox mode only."""
+    if not rehearsal_available():
+        raise RehearsalRefused(status=404, code="NOT_SANDBOX")
+    from consultations.kairo.sandbox import default_sandbox
+
+    default_sandbox().arm_fault("drop", times=1, scope="create")

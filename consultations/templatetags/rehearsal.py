@@ -25,3 +25,9 @@ def rehearsal_panel(consultation: Consultation) -> dict[str, Any] | None:
         "has_id": consultation.kairo_consultation_id is not None,
         "actions": [(action.value, ACTION_LABELS[action]) for action in actions],
     }
+
+
+@register.simple_tag
+def rehearsal_on() -> bool:
+    """{% rehearsal_on as sandbox %}: whether the desk runs on the in-process sandbox."""
+    return services.rehearsal_available()

@@ -86,3 +86,22 @@ def consultation_simulate(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
             )
         messages.success(request, text % {"step": label})
     return redirect("consultation_detail", pk=pk)
+
+
+@require_POST
+@permission_required("consultations.book_consultation", raise_exception=True)
+def rehearsal_lose_answer(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The booking page's rehearsal button: the sandbox loses its answer to the next
+    booking, so staff can watch it heal from Kairo Connect's webhook."""
+    try:
+        services.rehearsal_lose_next_answer()
+    except services.RehearsalRefused:
+        raise Http404("Rehearsal exists only on the built-in sandbox.") from None
+    messages.info(
+        request,
+        _(
+            "Sandbox: the next booking sent loses Kairo Connect's answer. It shows as "
+            "unconfirmed, then Kairo Connect's notice books it by itself."
+        ),
+    )
+    return redirect("consultation_new")

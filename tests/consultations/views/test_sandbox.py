@@ -198,3 +198,49 @@ def test_the_panel_speaks_spanish(client, receptionist, booked):
     response = client.post(_simulate(booked), {"action": "expire"})
     (text,) = _messages(response)
     assert text.startswith("Sandbox: se simuló «vence»")
+
+
+# --- The booking page's "lose the answer to the next booking" -------------------------------
+
+LOSE = "/consultations/rehearse-lost-answer/"
+
+
+def test_the_booking_page_offers_to_lose_the_next_answer_on_the_sandbox(reception_client):
+    page = reception_client.get(reverse("consultation_new")).content.decode()
+    assert 'id="rehearse-lost-answer"' in page
+    assert f'action="{LOSE}"' in page
+
+
+def test_losing_the_next_answer_makes_the_next_booking_unconfirmed(
+    reception_client, sandbox, book_consultation
+):
+    response = reception_client.post(LOSE)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("consultation_new")
+    assert sandbox.stats()["armedFaults"] == [{"fault": "drop", "times": 1, "scope": "create"}]
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("next booking sent loses Kairo Connect's answer" in text for text in texts)
+    lost = book_consultation()
+    assert lost.status == Status.UNCONFIRMED
+    assert sandbox.stats()["consultations"] == 1  # Kairo created it all the same
+    assert book_consultation(scheduled_for=None).status == Status.BOOKED  # only the next one
+
+
+def test_with_a_real_kairo_there_is_nothing_to_lose(reception_client, settings):
+    settings.KAIRO_BASE_URL = "https://api.kairo.example"
+    page = reception_client.get(reverse("consultation_new")).content.decode()
+    assert "rehearse-lost-answer" not in page
+    assert reception_client.post(LOSE).status_code == 404
+
+
+def test_losing_the_answer_needs_the_booking_permission_and_csrf(
+    client, staff_groups, receptionist, sandbox
+):
+    user = UserFactory(username="mirón")
+    client.force_login(user)
+    assert client.post(LOSE).status_code == 403
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(receptionist)
+    assert strict.post(LOSE).status_code == 403
+    assert strict.get(LOSE).status_code == 405
+    assert sandbox.stats()["armedFaults"] == []
