@@ -67,6 +67,15 @@ PROGRESS: dict[str, int] = {
     Status.COMPLETED: 3,
     Status.EXPIRED: 3,
 }
+# Kairo's own statuses move forward too (docs/kairo-connect-api.md "Lifecycle"): an
+# answer older than what a webhook already said (a create answer recorded after the
+# session started) does not take Kairo's status back.
+KAIRO_PROGRESS: dict[str, int] = {
+    contract.STATUS_PENDING: 1,
+    contract.STATUS_IN_PROGRESS: 2,
+    contract.STATUS_COMPLETED: 3,
+    contract.STATUS_EXPIRED: 3,
+}
 
 
 def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None:
@@ -76,7 +85,8 @@ def remote_apply(consultation: Consultation, remote: kairo.Consultation) -> None
     consultation.patient_join_url = remote.patient_url
     consultation.provider_join_url = remote.provider_url
     consultation.kairo_expires_at = remote.expires_at
-    consultation.kairo_status = remote.status
+    if KAIRO_PROGRESS.get(consultation.kairo_status, 0) <= KAIRO_PROGRESS.get(remote.status, 0):
+        consultation.kairo_status = remote.status
     consultation.kairo_last_request_id = remote.request_id
     consultation.kairo_checked_at = timezone.now()
     if (

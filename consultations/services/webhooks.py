@@ -31,7 +31,7 @@ from consultations.models.consultations import ConsultationQuerySet
 from consultations.services.booking.outcomes import booking_confirm
 from consultations.services.deliveries import booking_deliveries_schedule
 from consultations.services.events import event_record, status_detail
-from consultations.services.kairo_mapping import PROGRESS, kairo_client
+from consultations.services.kairo_mapping import KAIRO_PROGRESS, PROGRESS, kairo_client
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -50,12 +50,6 @@ _EVENT_STATUS: dict[str, tuple[str, str]] = {
     contract.EVENT_SESSION_ENDED: (Status.IN_PROGRESS, contract.STATUS_IN_PROGRESS),
     contract.EVENT_CONSULTATION_COMPLETED: (Status.COMPLETED, contract.STATUS_COMPLETED),
     contract.EVENT_CONSULTATION_EXPIRED: (Status.EXPIRED, contract.STATUS_EXPIRED),
-}
-_KAIRO_PROGRESS: dict[str, int] = {
-    contract.STATUS_PENDING: 1,
-    contract.STATUS_IN_PROGRESS: 2,
-    contract.STATUS_COMPLETED: 3,
-    contract.STATUS_EXPIRED: 3,
 }
 _SESSION_EVENTS = (contract.EVENT_SESSION_STARTED, contract.EVENT_SESSION_ENDED)
 
@@ -278,7 +272,7 @@ def _apply(
         consultation.status = status
     # Kairo's own status moves forward too: a cancelled consultation's window is released
     # once Kairo says it is over (`Consultation.held_by_kairo`).
-    if _KAIRO_PROGRESS[kairo_status] > _KAIRO_PROGRESS.get(consultation.kairo_status, 0):
+    if KAIRO_PROGRESS[kairo_status] > KAIRO_PROGRESS.get(consultation.kairo_status, 0):
         consultation.kairo_status = kairo_status
     extra: dict[str, Any] = {"event": envelope.event}
     if envelope.event in _SESSION_EVENTS:

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+
+import pytest
 
 from consultations.kairo.client import KairoClient
 from consultations.services import kairo_mapping
@@ -51,3 +54,26 @@ def test_another_thread_gets_its_own_client():
     assert first is not mine
     assert first.session is not mine.session
     assert kairo_mapping.kairo_client() is mine
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("stored", "answered", "kept"),
+    [
+        ("InProgress", "Pending", "InProgress"),  # a create answer older than a webhook
+        ("Completed", "InProgress", "Completed"),
+        ("Pending", "InProgress", "InProgress"),
+        ("InProgress", "Completed", "Completed"),
+        ("", "Pending", "Pending"),
+    ],
+)
+def test_kairos_status_only_moves_forward(book_consultation, stored, answered, kept):
+    consultation = book_consultation()
+    remote = dataclasses.replace(
+        kairo_mapping.kairo_client().get_consultation(consultation.kairo_consultation_id),
+        status=answered,
+    )
+    consultation.kairo_status = stored
+    kairo_mapping.remote_apply(consultation, remote)
+    assert consultation.kairo_status == kept
+    assert consultation.access_pin == remote.access_pin  # the rest is applied as ever
