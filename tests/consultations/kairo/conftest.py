@@ -25,7 +25,13 @@ from consultations.kairo.client import (
     PatientData,
     ProviderData,
 )
-from consultations.kairo.sandbox import KairoSandbox, ManualClock, SandboxHTTPServer
+from consultations.kairo.sandbox import (
+    SANDBOX_BASE_URL,
+    KairoSandbox,
+    ManualClock,
+    SandboxAdapter,
+    SandboxHTTPServer,
+)
 
 BOGOTA = ZoneInfo("America/Bogota")
 START = dt.datetime(2030, 3, 14, 10, 0, tzinfo=BOGOTA)
@@ -109,6 +115,20 @@ def make_client(sandbox_server: SandboxHTTPServer, sleeps: SleepRecorder):
 @pytest.fixture
 def kairo_client(make_client) -> KairoClient:
     return make_client()
+
+
+def in_process_client(box: KairoSandbox) -> KairoClient:
+    """A client that talks to `box` in process (no socket), retrying without waiting."""
+    return KairoClient(
+        base_url=SANDBOX_BASE_URL,
+        api_key="sandbox-key",
+        api_secret="sandbox-secret",
+        timezone=BOGOTA,
+        connect_timeout=1,
+        read_timeout=1,
+        transport=SandboxAdapter(box),
+        sleep=lambda seconds: None,
+    )
 
 
 def provider_data(**overrides) -> ProviderData:

@@ -45,17 +45,22 @@ def captured(sandbox):
     return bodies
 
 
-@pytest.fixture
-def lost(sandbox, captured, book_consultation):
-    """A booking Kairo created but whose answer was lost (the `drop` fault), and the
-    signed consultation.created webhook the sandbox sent for it."""
+def _lose(sandbox, captured, book_consultation, **overrides):
+    """Book with the `drop` fault: Kairo creates it, its answer is lost; returns the
+    booking and the signed consultation.created webhook the sandbox sent for it."""
     sandbox.arm_fault("drop")
-    consultation = book_consultation()
+    consultation = book_consultation(**overrides)
     assert consultation.status == Status.UNCONFIRMED
     assert consultation.kairo_consultation_id is None
     assert sandbox.wait_for_webhooks()
     ((headers, body),) = captured
     return consultation, headers, body
+
+
+@pytest.fixture
+def lost(sandbox, captured, book_consultation):
+    """A scheduled booking whose create answer was lost, and its created webhook."""
+    return _lose(sandbox, captured, book_consultation)
 
 
 def test_the_created_event_heals_a_lost_booking(client, lost, django_capture_on_commit_callbacks):
@@ -202,14 +207,10 @@ def test_a_repeated_unmatched_delivery_asks_kairo_nothing_more(lost, sandbox):
 @pytest.fixture
 def lost_immediate(sandbox, captured, book_consultation):
     """An immediate booking whose create answer was lost, and its created webhook."""
-    sandbox.arm_fault("drop")
-    consultation = book_consultation(scheduled_for=None)
-    assert consultation.status == Status.UNCONFIRMED
-    assert consultation.scheduled_for is None
-    assert sandbox.wait_for_webhooks()
-    ((headers, body),) = captured
-    assert json.loads(body)["data"]["scheduledAt"] is None
-    return consultation, headers, body
+    lost = _lose(sandbox, captured, book_consultation, scheduled_for=None)
+    assert lost[0].scheduled_for is None
+    assert json.loads(lost[2])["data"]["scheduledAt"] is None
+    return lost
 
 
 def test_the_created_event_heals_a_lost_immediate_booking(

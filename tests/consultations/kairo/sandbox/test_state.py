@@ -13,9 +13,15 @@ import threading
 import pytest
 
 from consultations.kairo import contract
-from consultations.kairo.client import KairoClient
-from consultations.kairo.sandbox import SANDBOX_BASE_URL, KairoSandbox, SandboxAdapter
-from tests.consultations.kairo.conftest import BOGOTA, START, booking, patient_data, provider_data
+from consultations.kairo.sandbox import KairoSandbox
+from tests.consultations.kairo.conftest import (
+    BOGOTA,
+    START,
+    booking,
+    in_process_client,
+    patient_data,
+    provider_data,
+)
 
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}
 
@@ -41,17 +47,7 @@ def make_box(clock, state_file):
         box.webhooks.close()
 
 
-def _client(box: KairoSandbox) -> KairoClient:
-    return KairoClient(
-        base_url=SANDBOX_BASE_URL,
-        api_key="sandbox-key",
-        api_secret="sandbox-secret",
-        timezone=BOGOTA,
-        connect_timeout=1,
-        read_timeout=1,
-        transport=SandboxAdapter(box),
-        sleep=lambda seconds: None,
-    )
+_client = in_process_client
 
 
 def test_a_new_instance_answers_for_what_a_previous_one_created(make_box, clock, state_file):

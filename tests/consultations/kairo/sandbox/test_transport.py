@@ -14,23 +14,14 @@ from consultations.kairo.sandbox import (
     default_sandbox,
     reset_default_sandbox,
 )
-from tests.consultations.kairo.conftest import BOGOTA, booking
+from tests.consultations.kairo.conftest import BOGOTA, booking, in_process_client
 
 # --- In process ----------------------------------------------------------------------------
 
 
 @pytest.fixture
 def in_process(sandbox):
-    made = KairoClient(
-        base_url=SANDBOX_BASE_URL,
-        api_key="sandbox-key",
-        api_secret="sandbox-secret",
-        timezone=BOGOTA,
-        connect_timeout=1,
-        read_timeout=1,
-        transport=SandboxAdapter(sandbox),
-        sleep=lambda seconds: None,
-    )
+    made = in_process_client(sandbox)
     yield made
     made.close()
 
