@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "consultations.context_processors.organization",
+                "consultations.context_processors.training",
                 "consultations.context_processors.attention",
             ],
         },
@@ -354,6 +355,9 @@ KAIRO_SANDBOX_WEBHOOK_SECRET = env.str("KAIRO_SANDBOX_WEBHOOK_SECRET", default=K
 # A file the sandbox keeps its consultations and providers in across restarts (empty =
 # memory only; `make run` sets one beside the database).
 KAIRO_SANDBOX_STATE_FILE = env.str("KAIRO_SANDBOX_STATE_FILE", default="")
+# A training install: the in-process sandbox is allowed with debug off (consultations
+# check E001), and every page and email says "TRAINING — not real consultations".
+KAIRO_TRAINING_MODE = env.bool("KAIRO_TRAINING_MODE", default=False)
 
 # --- Security (secure by default when debug is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True

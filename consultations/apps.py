@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,11 @@ class ConsultationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "consultations"
     verbose_name = _("Telemedicine consultations")
+
+    def ready(self) -> None:
+        from consultations.checks import production_checks_register
+
+        # Always for `check --deploy`; with debug off also for every command that runs
+        # checks (runserver, migrate, db_worker...), so a wrong production refuses to
+        # start. The test suite and `make run` run with debug on: untouched.
+        production_checks_register(debug=settings.DEBUG)

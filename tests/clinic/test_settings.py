@@ -7,6 +7,7 @@ The variables, their defaults and meanings are documented in docs/configuration.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,14 +89,20 @@ def test_opening_hours_are_read_from_the_environment():
     assert result.stdout.strip().splitlines()[-1] == "07:30:00 18:00:00"
 
 
-def test_deploy_check_passes_with_only_the_three_variables():
+def test_deploy_check_with_only_the_three_variables_names_what_else_production_needs():
+    # Django's own deploy checks pass; the desk's guardrails (consultations/checks.py,
+    # each tested in tests/consultations/test_checks.py) ask for Kairo, email and https.
     result = _run(
         ["check", "--deploy", "--fail-level", "WARNING"],
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=GOOD_KEY,
         DJANGO_ALLOWED_HOSTS="desk.example",
+        EMAIL_URL="consolemail://",
+        SITE_URL="http://127.0.0.1:8000",
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1
+    found = sorted(set(re.findall(r"\(([a-z.]+\.[EW]\d+)\)", result.stderr)))
+    assert found == ["consultations.E001", "consultations.E002", "consultations.E004"]
 
 
 @pytest.mark.parametrize(
