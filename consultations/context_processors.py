@@ -1,5 +1,6 @@
 """Template context every page needs: the organization's time zone, named; the live
-status's poll interval; and, for a signed-in account, the "Needs attention" badge."""
+status's poll interval; whether this is a training install; and, for a signed-in
+account, the "Needs attention" badge."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def organization(request: HttpRequest) -> dict[str, Any]:
         "ORGANIZATION_TIME_ZONE": settings.ORGANIZATION_TIME_ZONE,
         "STATUS_POLL_SECONDS": settings.STATUS_POLL_SECONDS,
     }
+
+
+def training(request: HttpRequest) -> dict[str, Any]:
+    """`TRAINING_MODE`: every page (staff, admin, the public join page, login) shows the
+    training banner (templates/includes/training_banner.html) when it is on."""
+    return {"TRAINING_MODE": settings.KAIRO_TRAINING_MODE}
 
 
 # What the badge adds to a page that shows the navigation: one query, whatever the data.

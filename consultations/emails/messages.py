@@ -118,6 +118,8 @@ def message_build(
         )
         subject = message_subject(context)
         text = _text_tidy(render_to_string(f"consultations/emails/{template}.txt", context))
+        if context["training_notice"]:
+            text = f"{context['training_notice']}\n\n{text}"
         html = render_to_string(f"consultations/emails/{template}.html", context)
         other_party_name = context["provider_name" if recipient == "patient" else "patient_name"]
         if consultation.is_immediate:

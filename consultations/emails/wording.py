@@ -96,6 +96,10 @@ def message_context(
         "specialty_name": single_line(specialty.name) if specialty else "",
         "consultation_type_name": single_line(consultation.consultation_type.name),
         "clinic_name": single_line(settings.CLINIC_NAME),
+        # A training install (KAIRO_TRAINING_MODE) says so in the subject and both bodies.
+        "training_notice": (
+            _("TRAINING — not real consultations") if settings.KAIRO_TRAINING_MODE else ""
+        ),
         "clinic_phone": single_line(settings.CLINIC_PHONE),
         "zone_label": _zone_label(start, zone),
         "date_text": long_date(start),
@@ -261,4 +265,6 @@ def message_subject(context: dict) -> str:
             }
     if context["is_resend"]:
         subject = _("Copy: %(subject)s") % {"subject": subject}
+    if context["training_notice"]:
+        subject = _("[TRAINING] %(subject)s") % {"subject": subject}
     return single_line(subject)

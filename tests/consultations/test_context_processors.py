@@ -54,3 +54,54 @@ def test_anonymous_pages_and_the_webhook_receiver_make_no_attention_query(client
         assert client.get(reverse("login")).status_code == 200
         client.post(reverse("kairo_webhook"), data=b"{}", content_type="application/json")
     assert not any("consultations_webhookdelivery" in q["sql"] for q in queries)
+
+
+# --- The training banner (KAIRO_TRAINING_MODE) ------------------------------------------
+
+TRAINING_ES = "FORMACIÓN — no son consultas reales"
+
+
+def _banner_count(response) -> int:
+    assert response.status_code == 200
+    html = response.content.decode()
+    if 'class="training-banner"' in html:
+        assert TRAINING_ES in html
+    return html.count('class="training-banner"')
+
+
+def test_a_training_install_shows_the_banner_on_staff_pages_and_the_logins(
+    settings, client, receptionist
+):
+    settings.KAIRO_TRAINING_MODE = True
+    assert _banner_count(client.get(reverse("login"))) == 1
+    assert _banner_count(client.get("/admin/login/")) == 1
+    client.force_login(receptionist)
+    assert _banner_count(client.get(reverse("agenda"))) == 1
+    settings.KAIRO_TRAINING_MODE = False
+    assert _banner_count(client.get(reverse("agenda"))) == 0
+
+
+def test_a_training_install_shows_the_banner_in_the_admin(settings, clinic_admin_client):
+    settings.KAIRO_TRAINING_MODE = True
+    assert _banner_count(clinic_admin_client.get(reverse("admin:index"))) == 1
+    assert (
+        _banner_count(
+            clinic_admin_client.get(reverse("admin:consultations_consultationtype_changelist"))
+        )
+        == 1
+    )
+    settings.KAIRO_TRAINING_MODE = False
+    assert _banner_count(clinic_admin_client.get(reverse("admin:index"))) == 0
+
+
+def test_a_training_install_shows_the_banner_on_the_patients_join_page(settings, client):
+    from consultations.services.join_links import join_link_issue
+    from tests.factories import ConsultationFactory
+
+    link = join_link_issue(
+        consultation=ConsultationFactory(access_pin="482913"), recipient="patient"
+    )
+    settings.KAIRO_TRAINING_MODE = True
+    assert _banner_count(client.get(f"/j/{link.token}")) == 1
+    settings.KAIRO_TRAINING_MODE = False
+    assert _banner_count(client.get(f"/j/{link.token}")) == 0

@@ -740,3 +740,35 @@ def test_calendar_helpers_refuse_bad_input(booked):
         calendar_file_build(booked(), recipient="staff")
     with pytest.raises(ValueError):
         calendar_uid(ConsultationFactory.build())
+
+
+@pytest.mark.parametrize(
+    ("recipient", "kind", "language", "prefix", "notice"),
+    [
+        ("patient", "booking", "en", "[TRAINING] ", "TRAINING — not real consultations"),
+        ("patient", "reminder", "es", "[FORMACIÓN] ", "FORMACIÓN — no son consultas reales"),
+        ("provider", "booking", "es", "[FORMACIÓN] ", "FORMACIÓN — no son consultas reales"),
+    ],
+)
+def test_a_training_install_says_so_in_the_subject_and_both_bodies(
+    booked, settings, recipient, kind, language, prefix, notice
+):
+    settings.KAIRO_TRAINING_MODE = True
+    message = build(booked(language=language), recipient, kind)
+    assert message.subject.startswith(prefix)
+    found = parts(message)
+    assert found["text/plain"].startswith(notice + "\n\n")
+    assert notice in found["text/html"]
+    settings.KAIRO_TRAINING_MODE = False
+    ordinary = build(booked(language=language), recipient, kind)
+    assert not ordinary.subject.startswith("[")
+    assert notice not in ordinary.body and notice not in parts(ordinary)["text/html"]
+
+
+def test_a_training_cancellation_says_so_too(booked, settings):
+    from consultations.models import ConsultationStatus
+
+    settings.KAIRO_TRAINING_MODE = True
+    message = build(booked(language="en", status=ConsultationStatus.CANCELLED), kind="cancelled")
+    assert message.subject.startswith("[TRAINING] Cancelled:")
+    assert message.body.startswith("TRAINING — not real consultations")
