@@ -53,7 +53,9 @@ def test_anonymous_users_are_sent_to_login(client, route, name):
 @pytest.mark.django_db
 def test_public_pages_answer_without_login(client):
     assert client.get("/login/").status_code == 200
-    assert client.get("/health/").json() == {"status": "ok"}
+    health = client.get("/health/")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok" and health.json()["database"] == "ok"
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "en"

@@ -1,14 +1,92 @@
-"""The site's root."""
+"""The site's root, and `/health/` with the database up and unreachable."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from django.db import connections
 from django.urls import reverse
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.django_db
 def test_the_root_leads_to_the_agenda(reception_client):
     response = reception_client.get("/")
     assert response.status_code == 302
     assert response["Location"] == reverse("agenda")
+
+
+@pytest.mark.django_db
+def test_health_reports_database_migrations_tasks_and_kairo_without_a_login(client, settings):
+    settings.TASKS_BACKEND = "database"
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"]
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "pending_migrations": 0,
+        "tasks": {"backend": "database", "queued": 0, "oldest_queued_seconds": None},
+        "kairo": "sandbox",
+    }
+
+
+@pytest.mark.django_db
+def test_health_reveals_no_secret_or_address(client, settings):
+    settings.KAIRO_BASE_URL = "https://api.kairo-secret-host.example/v1"
+    settings.KAIRO_API_KEY = "live-key-4f1c"
+    settings.KAIRO_API_SECRET = "live-secret-9a7e"
+    settings.KAIRO_WEBHOOK_SECRET = "live-webhook-2b8d"
+    response = client.get("/health/")
+    assert response.json()["kairo"] == "real"
+    text = response.content.decode()
+    database = connections["default"].settings_dict
+    for secret in (
+        "kairo-secret-host",
+        "live-key-4f1c",
+        "live-secret-9a7e",
+        "live-webhook-2b8d",
+        settings.SECRET_KEY,
+        str(database["NAME"]),
+    ):
+        assert secret not in text
+
+
+@pytest.mark.django_db
+def test_health_accepts_only_get(client):
+    assert client.post("/health/").status_code == 405
+
+
+@pytest.fixture
+def unreachable_database(django_db_blocker):
+    """The default connection pointed at a database that is not there: on PostgreSQL a
+    closed port on this machine, on SQLite a file in a missing folder. Restored after."""
+    connection = connections["default"]
+    saved = dict(connection.settings_dict)
+    with django_db_blocker.unblock():
+        connection.close()
+        if connection.vendor == "postgresql":
+            with socket.socket() as probe:  # a port nothing listens on
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            connection.settings_dict.update(HOST="127.0.0.1", PORT=str(port))
+        else:
+            connection.settings_dict["NAME"] = "/nonexistent-folder/desk.sqlite3"
+        try:
+            yield
+        finally:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(saved)
+
+
+def test_health_answers_503_when_the_database_is_unreachable(client, unreachable_database):
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "down",
+        "pending_migrations": None,
+        "tasks": None,
+        "kairo": "sandbox",
+    }
