@@ -9,8 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from consultations.services.join_links import join_link_issue
 from tests.browser.axe import axe_violations, describe
 from tests.browser.staff_pages import LANGUAGES, crawl, log_in
+from tests.factories import ConsultationFactory
 from tests.untranslated import english_fragments, page_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -112,3 +114,25 @@ def test_booking_opens_on_the_search_and_a_chosen_patient_moves_on_to_the_provid
     page.wait_for_url(re.compile(r".*\?patient=\d+"))
     assert page.input_value("#id_name") == "Jorge Iván Pérez"
     expect(page.locator("#id_provider")).to_be_focused()
+
+
+def test_the_training_banner_is_visible_and_passes_axe_everywhere(page, settings, clinic_admin):
+    settings.KAIRO_TRAINING_MODE = True
+    link = join_link_issue(
+        consultation=ConsultationFactory(access_pin="730418"), recipient="patient"
+    )
+
+    def visit(path: str) -> None:
+        page.goto(path)
+        banner = page.get_by_role("complementary", name="Modo de formación")
+        expect(banner).to_have_text("FORMACIÓN — no son consultas reales")
+        expect(banner).to_be_visible()
+        assert banner.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 224, 138)"
+        violations = [describe(v) for v in axe_violations(page)]
+        assert not violations, f"{path}: " + "\n".join(violations)
+
+    visit("/login/")  # signed out: the staff login and the patients' join page
+    visit(f"/j/{link.token}")
+    log_in(page, "admin")
+    for path in ("/", "/admin/"):
+        visit(path)

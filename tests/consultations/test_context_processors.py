@@ -1,4 +1,5 @@
-"""The navigation's "Needs attention" badge: its count, who sees it, and its query cost."""
+"""The navigation's "Needs attention" badge (its count, who sees it, its query cost) and
+the training banner on every kind of page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from consultations.context_processors import ATTENTION_BADGE_QUERIES
-from tests.factories import DeliveryFactory, UserFactory, WebhookDeliveryFactory
+from consultations.services.join_links import join_link_issue
+from tests.factories import (
+    ConsultationFactory,
+    DeliveryFactory,
+    UserFactory,
+    WebhookDeliveryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +102,6 @@ def test_a_training_install_shows_the_banner_in_the_admin(settings, clinic_admin
 
 
 def test_a_training_install_shows_the_banner_on_the_patients_join_page(settings, client):
-    from consultations.services.join_links import join_link_issue
-    from tests.factories import ConsultationFactory
-
     link = join_link_issue(
         consultation=ConsultationFactory(access_pin="482913"), recipient="patient"
     )
