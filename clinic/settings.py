@@ -326,6 +326,15 @@ if KAIRO_WEBHOOK_PREVIOUS_SECRET and KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL is None
 # Read timeout in seconds for every call; the connect timeout is shorter and separate.
 KAIRO_TIMEOUT = env.float("KAIRO_TIMEOUT", default=15.0)
 KAIRO_CONNECT_TIMEOUT = env.float("KAIRO_CONNECT_TIMEOUT", default=5.0)
+# The most one call to Kairo may take, its retries and the waits between them included:
+# a retry that would not fit is not made, and each attempt's timeouts shrink to what is
+# left. By default one full attempt; the web server's timeout is derived from it
+# (clinic/server.py), so a request waiting on Kairo always answers before it.
+KAIRO_REQUEST_BUDGET_SECONDS = env.float(
+    "KAIRO_REQUEST_BUDGET_SECONDS", default=KAIRO_CONNECT_TIMEOUT + KAIRO_TIMEOUT
+)
+if KAIRO_REQUEST_BUDGET_SECONDS <= 0:
+    raise ImproperlyConfigured("KAIRO_REQUEST_BUDGET_SECONDS must be a positive number of seconds.")
 # `reconcile_consultations` (docs/kairo-connect-api.md "Access": 1000 requests an hour):
 # at most this many GET detail calls a run; none once X-RateLimit-Remaining drops below
 # the reserve; each consultation asked at most once per interval (an in-progress one
