@@ -150,6 +150,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client's address, for the lock-out and the join page's guess limit alike
+# (consultations/client_address.py): REMOTE_ADDR when the app is reached directly (0);
+# behind N proxies that each append to X-Forwarded-For, the address the outermost of
+# them saw. Never more than the proxies really in front: the rest of the header is the
+# client's to forge.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or more.")
+AXES_CLIENT_IP_CALLABLE = "consultations.client_address.client_address"
 
 # --- Internationalisation and time ----------------------------------------------------
 LANGUAGE_CODE = "es"
