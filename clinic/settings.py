@@ -373,6 +373,13 @@ KAIRO_SANDBOX_WEBHOOK_SECRET = env.str("KAIRO_SANDBOX_WEBHOOK_SECRET", default=K
 # memory only; `make run` sets one beside the database).
 KAIRO_SANDBOX_STATE_FILE = env.str("KAIRO_SANDBOX_STATE_FILE", default="")
 
+# --- The production web server (gunicorn.conf.py, clinic/server.py) ------------------
+# Processes, and threads in each: a thread waiting on Kairo holds no CPU, so threads are
+# what lets one slow Kairo answer not queue everyone else.
+GUNICORN_BIND = env.str("GUNICORN_BIND", default="127.0.0.1:8000")
+GUNICORN_WORKERS = env.int("GUNICORN_WORKERS", default=2)
+GUNICORN_THREADS = env.int("GUNICORN_THREADS", default=8)
+
 # --- Security (secure by default when debug is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
