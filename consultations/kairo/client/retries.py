@@ -1,5 +1,5 @@
 """When `KairoClient` tries a request again, and after how long: only where that cannot
-create anything twice."""
+create anything twice, and only within the call's overall time budget (`Deadline`)."""
 
 from __future__ import annotations
 
