@@ -1,5 +1,6 @@
 # Two commands: `make run` serves the app on the embedded defaults, `make test` checks it.
-# Both create .venv and install what they need from the package registry.
+# Both create .venv and install what they need from the package registry. `make serve`
+# tries the production stack (gunicorn, the task worker, collected static files) locally.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test smoke lint format sandbox messages clean
+.PHONY: run serve test smoke lint format sandbox messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,38 @@ run: $(VENV)/.run-deps
 	$(BIN)/python manage.py load_catalogs
 	$(BIN)/python manage.py create_demo_staff
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# `make serve`: the production stack on this machine (docs/operations.md "Trying the
+# production stack"): debug off, gunicorn with gunicorn.conf.py, a db_worker beside it,
+# static files collected and served by WhiteNoise. Safe local values for a trial only,
+# each set unless the environment or `.env` sets it: plain HTTP on loopback (no HTTPS
+# redirect, HSTS or secure-only cookies), one process (the in-process sandbox lives in
+# it), and the sandbox on purpose (KAIRO_TRAINING_MODE=1).
+SERVE_SECRET_FILE := $(VENV)/serve-secret-key
+SERVE_ENV = $(RUN_ENV) \
+	$(call run_default,DJANGO_DEBUG,0) \
+	$(call run_default,DJANGO_SECRET_KEY,$$(cat $(SERVE_SECRET_FILE))) \
+	$(call run_default,DJANGO_ALLOWED_HOSTS,127.0.0.1$(,)localhost) \
+	$(call run_default,DJANGO_SECURE_SSL_REDIRECT,0) \
+	$(call run_default,DJANGO_SECURE_HSTS_SECONDS,0) \
+	$(call run_default,DJANGO_SESSION_COOKIE_SECURE,0) \
+	$(call run_default,DJANGO_CSRF_COOKIE_SECURE,0) \
+	$(call run_default,TASKS_BACKEND,database) \
+	$(call run_default,KAIRO_TRAINING_MODE,1) \
+	$(call run_default,GUNICORN_BIND,127.0.0.1:$(PORT)) \
+	$(call run_default,GUNICORN_WORKERS,1)
+, := ,
+
+$(SERVE_SECRET_FILE): | $(BIN)/python
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+serve: $(VENV)/.run-deps $(SERVE_SECRET_FILE)
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	$(SERVE_ENV) $(BIN)/python manage.py load_catalogs
+	$(SERVE_ENV) sh -c '$(BIN)/python manage.py db_worker --no-reload --interval 2 & \
+		trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/gunicorn -c gunicorn.conf.py clinic.wsgi:application'
 
 # axe-core, for the browser tests' accessibility crawl, from the npm registry (pinned in
 # package-lock.json; never a CDN).

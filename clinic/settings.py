@@ -151,6 +151,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client's address, for the lock-out and the join page's guess limit alike
+# (consultations/client_address.py): REMOTE_ADDR when the app is reached directly (0);
+# behind N proxies that each append to X-Forwarded-For, the address the outermost of
+# them saw. Never more than the proxies really in front: the rest of the header is the
+# client's to forge.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or more.")
+AXES_CLIENT_IP_CALLABLE = "consultations.client_address.client_address"
 
 # --- Internationalisation and time ----------------------------------------------------
 LANGUAGE_CODE = "es"
@@ -327,6 +336,15 @@ if KAIRO_WEBHOOK_PREVIOUS_SECRET and KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL is None
 # Read timeout in seconds for every call; the connect timeout is shorter and separate.
 KAIRO_TIMEOUT = env.float("KAIRO_TIMEOUT", default=15.0)
 KAIRO_CONNECT_TIMEOUT = env.float("KAIRO_CONNECT_TIMEOUT", default=5.0)
+# The most one call to Kairo may take, its retries and the waits between them included:
+# a retry that would not fit is not made, and each attempt's timeouts shrink to what is
+# left. By default one full attempt; the web server's timeout is derived from it
+# (clinic/server.py), so a request waiting on Kairo always answers before it.
+KAIRO_REQUEST_BUDGET_SECONDS = env.float(
+    "KAIRO_REQUEST_BUDGET_SECONDS", default=KAIRO_CONNECT_TIMEOUT + KAIRO_TIMEOUT
+)
+if KAIRO_REQUEST_BUDGET_SECONDS <= 0:
+    raise ImproperlyConfigured("KAIRO_REQUEST_BUDGET_SECONDS must be a positive number of seconds.")
 # `reconcile_consultations` (docs/kairo-connect-api.md "Access": 1000 requests an hour):
 # at most this many GET detail calls a run; none once X-RateLimit-Remaining drops below
 # the reserve; each consultation asked at most once per interval (an in-progress one
@@ -358,6 +376,13 @@ KAIRO_SANDBOX_STATE_FILE = env.str("KAIRO_SANDBOX_STATE_FILE", default="")
 # A training install: the in-process sandbox is allowed with debug off (consultations
 # check E001), and every page and email says "TRAINING — not real consultations".
 KAIRO_TRAINING_MODE = env.bool("KAIRO_TRAINING_MODE", default=False)
+
+# --- The production web server (gunicorn.conf.py, clinic/server.py) ------------------
+# Processes, and threads in each: a thread waiting on Kairo holds no CPU, so threads are
+# what lets one slow Kairo answer not queue everyone else.
+GUNICORN_BIND = env.str("GUNICORN_BIND", default="127.0.0.1:8000")
+GUNICORN_WORKERS = env.int("GUNICORN_WORKERS", default=2)
+GUNICORN_THREADS = env.int("GUNICORN_THREADS", default=8)
 
 # --- Security (secure by default when debug is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True

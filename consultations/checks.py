@@ -19,6 +19,7 @@ the rest of the startup errors in clinic/settings.py.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
@@ -44,6 +45,16 @@ SANDBOX_CREDENTIALS = {
 
 TAG = "production"
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def local_trial() -> bool:
+    """Training mode on this machine only (`make serve`): SITE_URL names a loopback
+    address, so no email link can lead a patient anywhere and nobody else reaches it.
+    Printed emails and plain http are then a trial's, not a production's."""
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    return bool(settings.KAIRO_TRAINING_MODE) and host in LOOPBACK_HOSTS
+
 
 def kairo_sandbox_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """E001: debug off, the in-process sandbox, and no training mode."""
@@ -65,6 +76,8 @@ def kairo_sandbox_check(app_configs: Any = None, **kwargs: Any) -> list[checks.C
 def email_backend_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """E002: debug off and an email backend that sends nothing."""
     if settings.DEBUG or settings.EMAIL_BACKEND not in NON_SENDING_EMAIL_BACKENDS:
+        return []
+    if local_trial():
         return []
     return [
         checks.Error(
@@ -103,6 +116,8 @@ def kairo_credentials_check(app_configs: Any = None, **kwargs: Any) -> list[chec
 def site_url_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """E004: debug off and a SITE_URL (the links in every email) that is not https."""
     if settings.DEBUG or settings.SITE_URL.lower().startswith("https://"):
+        return []
+    if local_trial():
         return []
     return [
         checks.Error(

@@ -118,6 +118,37 @@ def test_training_mode_allows_the_sandbox_with_debug_off():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_local_training_trial_may_print_emails_over_http():
+    """`make serve`: training mode on a loopback SITE_URL, console email, plain http."""
+    result = _deploy_check(
+        KAIRO_BASE_URL=None,
+        KAIRO_TRAINING_MODE="1",
+        EMAIL_URL=None,
+        SITE_URL="http://127.0.0.1:8100",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "check_id"),
+    [
+        pytest.param({"SITE_URL": "http://desk.clinic.example"}, "consultations.E004", id="http"),
+        pytest.param({"KAIRO_TRAINING_MODE": "0"}, "consultations.E002", id="not-training"),
+    ],
+)
+def test_a_trial_that_others_can_reach_is_refused(changes, check_id):
+    values = {
+        "KAIRO_TRAINING_MODE": "1",
+        "EMAIL_URL": None,
+        "SITE_URL": "http://127.0.0.1:8100",
+        **changes,
+    }
+    result = _deploy_check(**values)
+    assert result.returncode == 1
+    assert f"({check_id})" in result.stderr
+
+
 def test_debug_off_every_command_that_runs_checks_refuses():
     # Not only `check --deploy`: runserver, migrate and db_worker run the ordinary checks.
     result = _run(["manage.py", "check"], KAIRO_BASE_URL=None)

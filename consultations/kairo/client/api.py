@@ -37,7 +37,7 @@ from consultations.kairo.client.errors import (
 )
 from consultations.kairo.client.payload import create_body, query_params
 from consultations.kairo.client.reading import Malformed, Reply, ResultReader
-from consultations.kairo.client.retries import RetryBudget
+from consultations.kairo.client.retries import Deadline, RetryBudget
 from consultations.kairo.client.values import (
     Consultation,
     CreateConsultationRequest,
@@ -59,6 +59,11 @@ class KairoClient:
     seconds. `transport` is mounted on `base_url` (the in-process sandbox uses it);
     `extra_headers` go on every request (e.g. `X-Sandbox-Fault` in tests); `sleep` is
     injectable so tests never really wait.
+
+    `budget` (seconds, None = none) bounds each call as a whole, attempts and waits
+    together (`retries.Deadline`): no retry starts that the budget cannot hold, and each
+    attempt's timeouts are shortened to what is left of it. `monotonic` is the clock the
+    budget is measured on (injectable, like `sleep`).
     """
 
     def __init__(
@@ -77,6 +82,8 @@ class KairoClient:
         max_retry_after: float = 10.0,
         transport: BaseAdapter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        budget: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timezone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
@@ -87,6 +94,8 @@ class KairoClient:
         self.max_retry_after = max_retry_after
         self.last_rate_limit_remaining: int | None = None
         self._sleep = sleep
+        self.budget = budget
+        self._monotonic = monotonic
         self._reader = ResultReader(self.parse_datetime)
         self.session = requests.Session()
         # Retries are ours alone: urllib3 must never re-send anything by itself.
@@ -117,6 +126,7 @@ class KairoClient:
             "timezone": settings.ORGANIZATION_TIME_ZONE,
             "connect_timeout": settings.KAIRO_CONNECT_TIMEOUT,
             "read_timeout": settings.KAIRO_TIMEOUT,
+            "budget": settings.KAIRO_REQUEST_BUDGET_SECONDS,
         }
         if not settings.KAIRO_BASE_URL:
             from consultations.kairo.sandbox import SANDBOX_BASE_URL, SandboxAdapter
@@ -254,7 +264,8 @@ class KairoClient:
         params: Mapping[str, Any] | None = None,
     ) -> Reply:
         """Send one request; retry only where that cannot create anything twice
-        (`RetryBudget.delay` decides), logging every attempt (`call_log`).
+        (`RetryBudget.delay` decides) and only within the call's time budget
+        (`Deadline`), logging every attempt (`call_log`).
 
         The retries are this loop's, not urllib3's `Retry` on the HTTPAdapter, which
         would make the client no smaller and lose what operators rely on: it never
@@ -274,6 +285,7 @@ class KairoClient:
             backoff_base=self.backoff_base,
             max_retry_after=self.max_retry_after,
         )
+        deadline = Deadline(self.budget, self._monotonic)
         while True:
             started = time.monotonic()
             try:
@@ -284,7 +296,7 @@ class KairoClient:
                         data=data,
                         params=params,
                         headers=headers,
-                        timeout=self.timeout,
+                        timeout=deadline.timeout(*self.timeout),
                         allow_redirects=False,  # a redirected POST would turn into a GET
                     )
                 except (requests.RequestException, UnicodeError) as exc:
@@ -293,6 +305,8 @@ class KairoClient:
             except KairoError as error:
                 elapsed_ms = (time.monotonic() - started) * 1000
                 delay = budget.delay(method, error)
+                if delay is not None and not deadline.allows(delay):
+                    delay = None  # out of time: the answer is this attempt's
                 if delay is None:
                     failure_log(method, path, error, ms=elapsed_ms)
                     raise

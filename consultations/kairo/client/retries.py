@@ -1,10 +1,12 @@
 """When `KairoClient` tries a request again, and after how long: only where that cannot
-create anything twice."""
+create anything twice, and only within the call's overall time budget (`Deadline`)."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from consultations.kairo import contract
 from consultations.kairo.client.errors import (
@@ -58,6 +60,49 @@ class RetryBudget:
         if error.retry_after is not None:
             return float(error.retry_after)
         return backoff_delay(self.backoff_base, self.repeats)
+
+
+# A retry is worth starting only with at least this much of the budget left for it: an
+# attempt given a few milliseconds could only time out.
+MIN_ATTEMPT_SECONDS = 0.5
+
+
+@dataclass
+class Deadline:
+    """The overall time one call may take, attempts and waits between them together, so
+    that a request that talks to Kairo always answers before the web server gives up on
+    it (docs/operations.md "Timeouts").
+
+    `seconds` None means no overall limit (only the per-attempt timeouts). `monotonic`
+    is injectable so tests move time by hand."""
+
+    seconds: float | None
+    monotonic: Callable[[], float] = time.monotonic
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.monotonic()
+
+    def remaining(self) -> float | None:
+        if self.seconds is None:
+            return None
+        return self.seconds - (self.monotonic() - self.started)
+
+    def timeout(self, connect: float, read: float) -> tuple[float, float]:
+        """This attempt's (connect, read) timeouts: the configured ones, each shortened to
+        what is left of the budget. A connect that takes its whole timeout is followed by
+        at most the remaining budget of read, so one call lasts at most the budget plus one
+        connect timeout."""
+        remaining = self.remaining()
+        if remaining is None:
+            return connect, read
+        remaining = max(remaining, 0.001)  # requests refuses a zero timeout
+        return min(connect, remaining), min(read, remaining)
+
+    def allows(self, delay: float) -> bool:
+        """Whether waiting `delay` seconds still leaves a worthwhile attempt in the budget."""
+        remaining = self.remaining()
+        return remaining is None or remaining - delay >= MIN_ATTEMPT_SECONDS
 
 
 def backoff_delay(base: float, attempt: int) -> float:

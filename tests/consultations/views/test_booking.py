@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import uuid
 
 import pytest
@@ -500,6 +501,27 @@ def test_refresh_failures_are_a_message_not_a_500(reception_client):
     )
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+def test_a_silent_kairo_ends_a_refresh_within_the_budget_with_a_message(
+    reception_client, booking_data, sandbox, settings, monkeypatch
+):
+    """Kairo takes a minute to answer: the refresh gives up when the call's budget is
+    spent (not after the read timeout and its retries) and says so on the page."""
+    reception_client.post(NEW, booking_data(when="now"))
+    consultation = Consultation.objects.get()
+    settings.KAIRO_REQUEST_BUDGET_SECONDS = 0.3
+    monkeypatch.setattr(sandbox, "latency_ms", 60_000)
+    received = sandbox.stats()["requestsReceived"]
+    started = time.monotonic()
+    response = reception_client.post(
+        reverse("consultation_refresh", args=[consultation.pk]), follow=True
+    )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert sandbox.stats()["requestsReceived"] == received + 1  # no retry fitted
+    assert elapsed < settings.KAIRO_TIMEOUT
 
 
 def test_refresh_is_post_only(reception_client):

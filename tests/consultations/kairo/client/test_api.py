@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import time
 import uuid
 
 import pytest
@@ -14,9 +15,12 @@ import urllib3.util.connection
 from consultations.kairo import client as kairo
 from consultations.kairo.client import KairoError, KairoOutcome
 from consultations.kairo.client import retries as kairo_retries
+from consultations.kairo.sandbox import ManualClock
 from tests.consultations.kairo.conftest import (
     FAULT_READ_TIMEOUT,
+    READ_TIMEOUT,
     START,
+    SleepRecorder,
     booking,
     patient_data,
     provider_data,
@@ -430,6 +434,115 @@ def test_every_call_carries_the_connect_and_read_timeouts_from_settings(
         client.list_providers()
         client.organization_profile()
     assert timeouts == [(1.5, 4.0)] * 4
+
+
+# --- The overall budget of one call ---------------------------------------------------------
+
+
+def _budget_clock() -> tuple[ManualClock, SleepRecorder]:
+    """A monotonic clock the test moves by hand, and a sleep that moves it."""
+    clock = ManualClock(START)
+    return clock, SleepRecorder(clock=clock)
+
+
+def _monotonic(clock: ManualClock):
+    return lambda: clock().timestamp()
+
+
+def test_get_retries_stop_when_the_next_would_not_fit_in_the_budget(make_client, monkeypatch):
+    monkeypatch.setattr(kairo_retries.random, "uniform", lambda low, high: 0.0)
+    clock, sleeps = _budget_clock()
+    # Waits of 0.5 s, then 1 s, then 2 s (backoff from 1 s, no jitter). After the second
+    # failure 1.4 s of the 1.9 s are left: a 1 s wait would leave less than an attempt.
+    client = make_client(
+        extra_headers={"X-Sandbox-Fault": "502"},
+        get_retries=5,
+        backoff_base=1.0,
+        budget=1.9,
+        monotonic=_monotonic(clock),
+        sleep=sleeps,
+    )
+    error = _error(client.organization_profile)
+    assert error.code == kairo.SERVER_ERROR
+    assert sleeps.calls == [0.5]
+
+    unbounded_clock, unbounded_sleeps = _budget_clock()
+    unbounded = make_client(
+        extra_headers={"X-Sandbox-Fault": "502"},
+        get_retries=5,
+        backoff_base=1.0,
+        budget=None,
+        monotonic=_monotonic(unbounded_clock),
+        sleep=unbounded_sleeps,
+    )
+    _error(unbounded.organization_profile)
+    assert len(unbounded_sleeps.calls) == 5  # without a budget, every retry is made
+
+
+def test_each_attempt_timeout_shrinks_to_what_is_left_of_the_budget(make_client, monkeypatch):
+    monkeypatch.setattr(kairo_retries.random, "uniform", lambda low, high: 0.0)
+    clock, sleeps = _budget_clock()
+    client = make_client(
+        extra_headers={"X-Sandbox-Fault": "502"},
+        connect_timeout=2.0,
+        read_timeout=5.0,
+        get_retries=3,
+        backoff_base=0.5,
+        budget=10.0,
+        monotonic=_monotonic(clock),
+        sleep=sleeps,
+    )
+    real_request = client.session.request
+    timeouts: list[object] = []
+
+    def slow_request(method, url, **kwargs):
+        timeouts.append(kwargs.get("timeout"))
+        clock.advance(3)  # each answer takes 3 s on the test's clock
+        return real_request(method, url, **kwargs)
+
+    monkeypatch.setattr(client.session, "request", slow_request)
+    _error(client.organization_profile)
+    # t=0: 10 s left; t=3.25: 6.75 left; t=6.75: 3.25 left, so the read timeout is cut;
+    # at t=9.75 a 1 s wait would leave nothing: no fourth attempt.
+    assert timeouts == [(2.0, 5.0), (2.0, 5.0), (2.0, pytest.approx(3.25))]
+    assert sleeps.calls == [0.25, 0.5]
+
+
+def test_a_kairo_that_does_not_answer_is_given_up_on_within_the_budget(
+    make_client, sandbox, sleeps
+):
+    """Over real loopback HTTP: Kairo withholds its answer far longer than the read
+    timeout; the budget, not the read timeout and the retries, decides when to stop."""
+    client = make_client(
+        extra_headers={"X-Sandbox-Fault": "timeout"},
+        read_timeout=READ_TIMEOUT,
+        get_retries=2,
+        budget=FAULT_READ_TIMEOUT,
+    )
+    started = time.monotonic()
+    error = _error(client.organization_profile)
+    elapsed = time.monotonic() - started
+    assert (error.code, error.outcome) == (kairo.TIMEOUT, KairoOutcome.UNKNOWN)
+    assert sandbox.stats()["requestsReceived"] == 1
+    assert sleeps.calls == []
+    assert elapsed < READ_TIMEOUT  # without the budget: 3 attempts of 5 s
+
+
+def test_a_create_is_sent_once_however_generous_the_budget(make_client, sandbox, sleeps):
+    client = make_client(
+        extra_headers={"X-Sandbox-Fault": "timeout"}, read_timeout=FAULT_READ_TIMEOUT, budget=60.0
+    )
+    error = _error(lambda: client.create_consultation(booking()))
+    assert (error.code, error.outcome) == (kairo.TIMEOUT, KairoOutcome.UNKNOWN)
+    assert sandbox.stats()["createsReceived"] == 1
+    assert sleeps.calls == []
+
+
+def test_the_budget_comes_from_settings(settings, sandbox_server):
+    settings.KAIRO_BASE_URL = sandbox_server.base_url
+    settings.KAIRO_REQUEST_BUDGET_SECONDS = 7.5
+    with kairo.KairoClient.from_settings() as client:
+        assert client.budget == 7.5
 
 
 # --- Settings that cannot work ---------------------------------------------------------------
