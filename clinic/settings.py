@@ -65,11 +65,14 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "consultations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (django-csp), on every response.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -357,6 +360,21 @@ KAIRO_SANDBOX_STATE_FILE = env.str("KAIRO_SANDBOX_STATE_FILE", default="")
 
 # --- Security (secure by default when debug is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp 4): only the app's own files, no inline script or
+# style (style attributes included), no plugins, no framing. No form-action: the join
+# page's Join button posts here and is redirected to Kairo's room, which browsers would
+# check against it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
