@@ -80,9 +80,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Patient data and PINs never stay in a browser's or proxy's cache.
+    "consultations.middleware.NoStoreMiddleware",
     # After LocaleMiddleware and AuthenticationMiddleware: the account's saved language.
     "consultations.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the language and messages: ends a session idle or older than allowed, saying
+    # why in the account's language.
+    "consultations.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -360,6 +365,17 @@ KAIRO_SANDBOX_STATE_FILE = env.str("KAIRO_SANDBOX_STATE_FILE", default="")
 
 # --- Security (secure by default when debug is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions (stored in the database, Django's default engine): a session unused for
+# SESSION_IDLE_MINUTES ends, and any session ends SESSION_MAX_HOURS after its login,
+# whatever its use (consultations/middleware.py; the cookie and the stored session expire
+# then too). The cookie itself goes when the browser closes.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.float("SESSION_MAX_HOURS", default=12.0)
+if SESSION_IDLE_MINUTES < 1 or SESSION_MAX_HOURS <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be positive")
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = round(SESSION_MAX_HOURS * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Content-Security-Policy (django-csp 4): only the app's own files, no inline script or
 # style (style attributes included), no plugins, no framing. No form-action: the join
 # page's Join button posts here and is redirected to Kairo's room, which browsers would
