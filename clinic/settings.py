@@ -414,13 +414,16 @@ if not DEBUG:
 # --- Logging --------------------------------------------------------------------------
 # Patient data is sensitive health data: nothing here logs request bodies, and the Kairo
 # client logs only endpoint, status, duration, requestId and the remaining rate limit.
-# Every handler drops the join page's tokens from what it writes
-# (consultations/log_redaction.py). Django's own "django" and "django.server" loggers
+# Every handler drops the join page's tokens and every query string (searches carry
+# document numbers) from what it writes (consultations/log_redaction.py). Django's own "django" and "django.server" loggers
 # are routed through them too, instead of Django's default handlers.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "consultations.log_redaction.RedactJoinTokens"}},
+    "filters": {
+        "redact": {"()": "consultations.log_redaction.RedactJoinTokens"},
+        "no_query": {"()": "consultations.log_redaction.DropQueryStrings"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {
@@ -430,11 +433,15 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact", "no_query"],
+        },
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
-            "filters": ["redact"],
+            "filters": ["redact", "no_query"],
         },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
