@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -72,7 +72,8 @@ class SessionLifetimeMiddleware:
     and sent to the login page (with `next`), which says why.
 
     Times are kept in the session (seconds since the epoch). The pages' own polls
-    (`_PASSIVE_URL_NAMES`) are checked but never count as activity. Goes after
+    (`_PASSIVE_URL_NAMES`) never count as activity; once the session is over they get a
+    401 and the session is ended by the next request of the person. Goes after
     StaffLanguageMiddleware (the reason is in the account's language) and
     MessageMiddleware (the reason is a message; it outlives the logout in the messages
     cookie).
@@ -89,16 +90,19 @@ class SessionLifetimeMiddleware:
         session = request.session
         login_at = session.setdefault(LOGIN_AT_KEY, now)
         last_activity = session.setdefault(LAST_ACTIVITY_KEY, now)
-        idle_limit = settings.SESSION_IDLE_MINUTES * 60
+        passive = self._passive(request)
+        reason = None
         if now - login_at >= settings.SESSION_MAX_HOURS * 3600:
-            return self._end(
-                request, _("Your session ended: it was open for too long. Please log in again.")
-            )
-        if now - last_activity >= idle_limit:
-            return self._end(
-                request, _("Your session ended after a while without use. Please log in again.")
-            )
-        if not self._passive(request) and now - last_activity >= _ACTIVITY_RESOLUTION_SECONDS:
+            reason = _("Your session ended: it was open for too long. Please log in again.")
+        elif now - last_activity >= settings.SESSION_IDLE_MINUTES * 60:
+            reason = _("Your session ended after a while without use. Please log in again.")
+        if reason is not None:
+            if passive:
+                # A poll in the background is refused, the session left as it is: the
+                # person's next click ends it and shows them why on the login page.
+                return JsonResponse({"error": reason}, status=401)
+            return self._end(request, reason)
+        if not passive and now - last_activity >= _ACTIVITY_RESOLUTION_SECONDS:
             session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 

@@ -85,7 +85,13 @@ def test_the_pages_own_polls_do_not_keep_a_session_alive(clock, client, receptio
         poll = client.get(reverse("consultation_status"), {"ids": "1"})
         if poll.status_code != 200:
             break
-    assert ended(poll)  # the 40-minute poll: 30 minutes after the login, the last use
+    # The 30-minute poll: 30 minutes after the login, the last use. Refused in the
+    # background; the next click ends the session and says why.
+    assert poll.status_code == 401
+    assert poll.json()["error"]
+    response = client.get(reverse("agenda"))
+    assert ended(response)
+    assert [m.level_tag for m in client.get(response.url).context["messages"]] == ["info"]
 
 
 def test_a_session_in_constant_use_still_ends_after_its_maximum_lifetime(
