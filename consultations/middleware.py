@@ -124,12 +124,14 @@ class SessionLifetimeMiddleware:
 class NoStoreMiddleware:
     """Every response the app itself makes (pages, downloads, JSON, the join page) is
     marked never to be stored: most show patient data or a PIN, and the rest gain
-    nothing from a cache. Static files never get here (WhiteNoise answers them first)."""
+    nothing from a cache. A response that already says `no-store` (the join page's) is
+    left as it is. Static files never get here (WhiteNoise answers them first)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        add_never_cache_headers(response)
+        if "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
         return response
