@@ -65,11 +65,14 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "consultations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (django-csp), on every response.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -77,9 +80,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Patient data and PINs never stay in a browser's or proxy's cache.
+    "consultations.middleware.NoStoreMiddleware",
     # After LocaleMiddleware and AuthenticationMiddleware: the account's saved language.
     "consultations.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the language and messages: ends a session idle or older than allowed, saying
+    # why in the account's language.
+    "consultations.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -386,6 +394,32 @@ GUNICORN_THREADS = env.int("GUNICORN_THREADS", default=8)
 
 # --- Security (secure by default when debug is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions (stored in the database, Django's default engine): a session unused for
+# SESSION_IDLE_MINUTES ends, and any session ends SESSION_MAX_HOURS after its login,
+# whatever its use (consultations/middleware.py; the cookie and the stored session expire
+# then too). The cookie itself goes when the browser closes.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.float("SESSION_MAX_HOURS", default=12.0)
+if SESSION_IDLE_MINUTES < 1 or SESSION_MAX_HOURS <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be positive")
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = round(SESSION_MAX_HOURS * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Content-Security-Policy (django-csp 4): only the app's own files, no inline script or
+# style (style attributes included), no plugins, no framing. No form-action: the join
+# page's Join button posts here and is redirected to Kairo's room, which browsers would
+# check against it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -409,13 +443,16 @@ if not DEBUG:
 # --- Logging --------------------------------------------------------------------------
 # Patient data is sensitive health data: nothing here logs request bodies, and the Kairo
 # client logs only endpoint, status, duration, requestId and the remaining rate limit.
-# Every handler drops the join page's tokens from what it writes
-# (consultations/log_redaction.py). Django's own "django" and "django.server" loggers
+# Every handler drops the join page's tokens and every query string (searches carry
+# document numbers) from what it writes (consultations/log_redaction.py). Django's own "django" and "django.server" loggers
 # are routed through them too, instead of Django's default handlers.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "consultations.log_redaction.RedactJoinTokens"}},
+    "filters": {
+        "redact": {"()": "consultations.log_redaction.RedactJoinTokens"},
+        "no_query": {"()": "consultations.log_redaction.DropQueryStrings"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {
@@ -425,11 +462,15 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact", "no_query"],
+        },
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
-            "filters": ["redact"],
+            "filters": ["redact", "no_query"],
         },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},

@@ -2,8 +2,10 @@
 block placed and sized by its window, overlapping blocks side by side.
 
 Presentation only: the consultations and providers come from `selectors.agenda`; this
-module turns their times into the grid's geometry (rem, on one scale) and the inline
-styles the template places, so that templates only place what they are given. Days are
+module turns their times into the grid's geometry (rem, on one scale) and the CSS values
+(`place`) the template puts in data-place-* attributes, so that templates only place
+what they are given. The Content-Security-Policy forbids style attributes:
+static/js/agenda-place.js sets each value from its attribute. Days are
 calendar days on the organization's clock (`consultations.clock`).
 """
 
@@ -21,7 +23,8 @@ from consultations.clock import organization_day_bounds, organization_today, org
 from consultations.models import Consultation, Provider
 from consultations.selectors.agenda import agenda_consultations, agenda_providers
 
-# Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line).
+# Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line);
+# static/css/agenda.css draws the hour lines on the same scale (--agenda-hour-height).
 REM_PER_MINUTE = 0.1
 # Blocks shorter than this (under 20 minutes) have room for one line only: the template
 # puts the time and the patient's name on it.
@@ -60,12 +63,14 @@ class AgendaBlock:
         return self.height < SHORT_BLOCK_REM
 
     @property
-    def style(self) -> str:
+    def place(self) -> dict[str, str]:
         width = 100 / self.lanes
-        return (
-            f"top: {self.top:.2f}rem; height: {self.height:.2f}rem; "
-            f"left: {self.lane * width:.2f}%; width: {width:.2f}%;"
-        )
+        return {
+            "top": f"{self.top:.2f}rem",
+            "height": f"{self.height:.2f}rem",
+            "left": f"{self.lane * width:.2f}%",
+            "width": f"{width:.2f}%",
+        }
 
 
 def block_status_label(consultation: Consultation, *, held_by_kairo: bool) -> str:
@@ -94,8 +99,8 @@ class HourMark:
     top: float
 
     @property
-    def style(self) -> str:
-        return f"top: {self.top:.2f}rem;"
+    def place(self) -> dict[str, str]:
+        return {"top": f"{self.top:.2f}rem"}
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,8 @@ class ClosedBand:
     height: float
 
     @property
-    def style(self) -> str:
-        return f"top: {self.top:.2f}rem; height: {self.height:.2f}rem;"
+    def place(self) -> dict[str, str]:
+        return {"top": f"{self.top:.2f}rem", "height": f"{self.height:.2f}rem"}
 
 
 @dataclass(frozen=True)
@@ -129,16 +134,12 @@ class AgendaDay:
     outside_hours_count: int
 
     @property
-    def body_style(self) -> str:
-        return f"height: {self.height:.2f}rem;"
+    def body_place(self) -> dict[str, str]:
+        return {"height": f"{self.height:.2f}rem"}
 
     @property
-    def grid_style(self) -> str:
-        return f"--agenda-hour-height: {60 * REM_PER_MINUTE:.2f}rem;"
-
-    @property
-    def now_style(self) -> str:
-        return "" if self.now_top is None else f"top: {self.now_top:.2f}rem;"
+    def now_place(self) -> dict[str, str]:
+        return {} if self.now_top is None else {"top": f"{self.now_top:.2f}rem"}
 
     @property
     def consultation_count(self) -> int:

@@ -15,3 +15,5 @@ class ConsultationsConfig(AppConfig):
         # checks (runserver, migrate, db_worker...), so a wrong production refuses to
         # start. The test suite and `make run` run with debug on: untouched.
         production_checks_register(debug=settings.DEBUG)
+
+        from consultations import signals  # noqa: F401  (connects the receivers)

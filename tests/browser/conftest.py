@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.csp import LISTENER as CSP_LISTENER
+
 CHROMIUM = (
     os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
@@ -67,6 +69,7 @@ def page(chromium, live_server):
         base_url=live_server.url, locale="es-CO", viewport={"width": 1366, "height": 900}
     )
     context.set_default_timeout(15_000)
+    context.add_init_script(CSP_LISTENER)  # tests/browser/csp.py
     page = context.new_page()
     yield page
     context.close()

@@ -31,6 +31,7 @@ from consultations.models import (
     Duration,
     Patient,
 )
+from tests.browser.csp import LISTENER as CSP_LISTENER
 from tests.factories import (
     PASSWORD,
     ConsultationFactory,
@@ -298,6 +299,8 @@ def crawl(
         base_url=base_url, locale="es-CO", viewport={"width": 1366, "height": 900}
     )
     context.set_default_timeout(15_000)
+    # Every document records what the Content-Security-Policy refused (tests/browser/csp.py).
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     problems: list[str] = []
     try:

@@ -1,6 +1,7 @@
 """WCAG 2.2 AA: axe-core on every staff page in both languages, and the keyboard and
 focus behaviour axe cannot see (error summary, skip link, the booking page's focus).
-The same crawl fails on English left on a page shown in Spanish (tests/untranslated.py)."""
+The same crawl fails on English left on a page shown in Spanish (tests/untranslated.py)
+and on anything the Content-Security-Policy refused (tests/browser/csp.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from consultations.services.join_links import join_link_issue
 from tests.browser.axe import axe_violations, describe
+from tests.browser.csp import csp_check
 from tests.browser.staff_pages import LANGUAGES, crawl, log_in
 from tests.factories import ConsultationFactory
 from tests.untranslated import english_fragments, page_text
@@ -39,7 +41,7 @@ def untranslated_check(page, staff_page, language) -> list[str]:
 
 
 # The checks every staff page gets, in every language: add another here to crawl with it.
-PAGE_CHECKS = [axe_check, untranslated_check]
+PAGE_CHECKS = [csp_check, axe_check, untranslated_check]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

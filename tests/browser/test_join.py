@@ -1,5 +1,5 @@
-"""The public join page in a real browser: axe-core (WCAG 2.2 AA) in every state and
-both languages, the countdown that enables Join, the page without JavaScript, Join
+"""The public join page in a real browser: axe-core (WCAG 2.2 AA) and the
+Content-Security-Policy (nothing refused) in every state and both languages, the countdown that enables Join, the page without JavaScript, Join
 through our server to the room, and the staff's "Revoke and reissue join links"."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from consultations.models import ConsultationEvent, ConsultationStatus, JoinLink
 from consultations.services.join_links import join_link_issue
 from tests.browser.axe import axe_violations, describe
+from tests.browser.csp import csp_violations
 from tests.browser.staff_pages import log_in
 from tests.factories import ConsultationFactory, PatientFactory, UserFactory
 
@@ -84,7 +85,7 @@ def test_the_join_page_passes_axe_in_every_state(page, state, language):
     page.goto(f"/j/{link.token}")
     expect(page.locator("html")).to_have_attribute("lang", language)
     expect(page.locator("h1")).to_be_visible()
-    problems = [describe(v) for v in axe_violations(page)]
+    problems = csp_violations(page) + [describe(v) for v in axe_violations(page)]
     assert not problems, "\n".join(problems)
 
 

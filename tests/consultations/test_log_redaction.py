@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from consultations.log_redaction import REDACTED, RedactJoinTokens, redact
+from consultations.log_redaction import REDACTED, RedactJoinTokens, drop_query_strings, redact
 
 
 @pytest.fixture
@@ -68,3 +68,48 @@ def test_a_join_without_csrf_is_refused_without_logging_the_token(written):
     output = written()
     assert "Forbidden" in output
     assert token not in output
+
+
+# --- Query strings: what staff type into a search never reaches a log ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"GET /patients/?q=1023456789 HTTP/1.1" 200', '"GET /patients/ HTTP/1.1" 200'),
+        (
+            '"GET /admin/consultations/patient/?q=1023456789&o=1 HTTP/1.1" 200',
+            '"GET /admin/consultations/patient/ HTTP/1.1" 200',
+        ),
+        ("GET /patients/search.json?q=Ríos HTTP/1.1", "GET /patients/search.json HTTP/1.1"),
+        ("GET /agenda/ HTTP/1.1", "GET /agenda/ HTTP/1.1"),
+        ("Is this a question? yes", "Is this a question? yes"),
+    ],
+)
+def test_drop_query_strings(text, expected):
+    assert drop_query_strings(text) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/patients/?q=1023456789",
+        "/consultations/new/?q=1023456789",
+        "/consultations/?q=1023456789&status=booked",
+        "/admin/consultations/patient/?q=1023456789",
+        "/admin/consultations/consultation/?q=1023456789",
+    ],
+)
+def test_the_access_log_drops_every_search_of_the_desk_and_the_admin(written, path):
+    logging.getLogger("django.server").info('"%s" %s %s', f"GET {path} HTTP/1.1", 200, 512)
+    output = written()
+    assert path.split("?")[0] in output
+    assert "1023456789" not in output
+    assert "?" not in output
+
+
+def test_a_warning_quoting_a_search_carries_no_document_number(written):
+    logging.getLogger("django.request").warning("Not Found: %s", "/patients/?q=1023456789")
+    output = written()
+    assert "Not Found: /patients/" in output
+    assert "1023456789" not in output
