@@ -153,7 +153,7 @@ class BookingForm(PatientForm):
         value = str(self.data.get(self.add_prefix("provider"), ""))
         provider = (
             Provider.objects.filter(pk=int(value), is_active=False).first()
-            if value.isdigit() and len(value) < 19
+            if value.isascii() and value.isdigit() and len(value) < 19
             else None
         )
         if provider is not None:

@@ -508,6 +508,18 @@ def test_no_post_breaks_the_booking_page(reception_client, booking_data, values)
     assert response.status_code in (200, 302)
 
 
+@pytest.mark.parametrize("digits", ["²", "٣", "①", "1²"])
+def test_a_provider_in_non_ascii_digits_is_an_invalid_choice(
+    reception_client, booking_data, digits
+):
+    """str.isdigit() accepts them, int() does not: found by the fuzz above."""
+    response = reception_client.post(
+        "/consultations/new/", form_data(booking_data, {"provider": digits})
+    )
+    assert response.status_code == 200
+    assert "provider" in response.context["form"].errors
+
+
 @hypothesis_settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
