@@ -4,9 +4,8 @@ Every URL pattern (the desk's, the admin's, the public ones) is walked as a clin
 (a superuser) and as a receptionist: each is requested once plainly, and the field names
 of the forms that send to it (from any page) and the query parameters of the links (the
 admin's changelist filters, sorting, paging) become the names hypothesis fills with
-hostile values (NUL
-bytes, lone surrogates, years 1 and 9999, huge numbers, very long strings), sent as the
-query string of a GET and as the body of a POST. Run on PostgreSQL, which refuses what
+hostile values (NUL bytes, lone surrogates, years 1 and 9999, huge numbers, very long
+strings), sent as the query string of a GET and as the body of a POST. Run on PostgreSQL, which refuses what
 SQLite stores (NUL in text, integers past 64 bits).
 """
 
