@@ -80,13 +80,13 @@ def test_notice_is_measured_on_the_organization_clock_not_utc(settings):
 NOW = dt.datetime(2030, 6, 12, 10, 0, tzinfo=BOGOTA)
 
 
-def test_a_start_exactly_at_the_horizon_is_accepted_a_minute_later_refused(settings):
+def test_the_whole_last_day_can_be_booked_the_next_day_cannot(settings):
     settings.BOOKING_HORIZON_DAYS = 30
-    last = NOW + dt.timedelta(days=30)
-    rules.scheduled_horizon_check(scheduled_for=last, now=NOW)
-    later = last + dt.timedelta(minutes=1)
+    last_evening = dt.datetime(2030, 7, 12, 23, 45, tzinfo=BOGOTA)  # NOW is 12 June, 10:00
+    rules.scheduled_horizon_check(scheduled_for=last_evening, now=NOW)
+    next_morning = dt.datetime(2030, 7, 13, 0, 0, tzinfo=BOGOTA)
     assert (
-        code_of(lambda: rules.scheduled_horizon_check(scheduled_for=later, now=NOW))
+        code_of(lambda: rules.scheduled_horizon_check(scheduled_for=next_morning, now=NOW))
         == "beyond_horizon"
     )
 
@@ -97,6 +97,15 @@ def test_the_horizon_is_a_year_by_default():
     assert (
         code_of(lambda: rules.scheduled_horizon_check(scheduled_for=beyond, now=NOW))
         == "beyond_horizon"
+    )
+
+
+def test_the_horizon_counts_days_on_the_organization_clock(settings):
+    """23:30 in Bogotá is already tomorrow in UTC: the day counted is Bogotá's."""
+    settings.BOOKING_HORIZON_DAYS = 1
+    late = dt.datetime(2030, 6, 12, 23, 30, tzinfo=BOGOTA)
+    rules.scheduled_horizon_check(
+        scheduled_for=dt.datetime(2030, 6, 13, 23, 59, tzinfo=BOGOTA), now=late
     )
 
 

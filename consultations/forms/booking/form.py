@@ -4,7 +4,8 @@ It is a `PatientForm` (the patient's rules live there and on the model) with the
 fields added. Identity is document type + number: when a patient with that document
 exists, the form edits that patient (details corrected in place); otherwise it makes a
 new one. Every rule that can be checked before calling Kairo is checked here, on its
-field: the model's field rules, the 15-minute notice, the booking horizon and availability (`rules.py`).
+field: the model's field rules, the 15-minute notice, the booking horizon and
+availability (`rules.py`).
 """
 
 from __future__ import annotations
