@@ -49,7 +49,7 @@ else:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "consultations.apps.ClinicAdminConfig",  # django.contrib.admin, our admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a NUL byte in a cookie is refused before the session lookup meets it
+    # (PostgreSQL cannot hold one in text).
+    "consultations.middleware.RefuseNulCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header (django-csp), on every response.
     "csp.middleware.CSPMiddleware",
@@ -168,6 +171,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or more.")
 AXES_CLIENT_IP_CALLABLE = "consultations.client_address.client_address"
+# The username cut to the 255 characters axes' tables hold (a longer one is a failed login).
+AXES_USERNAME_CALLABLE = "consultations.login_attempts.login_attempt_username"
 
 # --- Internationalisation and time ----------------------------------------------------
 LANGUAGE_CODE = "es"
@@ -213,6 +218,14 @@ if AGENDA_DAY_STARTS >= AGENDA_DAY_ENDS:
 STATUS_POLL_SECONDS = env.int("STATUS_POLL_SECONDS", default=15)
 if STATUS_POLL_SECONDS < 0:
     raise ImproperlyConfigured(f"STATUS_POLL_SECONDS ({STATUS_POLL_SECONDS}) must be 0 or more.")
+
+# --- Booking --------------------------------------------------------------------------
+# How far ahead a consultation may be booked, in days (rules.scheduled_horizon_check).
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
+if not 1 <= BOOKING_HORIZON_DAYS <= 3650:
+    raise ImproperlyConfigured(
+        f"BOOKING_HORIZON_DAYS ({BOOKING_HORIZON_DAYS}) must be between 1 and 3650 days."
+    )
 
 # --- Cache ----------------------------------------------------------------------------
 # Counts the join page's unknown tokens per client address. The default lives in each

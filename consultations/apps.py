@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,3 +18,11 @@ class ConsultationsConfig(AppConfig):
         production_checks_register(debug=settings.DEBUG)
 
         from consultations import signals  # noqa: F401  (connects the receivers)
+
+
+class ClinicAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin, with the clinic's admin site as `admin.site` (named in
+    INSTALLED_APPS in its place)."""
+
+    default = False  # consultations' own config stays the app's default
+    default_site = "consultations.admin_site.ClinicAdminSite"

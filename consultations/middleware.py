@@ -10,11 +10,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.defaults import bad_request
 
 from consultations.selectors.staff import staff_language
 
@@ -135,3 +137,30 @@ class NoStoreMiddleware:
         if "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
+
+
+class RefuseNulCookiesMiddleware:
+    """Answer 400 to a request with a NUL byte in a cookie, before anything reads it.
+
+    PostgreSQL cannot store or even compare text holding NUL ("\\x00"): a session or
+    CSRF cookie holding one fails in the session lookup on every page, the login page
+    included. No browser sends one; refusing the request here, once, keeps every view and
+    library from meeting it. Paths, query strings and form fields are the views' and
+    forms' business (their fields refuse NUL as a field error,
+    `ProhibitNullCharactersValidator`) and, where no form reads them, the admin site's
+    (`admin_site.ClinicAdminSite`).
+
+    First in MIDDLEWARE, so the language is not active yet: the page is in the one the
+    language cookie names, else Spanish (as for an anonymous visitor).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, value in request.COOKIES.items()):
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+            language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            with translation.override(language):
+                return bad_request(request, exception=SuspiciousOperation("NUL byte"))
+        return self.get_response(request)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import Case, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultations.clock import format_moment, window_ends
+from consultations.clock import format_moment, long_date, organization_zone, window_ends
 from consultations.kairo import contract
 from consultations.models import ACTIVE_STATUSES, Consultation, Patient, Provider
 
@@ -55,6 +56,28 @@ def scheduled_notice_check(*, scheduled_for: dt.datetime, now: dt.datetime | Non
                 "minutes": int(contract.MIN_NOTICE.total_seconds() // 60),
                 "earliest": format_moment(_next_minute(now + contract.MIN_NOTICE)),
             },
+        )
+
+
+def scheduled_horizon_check(*, scheduled_for: dt.datetime, now: dt.datetime | None = None) -> None:
+    """A scheduled consultation starts on or before the last day that can be booked:
+    `settings.BOOKING_HORIZON_DAYS` days after today, on the organization's clock.
+
+    Beside the notice rule: both say how far from now a start may be. A start at the
+    end of the calendar (year 9999) is refused here too, before any arithmetic on it can
+    overflow. Raises ValidationError `beyond_horizon`, naming the last day.
+    """
+    zone = organization_zone()
+    today = (now or timezone.now()).astimezone(zone).date()
+    last_day = today + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    if scheduled_for.astimezone(zone).date() > last_day:
+        raise ValidationError(
+            _(
+                "Consultations can be booked at most %(days)s days ahead: choose "
+                "%(latest)s or earlier."
+            ),
+            code="beyond_horizon",
+            params={"days": settings.BOOKING_HORIZON_DAYS, "latest": long_date(last_day)},
         )
 
 
@@ -191,8 +214,9 @@ def booking_check(
 
     `scheduled_for` None means now (immediate). The provider is still active and free,
     the patient free (one not saved yet always is), and a scheduled time far enough
-    ahead. The booking form calls it with what it could parse (`provider` or
-    `duration_minutes` None skips what needs them); `consultation_book` calls it again
+    ahead but within the booking horizon. The booking form calls it with what it could
+    parse (`provider` or `duration_minutes` None skips what needs them);
+    `consultation_book` calls it again
     inside its transaction. Raises ValidationError keyed `provider`, `patient`,
     `scheduled_for`, with the codes of the rules above and `provider_inactive`.
     """
@@ -201,8 +225,13 @@ def booking_check(
     if scheduled_for is not None:
         try:
             scheduled_notice_check(scheduled_for=scheduled_for, now=now)
+            scheduled_horizon_check(scheduled_for=scheduled_for, now=now)
         except ValidationError as error:
             errors["scheduled_for"] = error
+            if error.code == "beyond_horizon":
+                # Nobody is free or busy that far ahead, and its window may not even
+                # fit the calendar (year 9999).
+                raise ValidationError(errors) from None
     if provider is not None and not provider.is_active:
         errors["provider"] = ValidationError(
             _("This provider is no longer active."), code="provider_inactive"

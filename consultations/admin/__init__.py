@@ -5,7 +5,9 @@ A package (house style: past ~400 lines), autodiscovered by Django as
 rows (deactivated, never deleted while in use; CSV import), `directory` providers and
 patients, `consultations` consultations and their emails (read-only), `staff` the user
 page (desk language, permission names in the staff language), `webhooks` Kairo's
-webhook deliveries (read-only).
+webhook deliveries (read-only). The site they are registered on is
+`consultations.admin_site` (outside this package: Django builds it before importing
+this).
 """
 
 from django.contrib import admin

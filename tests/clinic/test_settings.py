@@ -75,6 +75,13 @@ def test_bad_opening_hours_fail_at_startup(overrides, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("days", ["0", "3651"])
+def test_a_booking_horizon_out_of_range_fails_at_startup(days):
+    result = _run(["check"], BOOKING_HORIZON_DAYS=days)
+    assert result.returncode != 0
+    assert f"BOOKING_HORIZON_DAYS ({days}) must be between 1 and 3650 days" in result.stderr
+
+
 def test_opening_hours_are_read_from_the_environment():
     result = _run(
         [

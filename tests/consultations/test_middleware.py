@@ -1,6 +1,6 @@
 """The desk's language is each account's saved choice, Spanish by default, never the
 browser's Accept-Language; a session ends when idle or too old; responses are never
-cached."""
+cached; a request whose cookies carry a NUL byte is refused with a 400."""
 
 from __future__ import annotations
 
@@ -143,3 +143,40 @@ def test_static_files_stay_cacheable(settings):
     response = Client().get("/static/css/desk.css")
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+# --- NUL bytes in cookies (RefuseNulCookiesMiddleware) ------------------------------------
+# PostgreSQL cannot hold NUL in text: a session cookie with one would fail in the lookup.
+
+
+@pytest.mark.parametrize("page", ["/login/", "/agenda/"])
+@pytest.mark.parametrize("cookie", ["sessionid", "csrftoken", "other"])
+def test_a_nul_in_a_cookie_is_a_spanish_400_on_any_page(client, cookie, page):
+    client.cookies[cookie] = "abcdefgh\x00"
+    response = client.get(page)
+    assert response.status_code == 400
+    assert "Solicitud no válida" in response.content.decode()
+
+
+def test_the_refusal_is_in_the_language_the_cookie_names(client):
+    client.cookies["django_language"] = "en"
+    client.cookies["sessionid"] = "\x00"
+    response = client.get("/login/")
+    assert response.status_code == 400
+    assert "Bad request" in response.content.decode()
+
+
+def test_cookies_without_nul_pass(reception_client):
+    reception_client.cookies["other"] = "abc"
+    assert reception_client.get(reverse("agenda")).status_code == 200
+
+
+def test_a_nul_in_a_desk_search_or_login_is_a_form_error_not_a_500(reception_client, client):
+    for url in ("/consultations/?q=%00", "/patients/?q=x%00", "/agenda/?date=%00"):
+        response = reception_client.get(url)
+        assert response.status_code == 200, url
+        assert response.context["form"].errors, url
+    client.logout()
+    response = client.post("/login/", {"username": "a\x00", "password": "x"})
+    assert response.status_code == 200
+    assert response.context["form"].errors

@@ -75,6 +75,64 @@ def test_notice_is_measured_on_the_organization_clock_not_utc(settings):
         rules.scheduled_notice_check(scheduled_for=scheduled)
 
 
+# --- Horizon ------------------------------------------------------------------------------
+
+NOW = dt.datetime(2030, 6, 12, 10, 0, tzinfo=BOGOTA)
+
+
+def test_the_whole_last_day_can_be_booked_the_next_day_cannot(settings):
+    settings.BOOKING_HORIZON_DAYS = 30
+    last_evening = dt.datetime(2030, 7, 12, 23, 45, tzinfo=BOGOTA)  # NOW is 12 June, 10:00
+    rules.scheduled_horizon_check(scheduled_for=last_evening, now=NOW)
+    next_morning = dt.datetime(2030, 7, 13, 0, 0, tzinfo=BOGOTA)
+    assert (
+        code_of(lambda: rules.scheduled_horizon_check(scheduled_for=next_morning, now=NOW))
+        == "beyond_horizon"
+    )
+
+
+def test_the_horizon_is_a_year_by_default():
+    rules.scheduled_horizon_check(scheduled_for=NOW + dt.timedelta(days=365), now=NOW)
+    beyond = NOW + dt.timedelta(days=366)
+    assert (
+        code_of(lambda: rules.scheduled_horizon_check(scheduled_for=beyond, now=NOW))
+        == "beyond_horizon"
+    )
+
+
+def test_the_horizon_counts_days_on_the_organization_clock(settings):
+    """23:30 in Bogotá is already tomorrow in UTC: the day counted is Bogotá's."""
+    settings.BOOKING_HORIZON_DAYS = 1
+    late = dt.datetime(2030, 6, 12, 23, 30, tzinfo=BOGOTA)
+    rules.scheduled_horizon_check(
+        scheduled_for=dt.datetime(2030, 6, 13, 23, 59, tzinfo=BOGOTA), now=late
+    )
+
+
+def test_the_horizon_refusal_names_the_last_day_in_spanish(settings):
+    settings.BOOKING_HORIZON_DAYS = 30
+    with translation.override("es"), pytest.raises(ValidationError) as caught:
+        rules.scheduled_horizon_check(scheduled_for=NOW + dt.timedelta(days=90), now=NOW)
+    message = caught.value.messages[0]
+    assert "30 días" in message
+    assert "12 de julio de 2030" in message
+
+
+@pytest.mark.django_db
+def test_the_last_day_of_the_calendar_is_refused_without_overflowing():
+    """Year 9999: its window would run past datetime.max in UTC."""
+    last = dt.datetime(9999, 12, 31, 23, 30, tzinfo=BOGOTA)
+    codes = refusal_codes(
+        lambda: rules.booking_check(
+            provider=ProviderFactory(),
+            patient=PatientFactory(),
+            scheduled_for=last,
+            duration_minutes=60,
+        )
+    )
+    assert codes == {"scheduled_for": ["beyond_horizon"]}
+
+
 # --- Windows ------------------------------------------------------------------------------
 
 

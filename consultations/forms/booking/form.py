@@ -4,7 +4,8 @@ It is a `PatientForm` (the patient's rules live there and on the model) with the
 fields added. Identity is document type + number: when a patient with that document
 exists, the form edits that patient (details corrected in place); otherwise it makes a
 new one. Every rule that can be checked before calling Kairo is checked here, on its
-field: the model's field rules, the 15-minute notice and availability (`rules.py`).
+field: the model's field rules, the 15-minute notice, the booking horizon and
+availability (`rules.py`).
 """
 
 from __future__ import annotations
@@ -220,9 +221,16 @@ class BookingForm(PatientForm):
         if day is None or time is None:
             return
         try:
-            cleaned["scheduled_for"] = clock.organization_datetime(day, time)
+            scheduled_for = clock.organization_datetime(day, time)
+            # On the date, before any rule computes a window from it (year 9999 would
+            # overflow); the service checks it again in rules.booking_check.
+            rules.scheduled_horizon_check(scheduled_for=scheduled_for)
         except ValidationError as error:
-            self.add_error("scheduled_time", error)
+            self.add_error(
+                "scheduled_date" if error.code == "beyond_horizon" else "scheduled_time", error
+            )
+            return
+        cleaned["scheduled_for"] = scheduled_for
 
     def _check_booking(self, cleaned: dict[str, Any]) -> None:
         """The rules the service checks again (`rules.booking_check`), once the moment is

@@ -26,7 +26,7 @@ from consultations.models import (
 from consultations.services.booking import outcomes as booking_outcomes
 from tests.consultations.services.privacy import assert_no_personal_data_in_events
 from tests.errors import error_codes
-from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, future
+from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, future, org_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +185,22 @@ def test_too_little_notice_is_refused_under_scheduled_for(book):
     with pytest.raises(ValidationError) as caught:
         book(scheduled_for=future(hours=0, minutes=5))
     assert error_codes(caught.value)["scheduled_for"][0] == "too_soon"
+
+
+def test_a_start_beyond_the_horizon_is_refused_under_scheduled_for(book, settings, sandbox):
+    """Checked again inside the transaction: a caller that skipped the form is refused
+    before anything is written or sent."""
+    settings.BOOKING_HORIZON_DAYS = 10
+    with pytest.raises(ValidationError) as caught:
+        book(scheduled_for=future(hours=11 * 24))
+    assert error_codes(caught.value)["scheduled_for"] == ["beyond_horizon"]
+    assert not Consultation.objects.exists()
+
+
+def test_the_year_9999_is_refused_not_overflowed(book):
+    with pytest.raises(ValidationError) as caught:
+        book(scheduled_for=dt.datetime(9999, 12, 31, 23, 0, tzinfo=org_zone()))
+    assert error_codes(caught.value)["scheduled_for"] == ["beyond_horizon"]
 
 
 def test_an_inactive_provider_is_refused(book, provider):

@@ -285,6 +285,47 @@ def test_a_slot_taken_meanwhile_is_a_form_error_naming_who(
     assert Consultation.objects.get() == taken["rival"]
 
 
+# --- How far ahead: the horizon and the calendar's ends ------------------------------------
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-12-30"])
+def test_a_date_at_the_end_of_the_calendar_is_a_field_error_on_the_date(
+    reception_client, booking_data, day
+):
+    data = booking_data(scheduled_date=day, scheduled_time="23:30")
+    form = form_of(reception_client.post(NEW, data))
+    assert form_error_codes(form) == {"scheduled_date": ["beyond_horizon"]}
+    assert not Consultation.objects.exists()
+
+
+def test_year_one_is_in_the_past(reception_client, booking_data):
+    form = form_of(
+        reception_client.post(
+            NEW, booking_data(scheduled_date="0001-01-01", scheduled_time="00:00")
+        )
+    )
+    assert form.has_error("scheduled_time", "in_past")
+    assert not Consultation.objects.exists()
+
+
+def test_a_booking_past_the_horizon_is_refused_on_the_date_in_spanish(
+    reception_client, booking_data, settings
+):
+    settings.BOOKING_HORIZON_DAYS = 30
+    response = reception_client.post(NEW, booking_data(when_at=future(hours=31 * 24)))
+    form = form_of(response)
+    assert form.has_error("scheduled_date", "beyond_horizon")
+    assert "como máximo con 30 días de anticipación" in html(response)
+    assert not Consultation.objects.exists()
+
+
+def test_a_booking_within_the_horizon_is_made(reception_client, booking_data, settings):
+    settings.BOOKING_HORIZON_DAYS = 30
+    response = reception_client.post(NEW, booking_data(when_at=future(hours=29 * 24)))
+    assert response.status_code == 302
+    assert Consultation.objects.get().status == Status.BOOKED
+
+
 # --- Double submission ----------------------------------------------------------------------------
 
 

@@ -499,3 +499,15 @@ def test_no_query_string_breaks_the_read_pages(reception_client, query):
     assert export.status_code in (200, 302)
     if export.status_code == 200:
         b"".join(export.streaming_content)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize("field", ["date_from", "date_to"])
+def test_a_date_at_the_calendar_ends_is_a_filter_error_in_the_list_and_the_export(
+    reception_client, field, day
+):
+    listed_page = reception_client.get(reverse("consultation_list"), {field: day})
+    assert listed_page.status_code == 200
+    assert field in listed_page.context["form"].errors
+    export = reception_client.get(reverse("consultation_export"), {field: day})
+    assert export.status_code < 500

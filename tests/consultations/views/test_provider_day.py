@@ -100,3 +100,8 @@ def test_the_booking_page_carries_the_day_panel_hidden_until_scripted(reception_
     assert f'data-url="{reverse("provider_day")}"' in page
     assert f'data-patient="{patient.pk}"' in page
     assert "js/provider_day.js" in page
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-02", "9999-12-30"])
+def test_a_day_at_the_calendar_ends_is_a_400_not_an_overflow(reception_client, provider, day):
+    assert reception_client.get(DAY_URL, {"provider": provider.pk, "date": day}).status_code == 400
