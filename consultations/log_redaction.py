@@ -28,30 +28,32 @@ def redact(text: str) -> str:
     return _JOIN_TOKEN.sub(REDACTED, text)
 
 
-class RedactJoinTokens(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True  # a broken format string: let logging report it as usual
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        # django.server passes the request for its formatter; its path is in the message.
-        return True
-
-
 def drop_query_strings(text: str) -> str:
     return _QUERY_STRING.sub(r"\1", text)
 
 
-class DropQueryStrings(logging.Filter):
+class _RewritingFilter(logging.Filter):
+    """Replaces a record's message with `rewrite(message)` when that changes it."""
+
+    @staticmethod
+    def rewrite(text: str) -> str:
+        raise NotImplementedError
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
             return True  # a broken format string: let logging report it as usual
-        cleaned = drop_query_strings(message)
+        cleaned = self.rewrite(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True
+
+
+class RedactJoinTokens(_RewritingFilter):
+    # django.server passes the request for its formatter; its path is in the message.
+    rewrite = staticmethod(redact)
+
+
+class DropQueryStrings(_RewritingFilter):
+    rewrite = staticmethod(drop_query_strings)
