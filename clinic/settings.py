@@ -8,14 +8,21 @@ defaulted: a missing secret key or allowed hosts stops the process at startup.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import warnings
 import zoneinfo
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from clinic.settings_parts import (
+    CONTENT_SECURITY_POLICY_SELF_ONLY,
+    MIDDLEWARE_ORDER,
+    clock_time,
+    logging_config,
+    moment_or_day_end,
+    templates_config,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,54 +76,12 @@ INSTALLED_APPS = [
     "consultations",
 ]
 
-MIDDLEWARE = [
-    # First: a NUL byte in a cookie is refused before the session lookup meets it
-    # (PostgreSQL cannot hold one in text).
-    "consultations.middleware.RefuseNulCookiesMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    # The Content-Security-Policy header (django-csp), on every response.
-    "csp.middleware.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    # Patient data and PINs never stay in a browser's or proxy's cache.
-    "consultations.middleware.NoStoreMiddleware",
-    # After LocaleMiddleware and AuthenticationMiddleware: the account's saved language.
-    "consultations.middleware.StaffLanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    # After the language and messages: ends a session idle or older than allowed, saying
-    # why in the account's language.
-    "consultations.middleware.SessionLifetimeMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
-    "axes.middleware.AxesMiddleware",
-]
+MIDDLEWARE = MIDDLEWARE_ORDER
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
 
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "django.template.context_processors.i18n",
-                "consultations.context_processors.organization",
-                "consultations.context_processors.training",
-                "consultations.context_processors.attention",
-            ],
-        },
-    },
-]
+TEMPLATES = templates_config(BASE_DIR / "templates")
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
@@ -195,19 +160,10 @@ TIME_ZONE = ORGANIZATION_TIME_ZONE
 # --- Agenda ---------------------------------------------------------------------------
 
 
-def _clock_time(name: str, text: str) -> dt.time:
-    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text.strip())
-    if match is None:
-        raise ImproperlyConfigured(
-            f"{name}={text!r} is not a time of day as HH:MM (for example 06:00 or 20:00)."
-        )
-    return dt.time(int(match[1]), int(match[2]))
-
-
 # The clinic's opening hours, local time: the agenda always shows at least this part of
 # each day; a consultation outside them widens the day shown.
-AGENDA_DAY_STARTS = _clock_time("AGENDA_DAY_STARTS", env.str("AGENDA_DAY_STARTS", default="06:00"))
-AGENDA_DAY_ENDS = _clock_time("AGENDA_DAY_ENDS", env.str("AGENDA_DAY_ENDS", default="20:00"))
+AGENDA_DAY_STARTS = clock_time("AGENDA_DAY_STARTS", env.str("AGENDA_DAY_STARTS", default="06:00"))
+AGENDA_DAY_ENDS = clock_time("AGENDA_DAY_ENDS", env.str("AGENDA_DAY_ENDS", default="20:00"))
 if AGENDA_DAY_STARTS >= AGENDA_DAY_ENDS:
     raise ImproperlyConfigured(
         f"AGENDA_DAY_STARTS ({AGENDA_DAY_STARTS:%H:%M}) must be before "
@@ -330,25 +286,11 @@ KAIRO_WEBHOOK_SECRET = env.str("KAIRO_WEBHOOK_SECRET", default="sandbox-webhook-
 # (ISO 8601; without an offset it is the organization's wall time; a date alone means
 # until the end of that day). Empty = only KAIRO_WEBHOOK_SECRET.
 KAIRO_WEBHOOK_PREVIOUS_SECRET = env.str("KAIRO_WEBHOOK_PREVIOUS_SECRET", default="")
-_previous_until = env.str("KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL", default="").strip()
-KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL: dt.datetime | None = None
-if _previous_until:
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", _previous_until):
-            KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL = dt.datetime.combine(
-                dt.date.fromisoformat(_previous_until) + dt.timedelta(days=1), dt.time()
-            )
-        else:
-            KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL = dt.datetime.fromisoformat(_previous_until)
-    except ValueError:
-        raise ImproperlyConfigured(
-            "KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL must be an ISO 8601 date or date and time, "
-            "e.g. 2030-01-31 or 2030-01-31T18:00-05:00."
-        ) from None
-    if KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL.tzinfo is None:
-        KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL = KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL.replace(
-            tzinfo=zoneinfo.ZoneInfo(ORGANIZATION_TIME_ZONE)
-        )
+KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL = moment_or_day_end(
+    "KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL",
+    env.str("KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL", default=""),
+    zoneinfo.ZoneInfo(ORGANIZATION_TIME_ZONE),
+)
 if KAIRO_WEBHOOK_PREVIOUS_SECRET and KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL is None:
     raise ImproperlyConfigured(
         "KAIRO_WEBHOOK_PREVIOUS_SECRET needs KAIRO_WEBHOOK_PREVIOUS_SECRET_UNTIL: the moment "
@@ -418,21 +360,8 @@ if SESSION_IDLE_MINUTES < 1 or SESSION_MAX_HOURS <= 0:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = round(SESSION_MAX_HOURS * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# Content-Security-Policy (django-csp 4): only the app's own files, no inline script or
-# style (style attributes included), no plugins, no framing. No form-action: the join
-# page's Join button posts here and is redirected to Kairo's room, which browsers would
-# check against it.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
+# Content-Security-Policy (django-csp): only the app's own files (clinic/settings_parts.py).
+CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY_SELF_ONLY
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -456,43 +385,8 @@ if not DEBUG:
 # --- Logging --------------------------------------------------------------------------
 # Patient data is sensitive health data: nothing here logs request bodies, and the Kairo
 # client logs only endpoint, status, duration, requestId and the remaining rate limit.
-# Every handler drops the join page's tokens and every query string (searches carry
-# document numbers) from what it writes (consultations/log_redaction.py). Django's own "django" and "django.server" loggers
-# are routed through them too, instead of Django's default handlers.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "redact": {"()": "consultations.log_redaction.RedactJoinTokens"},
-        "no_query": {"()": "consultations.log_redaction.DropQueryStrings"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact", "no_query"],
-        },
-        "django.server": {
-            "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["redact", "no_query"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        "consultations": {"level": env.str("APP_LOG_LEVEL", default="INFO")},
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
-    },
-}
+# No log line carries a join token or a query string (clinic/settings_parts.py).
+LOGGING = logging_config(app_level=env.str("APP_LOG_LEVEL", default="INFO"))
 
 # --- Data protection (Ley 1581 de 2012) ------------------------------------------------
 # The version of the clinic's data-processing policy a patient accepts when staff record

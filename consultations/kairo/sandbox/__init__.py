@@ -21,8 +21,9 @@ Faults: a request header `X-Sandbox-Fault: timeout|drop|500|502|429|malformed`, 
 `GET|POST webhooks`, `POST consultations/{id}/events`.
 """
 
+from consultations.kairo.sandbox.clock import ManualClock, utc_now
 from consultations.kairo.sandbox.controls import FAULT_HEADER, FAULTS
-from consultations.kairo.sandbox.core import KairoSandbox, ManualClock, utc_now
+from consultations.kairo.sandbox.core import KairoSandbox
 from consultations.kairo.sandbox.server import SandboxHTTPServer, is_loopback_host
 from consultations.kairo.sandbox.transport import (
     SANDBOX_BASE_URL,

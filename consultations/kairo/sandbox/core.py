@@ -14,7 +14,7 @@ import secrets
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from consultations.kairo import contract
+from consultations.kairo.sandbox.clock import Clock, utc_now
 from consultations.kairo.sandbox.controls import FAULT_HEADER, FAULTS, ControlsMixin
 from consultations.kairo.sandbox.state import SandboxState, state_read, state_write
 from consultations.kairo.sandbox.validation import Catalogs, validate_create
@@ -35,34 +36,6 @@ from consultations.kairo.sandbox.wire import (
 )
 
 SANDBOX_ORGANIZATION_NAME = "Clínica Sandbox"
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ManualClock:
-    """A clock that only moves when told to (tests, demos). Thread-safe."""
-
-    def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("ManualClock needs an aware datetime.")
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def set(self, when: datetime) -> None:
-        with self._lock:
-            self._now = when
-
-    def advance(self, seconds: float = 0, **delta: float) -> None:
-        with self._lock:
-            self._now += timedelta(seconds=seconds, **delta)
 
 
 class KairoSandbox(ControlsMixin, WireMixin):
