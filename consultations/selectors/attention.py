@@ -153,25 +153,28 @@ def webhook_delivery_rows(*, limit: int) -> list[WebhookRow]:
     return rows
 
 
-def unconfirmed_rows(*, limit: int, now: dt.datetime | None = None) -> list[Consultation]:
-    """The oldest `limit` unconfirmed bookings, with patient and provider, each with
-    `attention_request_id`: the requestId of its booking outcome (what Kairo Connect
-    support finds it by), else the last requestId it had."""
+def with_outcome_request_id(consultations: QuerySet[Consultation]) -> QuerySet[Consultation]:
+    """`consultations`, each with `attention_request_id`: the requestId of its booking
+    outcome (what Kairo Connect support finds it by), else the last requestId it had
+    (None when it has neither)."""
     outcome_request = (
         ConsultationEvent.objects.filter(consultation=OuterRef("pk"), kind__in=OUTCOME_KINDS)
         .exclude(kairo_request_id="")
         .order_by("-created_at", "-id")
         .values("kairo_request_id")[:1]
     )
-    return list(
-        unconfirmed_pending(now=now)
-        .select_related("patient", "provider")
-        .annotate(
-            attention_request_id=Coalesce(
-                Subquery(outcome_request), NullIf(F("kairo_last_request_id"), Value(""))
-            )
-        )[:limit]
+    return consultations.annotate(
+        attention_request_id=Coalesce(
+            Subquery(outcome_request), NullIf(F("kairo_last_request_id"), Value(""))
+        )
     )
+
+
+def unconfirmed_rows(*, limit: int, now: dt.datetime | None = None) -> list[Consultation]:
+    """The oldest `limit` unconfirmed bookings, with patient and provider, each with
+    `attention_request_id` (`with_outcome_request_id`)."""
+    pending = unconfirmed_pending(now=now).select_related("patient", "provider")
+    return list(with_outcome_request_id(pending)[:limit])
 
 
 def failed_delivery_rows(*, limit: int, now: dt.datetime | None = None) -> list[Delivery]:

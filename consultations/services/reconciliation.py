@@ -19,7 +19,7 @@ from django.utils import timezone
 from consultations.kairo import client as kairo
 from consultations.kairo import contract
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
-from consultations.selectors.booking import OUTCOME_KINDS
+from consultations.selectors.attention import with_outcome_request_id
 from consultations.selectors.reconciliation import (
     not_asked_since,
     reconcile_candidates,
@@ -175,15 +175,17 @@ def unconfirmed_attention_surface(
     requestId) or cancel them. Each gets one `needs_attention` event, the first time it
     is found; all are returned, every run, for the command's output."""
     stale = list(
-        Consultation.objects.filter(
-            status=Status.UNCONFIRMED,
-            kairo_consultation_id__isnull=True,
-            created_at__lt=now - older_than,
-        ).order_by("created_at", "pk")
+        with_outcome_request_id(
+            Consultation.objects.filter(
+                status=Status.UNCONFIRMED,
+                kairo_consultation_id__isnull=True,
+                created_at__lt=now - older_than,
+            ).order_by("created_at", "pk")
+        )
     )
     items = []
     for consultation in stale:
-        request_id = _outcome_request_id(consultation)
+        request_id = getattr(consultation, "attention_request_id", None) or ""
         items.append(
             AttentionItem(
                 consultation_id=consultation.pk,
@@ -205,16 +207,3 @@ def unconfirmed_attention_surface(
                 },
             )
     return items
-
-
-def _outcome_request_id(consultation: Consultation) -> str:
-    """The requestId of the booking's outcome (what support can find it by)."""
-    event = (
-        consultation.events.filter(kind__in=OUTCOME_KINDS)
-        .exclude(kairo_request_id="")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if event is not None:
-        return event.kairo_request_id
-    return consultation.kairo_last_request_id
