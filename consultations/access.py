@@ -39,11 +39,12 @@ RECEPTION_PERMISSIONS: tuple[str, ...] = (
 AXES_PERMISSIONS: tuple[str, ...] = ("axes.view_accessattempt", "axes.delete_accessattempt")
 
 # Clinic admins: all of reception, plus the catalogs and the directory (and the admin
-# site, through is_staff on their account), lifting lock-outs, and Kairo's webhook
-# deliveries (read-only).
+# site, through is_staff on their account), lifting lock-outs, Kairo's webhook
+# deliveries and the audit trail (read-only).
 CLINIC_ADMIN_PERMISSIONS: tuple[str, ...] = (
     *RECEPTION_PERMISSIONS,
     "view_webhookdelivery",
+    "view_auditentry",
     *(
         f"{action}_{model}"
         for model in (*CATALOG_MODELS, "provider", "patient")

@@ -5,7 +5,7 @@ A package (house style: past ~400 lines), autodiscovered by Django as
 rows (deactivated, never deleted while in use; CSV import), `directory` providers and
 patients, `consultations` consultations and their emails (read-only), `staff` the user
 page (desk language, permission names in the staff language), `webhooks` Kairo's
-webhook deliveries (read-only). The site they are registered on is
+webhook deliveries (read-only), `audit` the audit trail (read-only). The site they are registered on is
 `consultations.admin_site` (outside this package: Django builds it before importing
 this).
 """
@@ -13,6 +13,7 @@ this).
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from consultations.admin.audit import AuditEntryAdmin
 from consultations.admin.catalogs import (
     CatalogAdmin,
     CatalogImportForm,
@@ -50,6 +51,7 @@ admin.site.site_title = _("Kairo Connect clinic administration")
 admin.site.index_title = _("Catalogs, providers and patients")
 
 __all__ = [
+    "AuditEntryAdmin",
     "DELIVERY_FIELDS",
     "PERMISSION_ACTIONS",
     "CatalogAdmin",

@@ -7,6 +7,7 @@ the model field (validators built from `kairo.contract`); one row's consistency 
 `rules.py`.
 """
 
+from consultations.models.audit import AuditEntry, AuditRefused
 from consultations.models.catalogs import (
     CatalogEntry,
     CatalogQuerySet,
@@ -40,6 +41,8 @@ from consultations.models.webhooks import WebhookDelivery
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AuditEntry",
+    "AuditRefused",
     "KAIRO_RELEASED_STATUSES",
     "CatalogEntry",
     "CatalogQuerySet",

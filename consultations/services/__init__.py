@@ -4,6 +4,7 @@ Re-exported here so callers write `from consultations import services` and
 `services.patient_save(...)`, whichever module a workflow lives in.
 """
 
+from consultations.services.audit import audit_record
 from consultations.services.booking import BookingRefused, consultation_book
 from consultations.services.deliveries import (
     booking_deliveries_schedule,
@@ -44,6 +45,7 @@ __all__ = [
     "ReconcileReport",
     "RefreshTimeClash",
     "RehearsalRefused",
+    "audit_record",
     "booking_deliveries_schedule",
     "cancellation_deliveries_schedule",
     "consultation_book",

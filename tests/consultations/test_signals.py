@@ -83,3 +83,30 @@ def test_saving_an_active_account_keeps_its_sessions(receptionist):
     receptionist.first_name = "Ana"
     receptionist.save()
     assert desk.get(reverse("agenda")).status_code == 200
+
+
+def test_a_sign_in_a_failed_one_and_a_sign_out_are_audited(client, receptionist):
+    from consultations.models import AuditEntry
+
+    Action = AuditEntry.Action
+    client.post(
+        reverse("login"),
+        {"username": "recepcion", "password": "wrong"},
+        REMOTE_ADDR="192.0.2.10",
+    )
+    client.post(
+        reverse("login"),
+        {"username": "recepcion", "password": PASSWORD},
+        REMOTE_ADDR="192.0.2.10",
+    )
+    client.post(reverse("logout"), REMOTE_ADDR="192.0.2.10")
+    rows = list(
+        AuditEntry.objects.order_by("pk").values_list(
+            "action", "actor_username", "actor_id", "address"
+        )
+    )
+    assert rows == [
+        (Action.LOGIN_FAILED, "recepcion", None, "192.0.2.10"),
+        (Action.LOGIN, "recepcion", receptionist.pk, "192.0.2.10"),
+        (Action.LOGOUT, "recepcion", receptionist.pk, "192.0.2.10"),
+    ]
