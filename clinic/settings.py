@@ -393,3 +393,9 @@ LOGGING = logging_config(app_level=env.str("APP_LOG_LEVEL", default="INFO"))
 # The version of the clinic's data-processing policy a patient accepts when staff record
 # their authorization; change it when the policy changes.
 DATA_PROCESSING_POLICY_VERSION = env.str("DATA_PROCESSING_POLICY_VERSION", default="2026-01")
+# Patients with no activity for this many days are anonymized by the
+# anonymize_inactive_patients command; 0 or empty: never (the default).
+_retention_days = env.str("PATIENT_RETENTION_DAYS", default="").strip()
+if not (_retention_days or "0").isdigit():
+    raise ImproperlyConfigured("PATIENT_RETENTION_DAYS must be a number of days (0 or empty: off)")
+PATIENT_RETENTION_DAYS = int(_retention_days or "0")

@@ -45,6 +45,8 @@ CLINIC_ADMIN_PERMISSIONS: tuple[str, ...] = (
     *RECEPTION_PERMISSIONS,
     "view_webhookdelivery",
     "view_auditentry",
+    # Ley 1581: export a patient's data, record a withdrawal, anonymize.
+    "manage_patient_data",
     *(
         f"{action}_{model}"
         for model in (*CATALOG_MODELS, "provider", "patient")

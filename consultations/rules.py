@@ -13,13 +13,19 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Case, When
+from django.db.models import Case, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations.clock import format_moment, long_date, organization_zone, window_ends
 from consultations.kairo import contract
-from consultations.models import ACTIVE_STATUSES, Consultation, Patient, Provider
+from consultations.models import (
+    ACTIVE_STATUSES,
+    Consultation,
+    ConsultationStatus,
+    Patient,
+    Provider,
+)
 
 
 def consultation_window(
@@ -86,13 +92,73 @@ def patient_authorization_check(*, patient: Patient | None, authorization_given:
 
     Given now (`authorization_given`), or recorded earlier on `patient` (the patient as
     stored; None for one not registered yet). Never withdrawn here: an unticked box on a
-    patient who agreed changes nothing. Raises ValidationError `authorization_required`.
+    patient who agreed changes nothing. A patient who withdrew their authorization
+    (`services.patient_authorization_withdraw`) is booked again only with a new one given
+    now: the ticked box records it. Raises ValidationError `authorization_withdrawn` or
+    `authorization_required`.
     """
     if authorization_given or (patient is not None and patient.data_processing_authorized):
         return
+    withdrawn_at = patient.data_processing_withdrawn_at if patient is not None else None
+    if patient is not None and patient.authorization_withdrawn and withdrawn_at is not None:
+        raise ValidationError(
+            _(
+                "The patient withdrew their authorization on %(when)s. Book only if they "
+                "now authorize the processing of their data again: ask them, then tick this box."
+            ),
+            code="authorization_withdrawn",
+            params={"when": format_moment(withdrawn_at)},
+        )
     raise ValidationError(
         _("Ask the patient for their authorization and tick this box before booking."),
         code="authorization_required",
+    )
+
+
+def patient_anonymized_check(*, patient: Patient | None) -> None:
+    """An anonymized patient (`services.patient_anonymize`) is never booked or changed
+    again: their identity is gone for good. A person who comes back is registered anew.
+    Raises ValidationError `patient_anonymized`."""
+    if patient is not None and patient.is_anonymized:
+        raise ValidationError(
+            _(
+                "This patient's data was anonymized: the record can no longer be changed "
+                "or booked. Register the person again as a new patient."
+            ),
+            code="patient_anonymized",
+        )
+
+
+def patient_consultations_ahead(
+    *, patient: Patient, now: dt.datetime | None = None
+) -> QuerySet[Consultation]:
+    """The patient's consultations not over yet: active (being sent, unconfirmed,
+    booked) and still to end, or in progress whatever their window says."""
+    now = now or timezone.now()
+    return (
+        Consultation.objects.filter(patient=patient)
+        .filter(
+            Q(status__in=ACTIVE_STATUSES, ends_at__gt=now)
+            | Q(status=ConsultationStatus.IN_PROGRESS)
+        )
+        .order_by("starts_at")
+    )
+
+
+def patient_anonymize_check(*, patient: Patient, now: dt.datetime | None = None) -> None:
+    """A patient is anonymized only once none of their consultations is still ahead
+    (`patient_consultations_ahead`): its emails, join page and Kairo's room still need
+    who they are. Raises ValidationError `consultation_ahead` naming the first one."""
+    ahead = patient_consultations_ahead(patient=patient, now=now).first()
+    if ahead is None:
+        return
+    raise ValidationError(
+        _(
+            "This patient has a consultation that is not over yet (%(start)s to %(end)s). "
+            "Cancel it, or wait until it is over, then anonymize."
+        ),
+        code="consultation_ahead",
+        params=_window_params(ahead),
     )
 
 

@@ -11,6 +11,7 @@ from consultations.views import (
     directory,
     home,
     join,
+    patient_rights,
     provider_day,
     sandbox,
     status,
@@ -73,6 +74,12 @@ urlpatterns = [
     path("patients/new/", directory.patient_new, name="patient_new"),
     path("patients/<int:pk>/", directory.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/edit/", directory.patient_edit, name="patient_edit"),
+    path("patients/<int:pk>/data.json", patient_rights.patient_data_json, name="patient_data_json"),
+    path("patients/<int:pk>/data.zip", patient_rights.patient_data_csv, name="patient_data_csv"),
+    path("patients/<int:pk>/withdraw/", patient_rights.patient_withdraw, name="patient_withdraw"),
+    path(
+        "patients/<int:pk>/anonymize/", patient_rights.patient_anonymize, name="patient_anonymize"
+    ),
     path("providers/", directory.provider_list, name="provider_list"),
     path("providers/new/", directory.provider_new, name="provider_new"),
     path("providers/<int:pk>/", directory.provider_detail, name="provider_detail"),

@@ -343,11 +343,36 @@ class Patient(Identity):
     data_processing_policy_version = models.CharField(
         _("policy version"), max_length=30, blank=True
     )
+    # The patient's withdrawal of that authorization (Ley 1581 de 2012, art. 8 e): the
+    # last one recorded. While it stands (no authorization given since), the patient is
+    # not booked; their consultations already booked stay as they are. The authorization
+    # fields above keep what had been given, for the record.
+    data_processing_withdrawn_at = models.DateTimeField(
+        _("authorization withdrawn at"), null=True, blank=True, editable=False
+    )
+    data_processing_withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("withdrawal recorded by"),
+    )
+    # Set once the identity is replaced (`services.patient_anonymize`): the row stays so
+    # that its consultations stay countable, and it can no longer be changed or booked.
+    anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
+        permissions = [
+            (
+                "manage_patient_data",
+                _("Can export, withdraw the authorization of and anonymize patients (Ley 1581)"),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["document_type", "document_number"],
@@ -378,6 +403,15 @@ class Patient(Identity):
                     )
                 }
             )
+
+    @property
+    def authorization_withdrawn(self) -> bool:
+        """The patient withdrew their authorization and has given none since."""
+        return not self.data_processing_authorized and self.data_processing_withdrawn_at is not None
+
+    @property
+    def is_anonymized(self) -> bool:
+        return self.anonymized_at is not None
 
     def record_authorization(self, *, given: bool, policy_version: str, recorded_by) -> None:
         """Set the Ley 1581 authorization fields together (not saved)."""

@@ -24,6 +24,13 @@ from consultations.services.lifecycle import (
     consultation_refresh,
     consultations_sweep_stuck,
 )
+from consultations.services.patient_rights import (
+    patient_anonymize,
+    patient_authorization_withdraw,
+    patient_data_export,
+    patient_data_export_zip,
+    patients_inactive_anonymize,
+)
 from consultations.services.reconciliation import (
     ReconcileReport,
     consultations_reconcile,
@@ -64,7 +71,12 @@ __all__ = [
     "reminders_send_due",
     "time_change_deliveries_schedule",
     "unconfirmed_attention_surface",
+    "patient_anonymize",
+    "patient_authorization_withdraw",
+    "patient_data_export",
+    "patient_data_export_zip",
     "patient_save",
+    "patients_inactive_anonymize",
     "provider_save",
     "staff_language_save",
     "webhook_delivery_handle",

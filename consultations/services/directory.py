@@ -14,6 +14,18 @@ from consultations.models import Patient, PatientChange, Provider
 # The fields a patient's history follows (the authorization has its own record).
 HISTORY_FIELDS = tuple(PatientChange.Field.values)
 
+# The Ley 1581 record on a patient: written by its own acts (authorization given here,
+# `patient_authorization_withdraw`, `patient_anonymize`), never copied from a form.
+AUTHORIZATION_FIELDS = (
+    "data_processing_authorized",
+    "data_processing_authorized_at",
+    "data_processing_recorded_by_id",
+    "data_processing_policy_version",
+    "data_processing_withdrawn_at",
+    "data_processing_withdrawn_by_id",
+    "anonymized_at",
+)
+
 
 def patient_save(
     *,
@@ -34,6 +46,7 @@ def patient_save(
 
     `authorization_given` None leaves the authorization as it is; True or False records
     it now, by `actor`, under the current policy version (unchanged if already so).
+    An anonymized patient is refused (`patient_anonymized` on `document_number`).
     Raises ValidationError (field errors; `name_change_unconfirmed` on `name`;
     `duplicate_document` on `document_number`, also when another desk saved the same
     document after our check), with nothing saved.
@@ -45,6 +58,15 @@ def patient_save(
             if patient.pk is not None
             else None
         )
+        if stored is not None:
+            try:
+                rules.patient_anonymized_check(patient=stored)
+            except ValidationError as error:
+                raise ValidationError({"document_number": error}) from None
+            # The authorization changes only by `authorization_given`: as locked now, not
+            # as the caller loaded it (a withdrawal recorded meanwhile must stand).
+            for field in AUTHORIZATION_FIELDS:
+                setattr(patient, field, getattr(stored, field))
         if (
             authorization_given is not None
             and authorization_given != patient.data_processing_authorized

@@ -180,6 +180,12 @@ class BookingForm(PatientForm):
         self.patient_is_new = self.instance.pk is None
 
     def _check_authorization(self, cleaned: dict[str, Any]) -> None:
+        stored = None if self.patient_is_new else self.instance
+        try:
+            rules.patient_anonymized_check(patient=stored)
+        except ValidationError as error:
+            self.add_error("document_number", error)
+            return
         try:
             rules.patient_authorization_check(
                 patient=None if self.patient_is_new else self.instance,

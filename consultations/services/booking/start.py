@@ -71,18 +71,21 @@ def booking_start(
                 return existing, None
             # Ley 1581, checked again here, before anything is written: the patient's data
             # must not reach Kairo on a caller's word that some form checked it.
+            stored = _stored(patient)
             try:
-                rules.patient_authorization_check(
-                    patient=_stored(patient), authorization_given=authorization_given
-                )
+                rules.patient_anonymized_check(patient=stored)
             except ValidationError as error:
-                raise ValidationError({"authorization_given": error}) from None
+                raise ValidationError({"patient": error}) from None
+            _authorization_check(stored, authorization_given)
             saved_patient = _patient_upsert(
                 patient=patient,
                 authorization_given=authorization_given,
                 actor=actor,
                 name_change_confirmed=name_change_confirmed,
             )
+            # Again on the row the upsert locked: a withdrawal recorded since the check
+            # above stands (the upsert keeps the stored authorization).
+            _authorization_check(saved_patient, authorization_given)
             now = timezone.now()
             rules.booking_check(
                 provider=provider,
@@ -138,6 +141,13 @@ def booking_start(
             duration=duration,
             scheduled_for=scheduled_for,
         ) from None
+
+
+def _authorization_check(patient: Patient | None, authorization_given: bool) -> None:
+    try:
+        rules.patient_authorization_check(patient=patient, authorization_given=authorization_given)
+    except ValidationError as error:
+        raise ValidationError({"authorization_given": error}) from None
 
 
 def _patient_upsert(
