@@ -195,3 +195,20 @@ def test_a_rotation_without_a_valid_end_fails_at_startup(overrides, message):
     result = _run(["check"], **overrides)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", "0"), ("0", "0"), ("730", "730")])
+def test_patient_retention_is_read_from_the_environment(value, expected):
+    result = _run(
+        ["shell", "-c", "from django.conf import settings as s; print(s.PATIENT_RETENTION_DAYS)"],
+        PATIENT_RETENTION_DAYS=value,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("value", ["two years", "-30"])
+def test_a_patient_retention_that_is_no_number_of_days_fails_at_startup(value):
+    result = _run(["check"], PATIENT_RETENTION_DAYS=value)
+    assert result.returncode != 0
+    assert "PATIENT_RETENTION_DAYS must be a number of days" in result.stderr

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from consultations import clock, rules
 from consultations.models import ConsultationStatus
@@ -393,3 +393,57 @@ def test_booking_check_without_a_provider_or_duration_checks_what_it_can(booked)
         duration_minutes=None,
         now=START - dt.timedelta(minutes=5),
     ) == {"scheduled_for": ["too_soon"]}
+
+
+# --- Ley 1581: authorization withdrawn, patient anonymized, consultations ahead -----------
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_authorization_is_its_own_refusal_until_given_again():
+    patient = PatientFactory(data_processing_withdrawn_at=timezone.now())
+    assert (
+        code_of(
+            lambda: rules.patient_authorization_check(patient=patient, authorization_given=False)
+        )
+        == "authorization_withdrawn"
+    )
+    assert (
+        refusal_codes(
+            lambda: rules.patient_authorization_check(patient=patient, authorization_given=True)
+        )
+        == {}
+    )
+    never = PatientFactory()
+    assert (
+        code_of(lambda: rules.patient_authorization_check(patient=never, authorization_given=False))
+        == "authorization_required"
+    )
+
+
+@pytest.mark.django_db
+def test_an_anonymized_patient_is_refused():
+    assert refusal_codes(lambda: rules.patient_anonymized_check(patient=None)) == {}
+    assert refusal_codes(lambda: rules.patient_anonymized_check(patient=PatientFactory())) == {}
+    gone = PatientFactory(anonymized_at=timezone.now())
+    assert code_of(lambda: rules.patient_anonymized_check(patient=gone)) == "patient_anonymized"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "hours", "ahead"),
+    [
+        (ConsultationStatus.BOOKED, 2, True),
+        (ConsultationStatus.BOOKED, -3, False),  # its window is over: stale, not ahead
+        (ConsultationStatus.UNCONFIRMED, 2, True),
+        (ConsultationStatus.SENDING, 2, True),
+        (ConsultationStatus.IN_PROGRESS, -3, True),  # under way, whatever the window says
+        (ConsultationStatus.CANCELLED, 2, False),
+        (ConsultationStatus.COMPLETED, -3, False),
+    ],
+)
+def test_which_consultations_hold_anonymizing(status, hours, ahead):
+    consultation = ConsultationFactory(
+        status=status, starts_at=timezone.now() + dt.timedelta(hours=hours)
+    )
+    codes = refusal_codes(lambda: rules.patient_anonymize_check(patient=consultation.patient))
+    assert codes == ({"__all__": ["consultation_ahead"]} if ahead else {})

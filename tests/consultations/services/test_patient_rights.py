@@ -14,6 +14,7 @@ import zipfile
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from consultations import services
@@ -317,8 +318,6 @@ def test_a_second_withdrawal_is_not_recorded_again(patient, clinic_admin):
 
 
 def _refusal(call):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as caught:
         call()
     return caught.value
