@@ -240,6 +240,8 @@ def staff_page_list(seeded: Seeded) -> list[StaffPage]:
             "/patients/new/",
             _filled_then_submitted("#patient-form", {"#id_phone": "123", "#id_email": "x@"}),
         ),
+        StaffPage("patient, record a withdrawal", f"/patients/{patient.pk}/withdraw/"),
+        StaffPage("patient, anonymize refused", f"/patients/{patient.pk}/anonymize/"),
         StaffPage("providers list", "/providers/"),
         StaffPage("provider detail", f"/providers/{provider.pk}/"),
         StaffPage("provider form, new", "/providers/new/"),

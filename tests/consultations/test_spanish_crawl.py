@@ -33,6 +33,7 @@ from consultations.models import (
 from consultations.services import join_links
 from tests.factories import (
     ConsultationFactory,
+    PatientFactory,
     ProviderFactory,
     UserFactory,
     WebhookDeliveryFactory,
@@ -413,6 +414,23 @@ def _directory_admin_pages(crawl: Crawl, client) -> None:
     crawl.check("provider, new", client.get(reverse("provider_new")))
     crawl.check("provider, new with errors", client.post(reverse("provider_new"), {"phone": "1"}))
     crawl.check("provider, edit", client.get(reverse("provider_edit", args=[provider.pk])))
+    # A patient's data rights (Ley 1581): the section, the confirmations, a refusal.
+    ahead = Consultation.objects.filter(status=ConsultationStatus.BOOKED).first().patient
+    crawl.check("patient, data rights", client.get(reverse("patient_detail", args=[ahead.pk])))
+    crawl.check("patient, withdraw", client.get(reverse("patient_withdraw", args=[ahead.pk])))
+    crawl.check(
+        "patient, anonymize refused", client.post(reverse("patient_anonymize", args=[ahead.pk]))
+    )
+    quiet = PatientFactory(name="Paciente sin consultas")
+    crawl.check("patient, anonymize", client.get(reverse("patient_anonymize", args=[quiet.pk])))
+    crawl.check(
+        "patient, withdrawn",
+        client.post(reverse("patient_withdraw", args=[quiet.pk]), follow=True),
+    )
+    crawl.check(
+        "patient, anonymized",
+        client.post(reverse("patient_anonymize", args=[quiet.pk]), follow=True),
+    )
 
 
 def _admin_pages(crawl: Crawl, client) -> None:
