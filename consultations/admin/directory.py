@@ -143,6 +143,9 @@ class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
         "data_processing_policy_version",
         "data_processing_authorized_at",
         "data_processing_recorded_by",
+        "data_processing_withdrawn_at",
+        "data_processing_withdrawn_by",
+        "anonymized_at",
         "created_at",
         "updated_at",
         "changes",
@@ -168,6 +171,9 @@ class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
                     "data_processing_policy_version",
                     "data_processing_authorized_at",
                     "data_processing_recorded_by",
+                    "data_processing_withdrawn_at",
+                    "data_processing_withdrawn_by",
+                    "anonymized_at",
                 )
             },
         ),
@@ -181,6 +187,12 @@ class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
         fields = list(identity[1]["fields"])
         fields.insert(fields.index("name") + 1, "name_change_confirmed")
         return ((identity[0], {**identity[1], "fields": tuple(fields)}), *others)
+
+    def has_change_permission(self, request: HttpRequest, obj: Patient | None = None) -> bool:
+        # An anonymized patient is shown, never changed (`rules.patient_anonymized_check`).
+        if obj is not None and obj.is_anonymized:
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description=_("changes to this record"))
     def changes(self, obj: Patient) -> str:

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from consultations import services
 from consultations.models import Patient, ProfessionalType, Provider
 from tests.consultations.admin.pages import admin_url
 from tests.consultations.provider_forms import provider_post
@@ -215,3 +216,17 @@ def test_the_admin_lists_consultations_ahead_after_deactivating(clinic_admin_cli
     assert len(warnings) == 1
     assert ahead.patient.name in warnings[0]
     assert f"#{ahead.pk}" in warnings[0]
+
+
+def test_an_anonymized_patient_is_shown_read_only(clinic_admin_client, clinic_admin):
+    patient = PatientFactory()
+    services.patient_anonymize(patient=patient, actor=clinic_admin)
+    url = reverse("admin:consultations_patient_change", args=[patient.pk])
+
+    page = clinic_admin_client.get(url)
+    assert page.status_code == 200
+    assert b'name="document_number"' not in page.content  # no editable field
+    refused = clinic_admin_client.post(url, {"name": "Otra Persona", "document_type": "CC"})
+    assert refused.status_code == 403
+    patient.refresh_from_db()
+    assert patient.name == f"Paciente anonimizado #{patient.pk}"
