@@ -170,3 +170,17 @@ def test_the_state_changes_need_the_csrf_token(client, clinic_admin, patient_on_
         assert guarded.post(reverse(name, args=[patient_on_file.pk])).status_code == 403
     patient_on_file.refresh_from_db()
     assert not patient_on_file.is_anonymized and not patient_on_file.authorization_withdrawn
+
+
+def test_the_booking_form_refuses_an_anonymized_patient_on_the_document(
+    clinic_admin_client, booking_data, patient_on_file
+):
+    clinic_admin_client.post(reverse("patient_anonymize", args=[patient_on_file.pk]))
+    patient_on_file.refresh_from_db()
+    data = booking_data(document_number=patient_on_file.document_number, name=patient_on_file.name)
+
+    response = clinic_admin_client.post(reverse("consultation_new"), data)
+
+    assert response.status_code == 200
+    assert form_error_codes(response.context["form"]) == {"document_number": ["patient_anonymized"]}
+    assert patient_on_file.consultations.count() == 0
