@@ -5,9 +5,9 @@
 #   deploy/restore.sh DUMPFILE DATABASE
 #
 # DATABASE must not exist yet (it is created) or must be empty (created beforehand by a
-# database administrator, owned by the app's user): a database holding any table, and
-# the app's own database, are refused, so a restore never overwrites anything. The
-# restore is one transaction: it completes or leaves DATABASE empty. The objects belong
+# database administrator, owned by the app's user): a database holding any table, the
+# app's own included, is refused, so a restore never overwrites anything. The restore is
+# one transaction: it completes or leaves DATABASE empty. The objects belong
 # to the restoring user (--no-owner) and the dump's grants are left out
 # (--no-privileges), so a dump restores on a server whose roles differ.
 #
@@ -41,8 +41,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-$root/.venv/bin/python}"
 connection="$(cd "$root" && "$python" deploy/database_env.py)"
 eval "$connection"
-[ "$database" != "${PGDATABASE:-}" ] ||
-  refuse "$database is the database the app uses; restore into a new one, then switch DATABASE_URL"
 unset PGDATABASE
 
 exists="$(psql -X -q -At -d postgres -v database="$database" <<'SQL'
@@ -56,7 +54,8 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LI
   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f');
 SQL
 )"
-  [ "$relations" = "0" ] || refuse "database $database exists and is not empty"
+  [ "$relations" = "0" ] ||
+    refuse "database $database exists and holds tables; restore into a new one, then switch DATABASE_URL"
 else
   createdb "$database"
 fi

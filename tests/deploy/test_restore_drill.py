@@ -2,7 +2,8 @@
 rows committed to the test database are dumped with deploy/backup.sh, restored with
 deploy/restore.sh into a database of their own, migrated (nothing to apply), and every
 table and sequence must hold what the original holds. deploy/restore.sh refuses to
-overwrite a database, and neither script prints a secret.
+overwrite a database, the operators' deploy/restore_drill.sh reports the same counts and
+leaves no database behind, and no script prints a secret.
 
 The scripts run as the timers run them: subprocesses reading DATABASE_URL, with pg_dump
 and pg_restore from PATH (their major version must be the server's).
@@ -11,6 +12,7 @@ and pg_restore from PATH (their major version must be the server's).
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -44,6 +46,7 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup.sh"
 RESTORE = ROOT / "deploy" / "restore.sh"
+DRILL = ROOT / "deploy" / "restore_drill.sh"
 # A script's exit status when it refuses (deploy/restore.sh's header).
 REFUSED = 2
 # Written into DATABASE_URL and the environment, and looked for in what the scripts
@@ -171,6 +174,27 @@ def test_a_dump_restores_into_a_new_database_with_every_row(
     assert restored["django_migrations"] > 0
     # New rows in the restored database take ids after the restored ones.
     assert _sequences(scratch_database) == _sequences(source)
+
+
+def test_the_operators_drill_reports_every_table_and_drops_its_database(clinic_rows, tmp_path):
+    source = connection.settings_dict["NAME"]
+    drills = "SELECT datname FROM pg_database WHERE datname LIKE 'desk_drill_%%'"
+    before = _query("postgres", drills)
+    assert _run([str(BACKUP), str(tmp_path)], database=source).returncode == 0
+    (dump,) = _dumps(tmp_path)
+
+    drill = _run([str(DRILL), str(dump)], database=source)
+    assert drill.returncode == 0, drill.stderr
+    reported = {
+        table: (int(live), int(restored))
+        for table, live, restored in (
+            line.split() for line in drill.stdout.splitlines() if re.fullmatch(r"\w+ \d+ \d+", line)
+        )
+    }
+    assert set(reported) == set(_row_counts(source))
+    assert all(live == restored for live, restored in reported.values()), reported
+    assert reported[Patient._meta.db_table] == (3, 3)
+    assert _query("postgres", drills) == before
 
 
 def test_restore_refuses_a_database_that_holds_tables(clinic_rows, scratch_database, tmp_path):
