@@ -19,6 +19,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,51 @@ def test_the_web_server_refuses_a_misconfigured_production():
     """The guardrails (system checks at Error level) run before gunicorn starts."""
     pre = shlex.split(_services()["desk-web.service"]["Service"]["ExecStartPre"])
     assert pre == [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "ERROR"]
+
+
+# A production that passes every guardrail (docs/operations.md "Environment").
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "a-long-random-production-secret-key-" + "x" * 40,
+    "DJANGO_ALLOWED_HOSTS": "desk.clinica.example",
+    "SITE_URL": "https://desk.clinica.example",
+    "EMAIL_URL": "smtp+tls://desk:password@smtp.clinica.example:587",
+    "KAIRO_BASE_URL": "https://kairo.example",
+    "KAIRO_API_KEY": "clinic-key",
+    "KAIRO_API_SECRET": "clinic-secret",
+    "KAIRO_WEBHOOK_SECRET": "clinic-webhook-secret",
+    "TASKS_BACKEND": "database",
+}
+
+
+def _start_check(**overrides: str) -> subprocess.CompletedProcess[str]:
+    """The web unit's ExecStartPre, run from the project as systemd runs it there."""
+    _, *arguments = shlex.split(_services()["desk-web.service"]["Service"]["ExecStartPre"])
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("DJANGO_", "KAIRO_", "EMAIL_", "SITE_URL", "TASKS_"))
+    }
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env=inherited | PRODUCTION | overrides,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_start_check_passes_a_production_that_meets_the_guardrails():
+    result = _start_check()
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_start_check_refuses_a_misconfigured_production():
+    result = _start_check(EMAIL_URL="consolemail://", SITE_URL="http://desk.clinica.example")
+    assert result.returncode == 1
+    assert "consultations.E002" in result.stderr
+    assert "consultations.E004" in result.stderr
 
 
 def test_the_worker_runs_the_database_queue():
