@@ -9,3 +9,5 @@ urlpatterns = [
     path("i18n/setlang/", language_set, name="set_language"),
     path("", include("consultations.urls")),
 ]
+
+handler500 = "consultations.views.errors.server_error"

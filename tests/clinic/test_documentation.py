@@ -379,8 +379,8 @@ OUTSIDE_REFERENCE = re.compile(
     r"|(?<![\w./-])shared/",
     re.IGNORECASE,
 )
-SCANNED_DIRECTORIES = ("clinic", "consultations", "tests", "templates", "static")
-SCANNED_SUFFIXES = {".py", ".html", ".js", ".css", ".txt"}
+SCANNED_DIRECTORIES = ("clinic", "consultations", "tests", "templates", "static", "deploy")
+SCANNED_SUFFIXES = {".py", ".html", ".js", ".css", ".txt", ".sh", ".service", ".timer", ".conf"}
 
 
 def _scanned_files() -> list[Path]:

@@ -109,3 +109,11 @@ def test_a_training_install_shows_the_banner_on_the_patients_join_page(settings,
     assert _banner_count(client.get(f"/j/{link.token}")) == 1
     settings.KAIRO_TRAINING_MODE = False
     assert _banner_count(client.get(f"/j/{link.token}")) == 0
+
+
+def test_a_training_install_shows_the_banner_in_an_admin_popup(settings, clinic_admin_client):
+    settings.KAIRO_TRAINING_MODE = True
+    url = reverse("admin:consultations_consultationtype_add") + "?_popup=1&_to_field=id"
+    assert _banner_count(clinic_admin_client.get(url)) == 1
+    settings.KAIRO_TRAINING_MODE = False
+    assert _banner_count(clinic_admin_client.get(url)) == 0
