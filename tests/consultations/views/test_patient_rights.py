@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from consultations import services
 from consultations.models import AuditEntry, ConsultationStatus, Patient
 from consultations.services.patient_rights import EXPORT_SECTIONS
 from tests.errors import form_error_codes
@@ -184,3 +185,44 @@ def test_the_booking_form_refuses_an_anonymized_patient_on_the_document(
     assert response.status_code == 200
     assert form_error_codes(response.context["form"]) == {"document_number": ["patient_anonymized"]}
     assert patient_on_file.consultations.count() == 0
+
+
+def test_an_anonymized_patient_s_pages_still_answer(clinic_admin_client, clinic_admin):
+    consultation = ConsultationFactory(status=ConsultationStatus.COMPLETED)
+    patient = consultation.patient
+    services.patient_anonymize(patient=patient, actor=clinic_admin)
+    label = f"Paciente anonimizado #{patient.pk}".encode()
+    for url in (
+        reverse("patient_detail", args=[patient.pk]),
+        reverse("patient_edit", args=[patient.pk]),
+        f"{reverse('consultation_new')}?patient={patient.pk}",
+        reverse("consultation_detail", args=[consultation.pk]),
+        f"{reverse('consultation_list')}?patient={patient.pk}",
+        f"{reverse('consultation_export')}?patient={patient.pk}",
+        f"{reverse('patient_list')}?q=anonimizado",
+        f"{reverse('patient_search')}?q=anonimizado",
+        reverse("admin:consultations_patient_changelist"),
+        reverse("admin:consultations_consultation_change", args=[consultation.pk]),
+    ):
+        response = clinic_admin_client.get(url)
+        assert response.status_code == 200, url
+        if response.streaming:
+            assert b"".join(response.streaming_content)
+    page = clinic_admin_client.get(reverse("consultation_detail", args=[consultation.pk]))
+    assert label in page.content
+    refused = clinic_admin_client.post(
+        reverse("patient_edit", args=[patient.pk]),
+        {
+            "document_type": "CC",
+            "document_number": "1020304050",
+            "name": "Juan Camilo Gómez",
+            "phone": "+573109876543",
+            "email": "juan@correo.example",
+            "preferred_language": "es",
+            "name_change_confirmed": "on",
+        },
+    )
+    assert refused.status_code == 200
+    assert form_error_codes(refused.context["form"]) == {"document_number": ["patient_anonymized"]}
+    patient.refresh_from_db()
+    assert patient.is_anonymized and patient.document_number == f"ANON{patient.pk:08d}"
