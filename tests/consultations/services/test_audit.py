@@ -43,9 +43,7 @@ def test_a_consultation_names_its_patient():
 @pytest.mark.parametrize("trusted_proxies, expected", [(0, "10.0.0.1"), (1, "198.51.100.4")])
 def test_the_address_is_the_one_django_axes_trusts(settings, trusted_proxies, expected):
     settings.TRUSTED_PROXY_COUNT = trusted_proxies
-    request = RequestFactory().get(
-        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.4"
-    )
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.4")
     assert audit_record(Action.LOGIN_FAILED, request=request).address == expected
 
 
