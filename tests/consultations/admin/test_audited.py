@@ -116,6 +116,24 @@ def test_deleting_a_patient_in_the_admin_is_recorded(clinic_admin_client, clinic
     assert_no_personal_data(entry, values)
 
 
+def test_opening_a_consultation_in_the_admin_is_recorded(clinic_admin_client, clinic_admin, booked):
+    # Its page shows the PIN and the room links.
+    response = clinic_admin_client.get(
+        admin_url(type(booked), "change", booked.pk), REMOTE_ADDR=ADDRESS
+    )
+    assert booked.access_pin in response.content.decode()
+    entry = only_row(Action.CONSULTATION_VIEWED)
+    assert_row(
+        entry,
+        actor=clinic_admin,
+        object_type="consultation",
+        object_id=booked.pk,
+        patient_id=booked.patient_id,
+    )
+    assert entry.detail == {"source": "admin"}
+    assert_no_personal_data(entry, personal_values(consultation=booked))
+
+
 # --- Providers ----------------------------------------------------------------------------
 
 
