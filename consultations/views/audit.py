@@ -86,8 +86,8 @@ def consultations_exported(
 
 
 def record_viewed(request: HttpRequest, record: models.Model, *, page: str) -> None:
-    """A patient's page was shown (name, document, phone, email): "detail" with their
-    history, "edit" the form."""
+    """A patient's data was shown (name, document, phone, email): "detail" their page
+    with their history, "edit" its form, "booking" the booking form filled with them."""
     audit_record(Action.PATIENT_VIEWED, request=request, target=record, detail={"page": page})
 
 

@@ -93,6 +93,8 @@ def consultation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         provider = None if provider_pk is None else Provider.objects.filter(pk=provider_pk).first()
     if provider is not None and provider.is_active:
         initial["provider"] = provider.pk
+    if instance is not None:  # the form shows the patient's details
+        audit.record_viewed(request, instance, page="booking")
     form = BookingForm(instance=instance, initial=initial)
     if provider is not None and not provider.is_active:
         form.note_inactive_provider(provider)

@@ -15,7 +15,7 @@ from tests.consultations.audit_rows import (
     personal_values,
 )
 from tests.consultations.views.test_directory import patient_data, provider_data
-from tests.factories import PatientFactory
+from tests.factories import ConsultationFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 Action = AuditEntry.Action
@@ -191,6 +191,34 @@ def test_a_patients_page_records_who_saw_it(reception_client, receptionist, page
     )
     assert entry.detail == {"page": page}
     assert_no_personal_data(entry, personal_values(patient=patient))
+
+
+@pytest.mark.parametrize("query", ["patient", "rebook"])
+def test_a_booking_form_filled_with_a_patient_records_who_saw_it(
+    reception_client, receptionist, query
+):
+    consultation = ConsultationFactory()
+    patient = consultation.patient
+    value = patient.pk if query == "patient" else consultation.pk
+    response = reception_client.get(
+        reverse("consultation_new"), {query: value}, REMOTE_ADDR=ADDRESS
+    )
+    assert patient.document_number in response.content.decode()
+    entry = only_row(Action.PATIENT_VIEWED)
+    assert_row(
+        entry,
+        actor=receptionist,
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+    )
+    assert entry.detail == {"page": "booking"}
+    assert_no_personal_data(entry, personal_values(patient=patient))
+
+
+def test_an_empty_booking_form_records_nothing(reception_client):
+    reception_client.get(reverse("consultation_new"), {"patient": "999999"})
+    assert not AuditEntry.objects.filter(action=Action.PATIENT_VIEWED).exists()
 
 
 def test_creating_a_patient_is_recorded(reception_client, receptionist):
