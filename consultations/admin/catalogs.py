@@ -23,8 +23,16 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from consultations.admin.audited import AuditedAdminMixin
 from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
-from consultations.models import ConsultationType, Duration, MedicalSpecialty, ProfessionalType
+from consultations.models import (
+    AuditEntry,
+    ConsultationType,
+    Duration,
+    MedicalSpecialty,
+    ProfessionalType,
+)
+from consultations.services.audit import audit_record
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -67,9 +75,15 @@ class CatalogImportForm(forms.Form):
     )
 
 
-class CatalogAdmin(admin.ModelAdmin):
+class CatalogAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """What every catalog's admin has: the active toggle, deletion only of unused rows,
-    and an "Import CSV" page for the official table."""
+    and an "Import CSV" page for the official table; each change in the audit trail."""
+
+    audit_actions = {
+        "add": AuditEntry.Action.CATALOG_CHANGED,
+        "change": AuditEntry.Action.CATALOG_CHANGED,
+        "delete": AuditEntry.Action.ADMIN_DELETED,
+    }
 
     list_display: tuple[str, ...] = ("name", "code", "is_active", "is_confirmed")
     list_filter: ClassVar[tuple[str, ...]] = ("is_active", "is_confirmed")
@@ -84,7 +98,15 @@ class CatalogAdmin(admin.ModelAdmin):
     ) -> None:
         """Set `values` on the selected rows; `done` (an ngettext_lazy keyed on "count")
         tells the admin how many."""
+        rows = list(queryset)
         count = queryset.update(**values)
+        for row in rows:  # a catalog is small: one audit row per catalog row
+            audit_record(
+                AuditEntry.Action.CATALOG_CHANGED,
+                request=request,
+                target=row,
+                detail={"source": "admin", "fields": sorted(values)},
+            )
         self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Activate selected rows"), permissions=["change"])
@@ -181,6 +203,17 @@ class CatalogAdmin(admin.ModelAdmin):
                     user=request.user,
                     dry_run=form.cleaned_data["dry_run"],
                 )
+                if report.applied:
+                    audit_record(
+                        AuditEntry.Action.CATALOG_IMPORTED,
+                        request=request,
+                        object_type=self.model._meta.model_name or "",
+                        detail={
+                            "created": len(report.created),
+                            "updated": len(report.updated),
+                            "unchanged": len(report.unchanged),
+                        },
+                    )
         else:
             form = CatalogImportForm()
         opts = self.model._meta

@@ -9,8 +9,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from consultations.admin.audited import AuditedAdminMixin
 from consultations.kairo_texts import kairo_status_text
-from consultations.models import Consultation, Delivery
+from consultations.models import AuditEntry, Consultation, Delivery
 from consultations.timeline import delivery_error_text
 
 
@@ -78,8 +79,10 @@ class DeliveryInline(DeliveryErrorColumn, admin.TabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [DeliveryInline]
+    # Its page shows every field, the PIN and the room links included.
+    audit_views = AuditEntry.Action.CONSULTATION_VIEWED
     list_display = (
         "id",
         "starts_at",

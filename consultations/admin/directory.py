@@ -17,9 +17,16 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules, services
+from consultations.admin.audited import AuditedAdminMixin
 from consultations.clock import short_moment
 from consultations.forms.directory import ProviderForm, phone_messages_set
-from consultations.models import Patient, PatientChange, Provider, document_number_normalize
+from consultations.models import (
+    AuditEntry,
+    Patient,
+    PatientChange,
+    Provider,
+    document_number_normalize,
+)
 from consultations.selectors.directory import patient_changes, provider_consultations_ahead
 
 
@@ -37,9 +44,14 @@ class DocumentSearchMixin(admin.ModelAdmin):
 
 
 @admin.register(Provider)
-class ProviderAdmin(DocumentSearchMixin, admin.ModelAdmin):
+class ProviderAdmin(AuditedAdminMixin, DocumentSearchMixin, admin.ModelAdmin):
     # Offers only active catalog rows, plus the one the provider already has.
     form = ProviderForm
+    audit_actions = {
+        "add": AuditEntry.Action.PROVIDER_CREATED,
+        "change": AuditEntry.Action.PROVIDER_CHANGED,
+        "delete": AuditEntry.Action.ADMIN_DELETED,
+    }
 
     list_display = (
         "name",
@@ -124,8 +136,14 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(DocumentSearchMixin, admin.ModelAdmin):
+class PatientAdmin(AuditedAdminMixin, DocumentSearchMixin, admin.ModelAdmin):
     form = PatientAdminForm
+    audit_actions = {
+        "add": AuditEntry.Action.PATIENT_CREATED,
+        "change": AuditEntry.Action.PATIENT_CHANGED,
+        "delete": AuditEntry.Action.ADMIN_DELETED,
+    }
+    audit_views = AuditEntry.Action.PATIENT_VIEWED
     list_display = (
         "name",
         "document_type",

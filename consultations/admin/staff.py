@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission, User
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from consultations.admin.audited import AuditedAdminMixin
 from consultations.models import StaffPreference
 
 
@@ -57,7 +58,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(AuditedAdminMixin, UserAdmin):
     inlines = [*UserAdmin.inlines, StaffPreferenceInline]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

@@ -29,13 +29,15 @@ def audit_record(
     patient_id: int | None = None,
     detail: dict[str, Any] | None = None,
     username: str = "",
+    object_type: str = "",
 ) -> AuditEntry:
     """Add one row to the audit trail and return it.
 
     `actor` defaults to the request's signed-in user; `username` is for an act with no
     account (a failed sign-in names what was typed, cut to the field's length). The
     patient concerned is `target` itself when it is a patient, the consultation's patient
-    when it is a consultation, else `patient_id`.
+    when it is a consultation, else `patient_id`. `object_type` names a kind of object
+    for an act on no one row of it (a catalog's import).
     """
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
@@ -43,7 +45,7 @@ def audit_record(
     if actor is not None and actor.is_authenticated:
         actor_id = actor.pk
         username = actor.get_username()
-    object_type = object_id = ""
+    object_id = ""
     if target is not None:
         object_type = target._meta.model_name or ""
         object_id = str(target.pk)

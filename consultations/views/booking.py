@@ -39,6 +39,7 @@ from consultations.selectors.booking import (
 )
 from consultations.selectors.directory import patient_search as patient_search_query
 from consultations.timeline import timeline_lines
+from consultations.views import audit
 from consultations.views.deliveries import emails_context
 from consultations.views.join import join_links_context
 
@@ -92,6 +93,8 @@ def consultation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         provider = None if provider_pk is None else Provider.objects.filter(pk=provider_pk).first()
     if provider is not None and provider.is_active:
         initial["provider"] = provider.pk
+    if instance is not None:  # the form shows the patient's details
+        audit.record_viewed(request, instance, page="booking")
     form = BookingForm(instance=instance, initial=initial)
     if provider is not None and not provider.is_active:
         form.note_inactive_provider(provider)
@@ -127,6 +130,7 @@ def _book(request: AuthenticatedHttpRequest) -> HttpResponse:
             if consultation.status == ConsultationStatus.REJECTED:
                 # A twin request with the same token won the race, and was refused.
                 return _already_sent(request, consultation)
+            audit.consultation_booked(request, consultation)
             return redirect("consultation_result", pk=consultation.pk)
         form.add_next_free_starts()
     # The page comes back with a fresh token: the one just used may name a rejected
@@ -206,6 +210,7 @@ def consultation_result(request: HttpRequest, pk: int) -> HttpResponse:
     """What the receptionist sees right after booking: links, PIN, or what went wrong."""
     consultation = get_object_or_404(consultation_for_page(), pk=pk)
     outcome = outcome_in(consultation_timeline(consultation=consultation))
+    audit.consultation_viewed(request, consultation, page="result")
     return render(request, "consultations/result.html", _page_context(consultation, outcome))
 
 
@@ -215,14 +220,14 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything about one consultation, its timeline, and refresh / cancel / rebook."""
     consultation = get_object_or_404(consultation_for_page(), pk=pk)
     events = consultation_timeline(consultation=consultation)
+    context = _page_context(consultation, outcome_in(events))
+    audit.consultation_viewed(
+        request, consultation, page="detail", join_links=context["join_links"]
+    )
     return render(
         request,
         "consultations/detail.html",
-        {
-            **_page_context(consultation, outcome_in(events)),
-            "events": events,
-            "timeline": timeline_lines(events),
-        },
+        {**context, "events": events, "timeline": timeline_lines(events)},
     )
 
 
@@ -323,6 +328,7 @@ def consultation_refresh(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
             },
         )
     else:
+        audit.consultation_act(request, audit.Action.REFRESHED, consultation)
         messages.success(
             request,
             _("Refreshed from Kairo Connect: %(status)s.")
@@ -352,6 +358,7 @@ def consultation_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
             if consultation.status in services.CANCELLABLE_STATUSES:
                 form.add_service_errors(error)
         else:
+            audit.consultation_act(request, audit.Action.CANCELLED, consultation)
             messages.success(request, _cancelled_text(consultation))
             return redirect("consultation_detail", pk=pk)
     return render(

@@ -17,6 +17,7 @@ from consultations.forms.filters import ConsultationFilterForm, ExportFormatForm
 from consultations.selectors.consultations import consultation_filtered
 from consultations.selectors.directory import patient_name
 from consultations.selectors.paging import page_fetch, page_number_parse
+from consultations.views import audit
 
 
 @require_GET
@@ -54,7 +55,16 @@ def consultation_export(request: HttpRequest) -> HttpResponse | StreamingHttpRes
             request, _("That export format is not offered; choose Excel (Colombia) or CSV.")
         )
         return redirect(f"{reverse('consultation_list')}?{query.urlencode()}")
-    rows = consultation_export_rows(consultation_filtered(**_filters(form.cleaned_data)))
+    filters = _filters(form.cleaned_data)
+    exported = consultation_filtered(**filters)
+    # Written before a row leaves: the count is of the rows about to stream.
+    audit.consultations_exported(
+        request,
+        rows=exported.count(),
+        export_format=export_format.cleaned_data["format"],
+        filters=filters,
+    )
+    rows = consultation_export_rows(exported)
     stamp = timezone.now().astimezone(organization_zone()).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
         csv_stream(

@@ -17,6 +17,7 @@ from consultations import services
 from consultations.access import AuthenticatedHttpRequest
 from consultations.models import Consultation, Delivery
 from consultations.timeline import delivery_error_text
+from consultations.views import audit
 
 
 def emails_context(consultation: Consultation) -> dict:
@@ -105,6 +106,7 @@ def consultation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        audit.consultation_act(request, audit.Action.RESENT, consultation, recipient=recipient)
         if recipient == Delivery.Recipient.PATIENT:
             text = _("A new email with the link is on its way to the patient.")
         else:

@@ -34,6 +34,7 @@ from consultations.selectors.directory import (
     provider_upcoming,
 )
 from consultations.selectors.paging import page_fetch, page_number_parse
+from consultations.views import audit
 
 DirectoryRecord = TypeVar("DirectoryRecord", Patient, Provider)
 
@@ -61,6 +62,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     history = page_fetch(
         patient_history(patient=patient), number=page_number_parse(request.GET.get("page"))
     )
+    audit.record_viewed(request, patient, page="detail")
     return render(
         request,
         "consultations/patients/detail.html",
@@ -71,7 +73,10 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("consultations.change_patient", raise_exception=True)
 def patient_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _patient_form_page(request, get_object_or_404(Patient, pk=pk))
+    patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "GET":
+        audit.record_viewed(request, patient, page="edit")  # the form shows every field
+    return _patient_form_page(request, patient)
 
 
 def _patient_form_page(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
@@ -168,10 +173,12 @@ def _form_page(
     service has saved it (what the service refuses comes back on the form)."""
     # "patient" or "provider" (the model's _meta.model_name): URL names and templates.
     name = type(record).__name__.lower()
+    created = record.pk is None
     form = form_class(request.POST if request.method == "POST" else None, instance=record)
     if form.is_bound and form.is_valid():
         saved = _save_or_report(form, lambda: save(form))
         if saved is not None:
+            audit.record_saved(request, saved, created=created, form=form)
             messages.success(request, saved_message)
             return redirect(f"{name}_detail", pk=saved.pk)
     context = {"form": form, name: None if record.pk is None else record}

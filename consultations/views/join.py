@@ -35,6 +35,7 @@ from consultations.selectors.join_links import (
     join_page_state,
 )
 from consultations.services import join_links as join_services
+from consultations.views import audit
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -167,6 +168,7 @@ def consultation_join_links_reissue(request: AuthenticatedHttpRequest, pk: int) 
     message (a resend) carries the new ones."""
     consultation = get_object_or_404(Consultation, pk=pk)
     join_services.join_links_reissue(consultation=consultation, actor=request.user)
+    audit.consultation_act(request, audit.Action.JOIN_LINK_REISSUED, consultation)
     messages.success(
         request,
         _(
