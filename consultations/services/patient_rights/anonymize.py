@@ -39,9 +39,26 @@ def anonymized_label(patient_id: int) -> str:
 
 
 def anonymized_document_number(patient_id: int) -> str:
-    """A document number no person has, unique per patient and valid for the field (8 to
-    20 letters or digits): "ANON00000042"."""
+    """The placeholder document of an anonymized patient: "ANON00000042" (8 to 20
+    letters or digits, valid for the field)."""
     return f"ANON{patient_id:08d}"
+
+
+def _free_placeholder(patient: Patient) -> str:
+    """The patient's placeholder, lengthened ("ANON00000042X", ...) in the unlikely case
+    that a real passport already holds it, so the unique document constraint never
+    refuses an anonymization."""
+    placeholder = anonymized_document_number(patient.pk)
+    taken = set(
+        Patient.objects.filter(
+            document_type=patient.document_type, document_number__startswith=placeholder
+        )
+        .exclude(pk=patient.pk)
+        .values_list("document_number", flat=True)
+    )
+    while placeholder in taken:
+        placeholder += "X"
+    return placeholder
 
 
 def patient_authorization_withdraw(
@@ -119,7 +136,7 @@ def anonymized_scrub(patient: Patient) -> dict[str, int]:
     """
     now = timezone.now()
     label = anonymized_label(patient.pk)
-    placeholder = anonymized_document_number(patient.pk)
+    placeholder = _free_placeholder(patient)
     consultation_ids = list(patient.consultations.values_list("pk", flat=True))
     needles = _identities(patient, consultation_ids)
 

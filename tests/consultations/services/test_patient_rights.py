@@ -32,7 +32,7 @@ from consultations.models import (
     WebhookDelivery,
     name_search_key,
 )
-from consultations.services.patient_rights import EXPORT_SECTIONS
+from consultations.services.patient_rights import EXPORT_SECTIONS, anonymized_document_number
 from consultations.services.webhooks import webhook_event_apply
 from tests.consultations.patient_data import found_in_database, found_in_export
 from tests.consultations.webhook_posts import envelope
@@ -330,3 +330,17 @@ def _refusal(call):
     with pytest.raises(ValidationError) as caught:
         call()
     return caught.value
+
+
+def test_a_passport_holding_the_placeholder_does_not_stop_an_anonymization(clinic_admin):
+    patient = PatientFactory()
+    placeholder = anonymized_document_number(patient.pk)
+    holder = PatientFactory(document_type=patient.document_type, document_number=placeholder)
+
+    services.patient_anonymize(patient=patient, actor=clinic_admin)
+
+    patient.refresh_from_db()
+    holder.refresh_from_db()
+    assert patient.is_anonymized
+    assert patient.document_number.startswith(placeholder)
+    assert holder.document_number == placeholder != patient.document_number
