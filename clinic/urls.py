@@ -9,3 +9,6 @@ urlpatterns = [
     path("i18n/setlang/", language_set, name="set_language"),
     path("", include("consultations.urls")),
 ]
+
+# A lost database connection answers 503 with a page saying so; anything else, 500.html.
+handler500 = "consultations.views.errors.server_error"
