@@ -9,9 +9,6 @@ one opened.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-
 from django.db import Error, InterfaceError, OperationalError, connection
 
 # SQLSTATEs that mean the server ended the session or cannot take one: class 08
@@ -52,16 +49,15 @@ def connection_reset() -> bool:
     return True
 
 
-def reconnect_waits(
-    *, attempts: int, total_seconds: float, clock: Callable[[], float] = time.monotonic
-) -> Iterator[float]:
-    """The waits before each of at most `attempts` reconnections: 0.25 s, then doubling,
-    each cut to what is left of `total_seconds` since the first; none once that is spent."""
-    deadline = clock() + total_seconds
+def reconnect_waits(*, attempts: int, total_seconds: float) -> list[float]:
+    """The waits before each of `attempts` reconnections: 0.25 s, then doubling, each cut
+    to what is left of `total_seconds` (so they never add up to more). The time a
+    connection attempt itself takes is the driver's (`connect_timeout`)."""
+    waits = []
+    left = total_seconds
     wait = FIRST_RECONNECT_WAIT_SECONDS
     for _ in range(attempts):
-        left = deadline - clock()
-        if left < 0:
-            return
-        yield min(wait, left)
+        waits.append(min(wait, left))
+        left -= waits[-1]
         wait *= 2
+    return waits

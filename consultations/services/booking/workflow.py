@@ -192,7 +192,8 @@ def _recording(
 def _retrying(step: Callable[[], T], *, reconnect: bool = False) -> T:
     """Run one transactional step, again if the database aborted it as a deadlock
     victim; with `reconnect`, also after the connection dropped, on a new connection,
-    at most BOOKING_DB_RETRY_ATTEMPTS times within BOOKING_DB_RETRY_SECONDS of waits.
+    at most BOOKING_DB_RETRY_ATTEMPTS times, the waits between them adding up to
+    BOOKING_DB_RETRY_SECONDS at most.
 
     No Kairo call happens inside a step, so nothing is ever sent twice. A step whose
     commit went through while its connection dropped is run again: the recording steps
@@ -212,9 +213,11 @@ def _retrying(step: Callable[[], T], *, reconnect: bool = False) -> T:
             if not (reconnect and database.connection_lost(exc)):
                 raise
             if waits is None:
-                waits = database.reconnect_waits(
-                    attempts=settings.BOOKING_DB_RETRY_ATTEMPTS,
-                    total_seconds=settings.BOOKING_DB_RETRY_SECONDS,
+                waits = iter(
+                    database.reconnect_waits(
+                        attempts=settings.BOOKING_DB_RETRY_ATTEMPTS,
+                        total_seconds=settings.BOOKING_DB_RETRY_SECONDS,
+                    )
                 )
             wait = next(waits, None)
             if wait is None or not database.connection_reset():
