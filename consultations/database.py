@@ -13,9 +13,10 @@ from django.db import Error, InterfaceError, OperationalError, connection
 
 # SQLSTATEs that mean the server ended the session or cannot take one: class 08
 # (connection exception), admin_shutdown (pg_terminate_backend, a fast shutdown),
-# crash_shutdown, cannot_connect_now (starting up or shutting down).
+# crash_shutdown, cannot_connect_now (starting up or shutting down), and
+# too_many_connections (a new one refused for now).
 _LOST_CLASS = "08"
-_LOST_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+_LOST_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 # The first wait before reconnecting; each next one doubles.
 FIRST_RECONNECT_WAIT_SECONDS = 0.25
