@@ -3,8 +3,9 @@ them), and its access log, which never writes a query string or a join token.
 
 Timeouts (docs/operations.md "Timeouts"): one call to Kairo lasts at most
 `KAIRO_REQUEST_BUDGET_SECONDS` plus one connect timeout (`retries.Deadline`), and a
-request makes one such call at a time; `SERVER_MARGIN_SECONDS` is left for the database
-and the page. The server's timeout is that sum, so a receptionist waiting on a slow Kairo
+request makes one such call at a time; a booking may then spend `BOOKING_DB_RETRY_SECONDS`
+reconnecting to the database; `SERVER_MARGIN_SECONDS` is left for the database and the
+page. The server's timeout is that sum, so a receptionist waiting on a slow Kairo
 gets the app's own answer ("Kairo did not answer in time") and never a worker timeout.
 """
 
@@ -35,8 +36,11 @@ def kairo_worst_case_seconds(settings: Any) -> float:
 
 
 def server_timeout_seconds(settings: Any) -> int:
-    """gunicorn's `timeout`: above the slowest Kairo-bound request, whole seconds."""
-    return math.ceil(kairo_worst_case_seconds(settings)) + SERVER_MARGIN_SECONDS
+    """gunicorn's `timeout`: above the slowest Kairo-bound request, whole seconds (a
+    booking may then wait BOOKING_DB_RETRY_SECONDS more, reconnecting to record the
+    answer, or a second click as long for the first's)."""
+    slowest = kairo_worst_case_seconds(settings) + settings.BOOKING_DB_RETRY_SECONDS
+    return math.ceil(slowest) + SERVER_MARGIN_SECONDS
 
 
 def gunicorn_options(settings: Any) -> dict[str, Any]:

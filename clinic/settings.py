@@ -183,6 +183,16 @@ if not 1 <= BOOKING_HORIZON_DAYS <= 3650:
     raise ImproperlyConfigured(
         f"BOOKING_HORIZON_DAYS ({BOOKING_HORIZON_DAYS}) must be between 1 and 3650 days."
     )
+# When the database connection drops while a booking records Kairo Connect's answer, the
+# desk reconnects and records it again (Kairo is never called again): at most this many
+# times, waiting 0.25 s, 0.5 s, 1 s... in between, the waits BOOKING_DB_RETRY_SECONDS in
+# all at most (consultations/database.py; docs/operations.md "When the database blinks").
+BOOKING_DB_RETRY_ATTEMPTS = env.int("BOOKING_DB_RETRY_ATTEMPTS", default=5)
+BOOKING_DB_RETRY_SECONDS = env.float("BOOKING_DB_RETRY_SECONDS", default=8.0)
+if BOOKING_DB_RETRY_ATTEMPTS < 0 or BOOKING_DB_RETRY_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "BOOKING_DB_RETRY_ATTEMPTS and BOOKING_DB_RETRY_SECONDS must be 0 or more"
+    )
 
 # --- Cache ----------------------------------------------------------------------------
 # Counts the join page's unknown tokens per client address. The default lives in each

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("consultations.urls")),
 ]
 
+# A lost database connection answers 503 with a page saying so; anything else, 500.html.
 handler500 = "consultations.views.errors.server_error"

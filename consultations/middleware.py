@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -18,6 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request
 
+from consultations.database import connection_lost
 from consultations.selectors.staff import staff_language
 
 
@@ -44,8 +46,14 @@ class StaffLanguageMiddleware:
     @staticmethod
     def _language(request: HttpRequest) -> str:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return staff_language(user=user)
+        try:
+            if user is not None and user.is_authenticated:
+                return staff_language(user=user)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is unreachable: the page saying so (views/errors.py) is in the
+            # language the login page would show.
+            if not connection_lost(exc):
+                raise
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 

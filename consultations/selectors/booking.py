@@ -1,7 +1,9 @@
-"""The booking pages' queries: one consultation with everything shown, its timeline."""
+"""The booking pages' queries: one consultation with everything shown, its timeline,
+and a booking looked at again until its request to Kairo has ended."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from django.db.models import QuerySet
@@ -9,6 +11,7 @@ from django.db.models import QuerySet
 from consultations.models import (
     Consultation,
     ConsultationEvent,
+    ConsultationStatus,
     Patient,
     document_number_normalize,
 )
@@ -52,6 +55,27 @@ def consultation_for_token(token: str) -> Consultation | None:
     except ValueError:
         return None
     return Consultation.objects.filter(booking_token=token_value).first()
+
+
+# How often a second submission of one booking form looks again at the booking the first
+# is sending (a read by primary key).
+SENDING_POLL_SECONDS = 0.2
+
+
+def consultation_after_sending(*, consultation: Consultation, wait_seconds: float) -> Consultation:
+    """`consultation` read again every SENDING_POLL_SECONDS until it has left *sending*
+    (the request that sent it has recorded Kairo's answer), for at most `wait_seconds`;
+    as it stands then if it has not. Outside any transaction, each read sees the latest
+    commit."""
+    deadline = time.monotonic() + wait_seconds
+    current = consultation
+    while current.status == ConsultationStatus.SENDING:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(SENDING_POLL_SECONDS, left))
+        current = Consultation.objects.get(pk=consultation.pk)
+    return current
 
 
 def consultation_timeline(*, consultation: Consultation) -> list[ConsultationEvent]:

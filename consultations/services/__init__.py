@@ -5,7 +5,12 @@ Re-exported here so callers write `from consultations import services` and
 """
 
 from consultations.services.audit import audit_record
-from consultations.services.booking import BookingRefused, consultation_book
+from consultations.services.booking import (
+    BookingNotSent,
+    BookingRefused,
+    BookingUnrecorded,
+    consultation_book,
+)
 from consultations.services.deliveries import (
     booking_deliveries_schedule,
     cancellation_deliveries_schedule,
@@ -48,7 +53,9 @@ from consultations.services.webhooks import webhook_delivery_handle
 
 __all__ = [
     "CANCELLABLE_STATUSES",
+    "BookingNotSent",
     "BookingRefused",
+    "BookingUnrecorded",
     "ReconcileReport",
     "RefreshTimeClash",
     "RehearsalRefused",

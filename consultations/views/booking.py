@@ -1,4 +1,5 @@
-"""Booking a consultation: the form, the result, the detail with refresh, cancel, rebook.
+"""Booking a consultation: the form, the result, the detail with refresh, cancel, rebook
+(the form sent is `booking_send`'s).
 
 Views parse input, call forms and services, and render. Whatever a user sends ends as a
 page, a form error or a 404, never a 500.
@@ -32,18 +33,15 @@ from consultations.models import (
 )
 from consultations.selectors.booking import (
     consultation_for_page,
-    consultation_for_token,
     consultation_needs_attention,
     consultation_timeline,
     outcome_in,
 )
-from consultations.selectors.directory import patient_search as patient_search_query
 from consultations.timeline import timeline_lines
 from consultations.views import audit
+from consultations.views.booking_send import booking_page, booking_send, search_results
 from consultations.views.deliveries import emails_context
 from consultations.views.join import join_links_context
-
-SEARCH_RESULTS = 10
 
 # What an unknown outcome means, in the receptionist's words (by the recorded code).
 UNCONFIRMED_REASONS = {
@@ -68,7 +66,7 @@ def consultation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     nobody are ignored) or ?rebook=<consultation id>, with a plain patient search (?q=).
     POST: book."""
     if request.method == "POST":
-        return _book(request)
+        return booking_send(request)
     instance: Patient | None = None
     initial: dict = {}
     rebook_of = None
@@ -98,82 +96,7 @@ def consultation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BookingForm(instance=instance, initial=initial)
     if provider is not None and not provider.is_active:
         form.note_inactive_provider(provider)
-    return _booking_page(request, form, rebook_of=rebook_of)
-
-
-def _book(request: AuthenticatedHttpRequest) -> HttpResponse:
-    # A double click or a resubmission: show what the first submission did, before the
-    # form's own checks (which that booking now fails: its slot is taken, by itself).
-    already = consultation_for_token(request.POST.get("booking_token", ""))
-    if already is not None:
-        return _already_sent(request, already)
-    form = BookingForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            consultation = services.consultation_book(
-                patient=form.instance,
-                authorization_given=data["authorization"],
-                provider=data["provider"],
-                consultation_type=data["consultation_type"],
-                duration=data["duration"],
-                scheduled_for=data["scheduled_for"],
-                actor=request.user,
-                booking_token=data["booking_token"],
-                name_change_confirmed=data["name_change_confirmed"],
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        except services.BookingRefused as refused:
-            form.add_kairo_errors(refused.error)
-        else:
-            if consultation.status == ConsultationStatus.REJECTED:
-                # A twin request with the same token won the race, and was refused.
-                return _already_sent(request, consultation)
-            audit.consultation_booked(request, consultation)
-            return redirect("consultation_result", pk=consultation.pk)
-        form.add_next_free_starts()
-    # The page comes back with a fresh token: the one just used may name a rejected
-    # booking, and resending it would only find that again.
-    form.renew_token()
-    return _booking_page(request, form)
-
-
-def _already_sent(request: HttpRequest, consultation: Consultation) -> HttpResponse:
-    if consultation.status == ConsultationStatus.REJECTED:
-        messages.warning(
-            request, _("This form had already been sent, and Kairo Connect refused it.")
-        )
-        return redirect("consultation_detail", pk=consultation.pk)
-    messages.info(request, _("This form had already been sent; here is the booking it made."))
-    return redirect("consultation_result", pk=consultation.pk)
-
-
-def _booking_page(
-    request: HttpRequest, form: BookingForm, *, rebook_of: Consultation | None = None
-) -> HttpResponse:
-    search = SearchForm(request.GET if "q" in request.GET else None)
-    return render(
-        request,
-        "consultations/booking.html",
-        {
-            "form": form,
-            "search": search,
-            "results": _search_results(search),
-            "rebook_of": rebook_of,
-        },
-    )
-
-
-def _search_results(search: SearchForm) -> list[Patient] | None:
-    if not search.is_bound or not search.is_valid() or not search.cleaned_data["q"]:
-        return None
-    return list(
-        patient_search_query(
-            name_fragment=search.cleaned_data["name_fragment"],
-            document_number=search.cleaned_data["document_number"],
-        )[:SEARCH_RESULTS]
-    )
+    return booking_page(request, form, rebook_of=rebook_of)
 
 
 @require_GET
@@ -195,7 +118,7 @@ def patient_search(request: HttpRequest) -> JsonResponse:
                     "document": patient.masked_document,
                     "url": f"{new_url}?patient={patient.pk}",
                 }
-                for patient in _search_results(search) or []
+                for patient in search_results(search) or []
             ]
         }
     )

@@ -1,16 +1,33 @@
-"""The server error page, as Django's own but with the training banner: rendered with no
-request context (the database may be what failed, and context processors query it),
-so the one setting the page needs is passed by hand."""
+"""The server-error page (`handler500`): a lost database connection is a 503 that says
+so; anything else is the 500 page (templates/500.html). Both are built without the
+request context (the database may be what failed, and context processors query it), so
+the one setting they need, the training banner's, is passed by hand."""
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseServerError
-from django.template import loader
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.views.decorators.csrf import requires_csrf_token
+
+from consultations.database import connection_lost
 
 
 @requires_csrf_token
-def server_error(request: HttpRequest) -> HttpResponseServerError:
-    page = loader.get_template("500.html").render({"TRAINING_MODE": settings.KAIRO_TRAINING_MODE})
-    return HttpResponseServerError(page)
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Called by Django's handler for any exception a view or middleware let through
+    (the exception is the one being handled)."""
+    context = {"TRAINING_MODE": settings.KAIRO_TRAINING_MODE}
+    exc = sys.exc_info()[1]
+    if exc is None or not connection_lost(exc):
+        return HttpResponse(render_to_string("500.html", context), status=500)
+    session = getattr(request, "session", None)
+    if session is not None:
+        # Saving it on the way out would fail again; its last-activity stamp can wait.
+        session.modified = False
+    # In the language already active: the account's, or before that could be read, the
+    # login page's (StaffLanguageMiddleware).
+    context["after_submission"] = request.method == "POST"
+    return HttpResponse(render_to_string("503.html", context), status=503)

@@ -31,7 +31,9 @@ def _env(**overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "KAIRO_", "GUNICORN_", "ORGANIZATION_", "AGENDA_"))
+        if not key.startswith(
+            ("DJANGO_", "KAIRO_", "GUNICORN_", "ORGANIZATION_", "AGENDA_", "BOOKING_")
+        )
     }
     env.update(overrides)
     return env
@@ -44,12 +46,17 @@ def test_the_server_timeout_is_above_the_slowest_kairo_bound_request(settings):
     settings.KAIRO_CONNECT_TIMEOUT = 5.0
     settings.KAIRO_TIMEOUT = 15.0
     settings.KAIRO_REQUEST_BUDGET_SECONDS = 20.0
+    settings.BOOKING_DB_RETRY_SECONDS = 0
     assert server.kairo_worst_case_seconds(settings) == 25.0
     assert server.server_timeout_seconds(settings) == 35
 
     settings.KAIRO_REQUEST_BUDGET_SECONDS = 50.5
     assert server.server_timeout_seconds(settings) == 66  # ceil(55.5) + 10
     assert server.server_timeout_seconds(settings) > server.kairo_worst_case_seconds(settings)
+
+    # A booking may spend the reconnection waits after Kairo's answer, too.
+    settings.BOOKING_DB_RETRY_SECONDS = 8.0
+    assert server.server_timeout_seconds(settings) == 74  # ceil(55.5 + 8) + 10
 
 
 def test_the_configuration_file_takes_every_value_from_the_settings(settings):
@@ -58,6 +65,7 @@ def test_the_configuration_file_takes_every_value_from_the_settings(settings):
     settings.GUNICORN_BIND = "127.0.0.1:9123"
     settings.GUNICORN_WORKERS = 3
     settings.GUNICORN_THREADS = 4
+    settings.BOOKING_DB_RETRY_SECONDS = 0
     conf = runpy.run_path(str(CONF))
     assert conf["worker_class"] == "gthread"
     assert (conf["bind"], conf["workers"], conf["threads"]) == (["127.0.0.1:9123"], 3, 4)
@@ -73,7 +81,7 @@ def test_the_configuration_file_takes_every_value_from_the_settings(settings):
 
 def test_the_default_budget_follows_the_kairo_timeouts_into_the_server_timeout():
     """In a fresh process, from the environment: budget 4 + 30 = 34 s by default, so the
-    server's timeout is ceil(34 + 4) + 10."""
+    server's timeout is ceil(34 + 4 + 8) + 10 (8: BOOKING_DB_RETRY_SECONDS)."""
     probe = subprocess.run(
         [
             sys.executable,
@@ -87,7 +95,7 @@ def test_the_default_budget_follows_the_kairo_timeouts_into_the_server_timeout()
         timeout=60,
     )
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.strip() == "48"
+    assert probe.stdout.strip() == "56"
 
 
 @pytest.mark.parametrize("name", ["%(r)s", "%(q)s", "%(f)s"])

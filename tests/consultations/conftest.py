@@ -27,6 +27,7 @@ from consultations.models import (
     Duration,
     Patient,
 )
+from tests.consultations.database_outage import DatabaseOutage, HeldWebhooks
 from tests.consultations.patient_identity import STORED_NAME
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, future, org_zone
 
@@ -263,3 +264,23 @@ def aged():
             return ConsultationFactory(status=status)
 
     return make
+
+
+# --- The database dropping mid-booking (tests/consultations/database_outage.py) ----------
+
+
+@pytest.fixture
+def outage(monkeypatch):
+    """A staged database outage after Kairo answers (`DatabaseOutage`)."""
+    staged = DatabaseOutage(monkeypatch)
+    yield staged
+    staged.back()  # before the database is flushed at the test's end
+
+
+@pytest.fixture
+def held_webhooks(sandbox, settings):
+    """The sandbox's webhooks to our receiver, held until `.release()`."""
+    held = HeldWebhooks(sandbox, settings.KAIRO_WEBHOOK_SECRET)
+    yield held
+    held.gate.set()
+    sandbox.wait_for_webhooks(timeout=30)  # none left to reach a flushed database

@@ -15,7 +15,8 @@ settle. `lifecycle.consultations_sweep_stuck` finds bookings a crashed process l
 *sending*.
 
 A package (house style: past ~400 lines): `workflow` the three steps in order
-(`consultation_book`, retrying a step the database aborted), `start` step 1 (claiming
+(`consultation_book`, retrying a step the database aborted, and step 3 on a new
+connection after the old one dropped), `start` step 1 (claiming
 the slot), `kairo_request` our rows as the client's typed request, `outcomes` step 3
 (recording Kairo's answer).
 """
@@ -23,10 +24,17 @@ the slot), `kairo_request` our rows as the client's typed request, `outcomes` st
 from consultations.services.booking.kairo_request import kairo_request_build
 from consultations.services.booking.outcomes import booked_record, refused_record, unknown_record
 from consultations.services.booking.start import booking_start
-from consultations.services.booking.workflow import BookingRefused, consultation_book
+from consultations.services.booking.workflow import (
+    BookingNotSent,
+    BookingRefused,
+    BookingUnrecorded,
+    consultation_book,
+)
 
 __all__ = [
+    "BookingNotSent",
     "BookingRefused",
+    "BookingUnrecorded",
     "booked_record",
     "booking_start",
     "consultation_book",

@@ -1,18 +1,22 @@
 """`consultation_book`: the three steps of a booking in order (see the package
-docstring), each database step retried if PostgreSQL aborted it as a deadlock victim."""
+docstring), each database step retried if PostgreSQL aborted it as a deadlock victim, and
+the recording of Kairo's answer (step 3) also after a dropped database connection."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import OperationalError
+from django.db import Error, InterfaceError, OperationalError
 
+from consultations import database
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationType, Duration, Patient, Provider
 from consultations.services.booking import outcomes, start
@@ -33,6 +37,23 @@ class BookingRefused(Exception):
         super().__init__(str(error))
         self.consultation = consultation
         self.error = error
+
+
+class BookingNotSent(Exception):
+    """The database failed before the booking reached Kairo Connect (step 1): nothing
+    was sent, and nothing was kept unless its commit went through unanswered."""
+
+
+class BookingUnrecorded(Exception):
+    """Kairo Connect was called, but its answer could not be recorded: the database
+    stayed unreachable through every reconnection (BOOKING_DB_RETRY_*). The booking
+    is left *sending*, never sent again: the sweep moves it to *unconfirmed*, and
+    Kairo's `consultation.created` webhook heals it (`webhooks._heal`).
+    `consultation_id` is our booking's id."""
+
+    def __init__(self, *, consultation_id: int) -> None:
+        super().__init__(f"consultation {consultation_id}: Kairo's answer not recorded")
+        self.consultation_id = consultation_id
 
 
 def consultation_book(
@@ -63,25 +84,34 @@ def consultation_book(
     written; `BookingRefused` when Kairo refuses (the consultation is kept *rejected*).
     An unknown outcome is not an exception: the booking comes back *unconfirmed* and is
     never re-sent.
+
+    The database failing before Kairo is called raises `BookingNotSent`; failing while
+    Kairo's answer is recorded, reconnections included, raises `BookingUnrecorded`.
     """
     # A used token is found inside the transaction (the view also looks first, to skip
     # the form's checks): one more look out here would not make it any more correct.
     client = client or kairo_client()
-    consultation, request = _retrying(
-        partial(
-            start.booking_start,
-            patient=patient,
-            authorization_given=authorization_given,
-            provider=provider,
-            consultation_type=consultation_type,
-            duration=duration,
-            scheduled_for=scheduled_for,
-            actor=actor,
-            booking_token=booking_token,
-            client=client,
-            name_change_confirmed=name_change_confirmed,
+    try:
+        consultation, request = _retrying(
+            partial(
+                start.booking_start,
+                patient=patient,
+                authorization_given=authorization_given,
+                provider=provider,
+                consultation_type=consultation_type,
+                duration=duration,
+                scheduled_for=scheduled_for,
+                actor=actor,
+                booking_token=booking_token,
+                client=client,
+                name_change_confirmed=name_change_confirmed,
+            )
         )
-    )
+    except (OperationalError, InterfaceError) as exc:
+        # Step 1 is never run again on a new connection: a commit lost with its
+        # connection cannot be told from one never made, and a second run that found
+        # this token's row could not tell ours (never sent) from a twin's (with Kairo).
+        raise BookingNotSent from exc
     if request is None:
         return consultation  # the same form, submitted twice: its booking as it stands
 
@@ -90,29 +120,45 @@ def consultation_book(
         result = client.create_consultation(request)
     except kairo.KairoError as error:
         if error.outcome == kairo.KairoOutcome.UNKNOWN:
-            return _retrying(
+            return _recording(
                 partial(
                     outcomes.unknown_record,
                     consultation,
                     detail=error_detail(error),
                     request_id=error.request_id,
-                )
+                ),
+                consultation,
+                answer="unknown",
+                request_id=error.request_id,
             )
-        refused = _retrying(partial(outcomes.refused_record, consultation, error))
+        refused = _recording(
+            partial(outcomes.refused_record, consultation, error),
+            consultation,
+            answer="refused",
+            request_id=error.request_id,
+        )
         raise BookingRefused(consultation=refused, error=error) from None
     except Exception:
         # Anything else (a bug, a library surprise) after the request may have left:
         # treat it as unknown, never as "not sent".
         logger.exception("Kairo create failed unexpectedly for consultation %s", consultation.pk)
-        return _retrying(
+        return _recording(
             partial(
                 outcomes.unknown_record,
                 consultation,
                 detail={"code": "UNEXPECTED_ERROR"},
                 request_id="",
-            )
+            ),
+            consultation,
+            answer="unknown",
+            request_id="",
         )
-    return _retrying(partial(outcomes.booked_record, consultation, result))
+    return _recording(
+        partial(outcomes.booked_record, consultation, result),
+        consultation,
+        answer=f"booked as {result.consultation_id}",
+        request_id=result.request_id,
+    )
 
 
 _ATTEMPTS = 3
@@ -123,15 +169,58 @@ _TRANSIENT_SQLSTATES = ("40P01", "40001")
 T = TypeVar("T")
 
 
-def _retrying(step: Callable[[], T]) -> T:
+def _recording(
+    step: Callable[[], T], consultation: Consultation, *, answer: str, request_id: str
+) -> T:
+    """Step 3: record Kairo's answer, reconnecting if the database connection drops
+    (`_retrying`). Raises `BookingUnrecorded` when the database still fails."""
+    try:
+        return _retrying(step, reconnect=True)
+    except Error as exc:
+        # Kairo's id and requestId (no patient data) let an administrator find it.
+        logger.error(
+            "Kairo Connect answered consultation %s (%s, requestId=%s) but the database "
+            "could not record it (%s); left sending for the sweep and the webhook",
+            consultation.pk,
+            answer,
+            request_id or "-",
+            type(exc).__name__,
+        )
+        raise BookingUnrecorded(consultation_id=consultation.pk) from exc
+
+
+def _retrying(step: Callable[[], T], *, reconnect: bool = False) -> T:
     """Run one transactional step, again if the database aborted it as a deadlock
-    victim. No Kairo call happens inside a step, so nothing is ever sent twice."""
-    for attempt in range(1, _ATTEMPTS + 1):
+    victim; with `reconnect`, also after the connection dropped, on a new connection,
+    at most BOOKING_DB_RETRY_ATTEMPTS times, the waits between them adding up to
+    BOOKING_DB_RETRY_SECONDS at most.
+
+    No Kairo call happens inside a step, so nothing is ever sent twice. A step whose
+    commit went through while its connection dropped is run again: the recording steps
+    lock the row and check its status, so a second run changes nothing that matters
+    (a booking already booked is not moved again, nor its emails queued twice)."""
+    deadlocks = 0
+    waits: Iterator[float] | None = None
+    while True:
         try:
             return step()
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
-            if attempt == _ATTEMPTS or sqlstate not in _TRANSIENT_SQLSTATES:
+            if sqlstate in _TRANSIENT_SQLSTATES and deadlocks < _ATTEMPTS - 1:
+                deadlocks += 1
+                logger.info("Booking transaction aborted (%s); retrying", sqlstate)
+                continue
+            if not (reconnect and database.connection_lost(exc)):
                 raise
-            logger.info("Booking transaction aborted (%s); retrying", sqlstate)
-    raise AssertionError("unreachable")  # pragma: no cover
+            if waits is None:
+                waits = iter(
+                    database.reconnect_waits(
+                        attempts=settings.BOOKING_DB_RETRY_ATTEMPTS,
+                        total_seconds=settings.BOOKING_DB_RETRY_SECONDS,
+                    )
+                )
+            wait = next(waits, None)
+            if wait is None or not database.connection_reset():
+                raise
+            logger.warning("Database connection lost while recording a booking; reconnecting")
+            time.sleep(wait)

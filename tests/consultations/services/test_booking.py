@@ -367,13 +367,21 @@ def test_a_deadlocked_start_is_retried(book, sandbox, monkeypatch):
     assert sandbox.stats()["createsReceived"] == 1
 
 
-def test_other_database_errors_are_not_retried(book, monkeypatch):
+def test_other_database_errors_are_not_retried(book, sandbox, monkeypatch):
+    """Nor is a start whose connection dropped (its commit may have gone through): the
+    booking is refused as not sent, and Kairo is never called."""
+    calls = []
+
     def locked(**kwargs):
+        calls.append(1)
         raise OperationalError("database is locked")
 
     monkeypatch.setattr(rules, "booking_check", locked)
-    with pytest.raises(OperationalError):
+    with pytest.raises(services.BookingNotSent) as refused:
         book()
+    assert isinstance(refused.value.__cause__, OperationalError)
+    assert len(calls) == 1
+    assert sandbox.stats()["createsReceived"] == 0
 
 
 def test_the_fault_header_works_through_a_client_given_to_the_service(book, sandbox):

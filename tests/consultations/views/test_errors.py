@@ -1,19 +1,103 @@
-"""The server error page: the staff language, and the training banner on a training
-install, without touching the database."""
+"""The server-error page: a lost database connection anywhere in a request answers 503
+with a page saying so (built without the database), in the staff language; any other
+error is still the 500 page."""
 
 from __future__ import annotations
 
 import pytest
-from django.test import RequestFactory
-from django.utils import translation
+from django.db import OperationalError
+from django.test import Client
+from django.urls import reverse
 
-from consultations.views.errors import server_error
+from consultations import middleware
+from consultations.views import agenda, booking
+
+pytestmark = pytest.mark.django_db
+
+
+class ConnectionFailure(Exception):
+    sqlstate = "08006"  # connection_failure
+
+
+class DivisionByZero(Exception):
+    sqlstate = "22012"  # a statement's error on a working connection
+
+
+def _raising(cause: Exception):
+    def raise_it(*args, **kwargs):
+        raise OperationalError("database error") from cause
+
+    return raise_it
+
+
+@pytest.fixture
+def desk(receptionist):
+    """A logged-in desk whose requests' exceptions become the error pages they make."""
+    client = Client(raise_request_exception=False)
+    client.force_login(receptionist)
+    return client
+
+
+def outcome_of(response) -> str:
+    page = response.content.decode()
+    return page.split('data-outcome="', 1)[1].split('"', 1)[0] if "data-outcome" in page else ""
+
+
+def test_a_page_whose_database_is_lost_answers_503(desk, monkeypatch):
+    monkeypatch.setattr(agenda, "agenda_day", _raising(ConnectionFailure()))
+    response = desk.get(reverse("agenda"))
+    assert response.status_code == 503
+    assert outcome_of(response) == "database-unreachable"
+    assert '<html lang="es">' in response.content.decode()
+    # Only a form sent warns against booking again.
+    assert 'id="after-submission"' not in response.content.decode()
+
+
+def test_a_form_sent_while_the_database_is_lost_warns_against_booking_again(desk, monkeypatch):
+    monkeypatch.setattr(booking, "consultation_for_page", _raising(ConnectionFailure()))
+    response = desk.post(reverse("consultation_cancel", args=[1]), {"reason": "x"})
+    assert response.status_code == 503
+    assert outcome_of(response) == "database-unreachable"
+    assert 'id="after-submission"' in response.content.decode()
+
+
+def test_the_language_lookup_lost_falls_back_to_spanish(desk, monkeypatch, settings):
+    """The account's language cannot be read: the page is in the login page's language
+    (the language cookie, else Spanish), whatever the browser asks for."""
+    monkeypatch.setattr(middleware, "staff_language", _raising(ConnectionFailure()))
+    monkeypatch.setattr(agenda, "agenda_day", _raising(ConnectionFailure()))
+    response = desk.get(reverse("agenda"), headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert '<html lang="es">' in response.content.decode()
+
+
+def test_any_other_database_error_is_the_500_page(desk, monkeypatch):
+    monkeypatch.setattr(agenda, "agenda_day", _raising(DivisionByZero()))
+    response = desk.get(reverse("agenda"))
+    assert response.status_code == 500
+    assert outcome_of(response) == ""
+
+
+def test_any_other_error_is_the_500_page(desk, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(agenda, "agenda_day", broken)
+    assert desk.get(reverse("agenda")).status_code == 500
+
+
+# --- The training banner, on pages built without the request context -------------------
 
 TRAINING_ES = "FORMACIÓN — no son consultas reales"
 
 
 @pytest.mark.parametrize("training", [True, False])
 def test_the_error_page_carries_the_banner_only_in_training(settings, training):
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from consultations.views.errors import server_error
+
     settings.KAIRO_TRAINING_MODE = training
     with translation.override("es"):
         response = server_error(RequestFactory().get("/"))
@@ -23,7 +107,10 @@ def test_the_error_page_carries_the_banner_only_in_training(settings, training):
     assert (TRAINING_ES in page) is training
 
 
-def test_the_error_page_is_the_project_handler():
-    from clinic import urls
-
-    assert urls.handler500 == "consultations.views.errors.server_error"
+@pytest.mark.parametrize("training", [True, False])
+def test_the_outage_page_carries_the_banner_only_in_training(settings, desk, monkeypatch, training):
+    settings.KAIRO_TRAINING_MODE = training
+    monkeypatch.setattr(agenda, "agenda_day", _raising(ConnectionFailure()))
+    response = desk.get(reverse("agenda"))
+    assert response.status_code == 503
+    assert (TRAINING_ES in response.content.decode()) is training
