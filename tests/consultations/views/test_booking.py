@@ -164,6 +164,21 @@ def test_patient_search_by_document(reception_client, patient):
     assert [row["id"] for row in data["results"]] == [patient.pk]
 
 
+def test_the_searches_leave_anonymized_patients_out(reception_client, clinic_admin):
+    from consultations import services
+
+    gone = PatientFactory(name="Lucía Restrepo")
+    kept = PatientFactory(name="Lucía Restrepo Díaz")
+    services.patient_anonymize(patient=gone, actor=clinic_admin)
+    # By its old name or by the label it now has: not offered for booking.
+    for typed in ("Lucía Restrepo", f"#{gone.pk}", "anonimizado"):
+        data = reception_client.get(reverse("patient_search"), {"q": typed}).json()
+        assert gone.pk not in [row["id"] for row in data["results"]], typed
+    data = reception_client.get(reverse("patient_search"), {"q": "Lucía"}).json()
+    assert [row["id"] for row in data["results"]] == [kept.pk]
+    assert f"?patient={gone.pk}" not in html(reception_client.get(f"{NEW}?q=anonimizado"))
+
+
 def test_patient_search_refuses_fragments_too_short(reception_client, patient):
     data = reception_client.get(reverse("patient_search"), {"q": "P"}).json()
     assert data == {"results": [], "error": "too_short"}
