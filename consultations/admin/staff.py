@@ -1,12 +1,14 @@
 """Staff accounts in the admin: Django's user page with the desk language, and its
-permission list in the staff language."""
+permission list in the staff language; groups and django-axes' lock-outs, audited."""
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, Permission, User
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -65,3 +67,21 @@ class StaffUserAdmin(AuditedAdminMixin, UserAdmin):
         if db_field.name == "user_permissions":
             kwargs["form_class"] = PermissionChoiceField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+# Groups (who may do what) and lifting a lock-out (deleting django-axes' access attempt)
+# change who can reach patients' data: both are in the audit trail too.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class StaffGroupAdmin(AuditedAdminMixin, GroupAdmin):
+    pass
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+    @admin.register(AccessAttempt)
+    class AuditedAccessAttemptAdmin(AuditedAdminMixin, AccessAttemptAdmin):
+        pass

@@ -242,3 +242,42 @@ def test_an_accounts_password_set_in_the_admin_is_recorded_without_it(client):
     assert_row(entry, actor=superuser, object_type="user", object_id=account.pk, patient_id=None)
     assert entry.detail["fields"] == ["password"]
     assert_no_personal_data(entry, [password])
+
+
+def test_lifting_a_lock_out_is_recorded(clinic_admin_client, clinic_admin):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="recepcion", ip_address="198.51.100.9", failures_since_start=5
+    )
+    response = clinic_admin_client.post(
+        f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}, REMOTE_ADDR=ADDRESS
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    entry = only_row(Action.ADMIN_DELETED)
+    assert_row(
+        entry,
+        actor=clinic_admin,
+        object_type="accessattempt",
+        object_id=attempt.pk,
+        patient_id=None,
+    )
+
+
+def test_changing_a_groups_permissions_is_recorded(client):
+    from django.contrib.auth.models import Group, Permission
+
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    group = Group.objects.create(name="Auditoría")
+    permission = Permission.objects.get(codename="view_auditentry")
+    response = client.post(
+        f"/admin/auth/group/{group.pk}/change/",
+        {"name": "Auditoría", "permissions": [permission.pk]},
+        REMOTE_ADDR=ADDRESS,
+    )
+    assert response.status_code == 302
+    entry = only_row(Action.ADMIN_CHANGED)
+    assert_row(entry, actor=superuser, object_type="group", object_id=group.pk, patient_id=None)
+    assert entry.detail["fields"] == ["permissions"]
