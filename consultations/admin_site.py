@@ -28,6 +28,22 @@ def _is_row_id(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= _ROW_ID_DIGITS
 
 
+# The date bar's parameters ("?at__year=2026&at__month=5") and the values Django can turn
+# into a date range: it guards only the start's ValueError, so a year past 9998 (the
+# range's end would be year 10000) or a number too large for C fails with a 500.
+_DATE_PART_BOUNDS = {"year": (1, 9998), "month": (1, 12), "day": (1, 31)}
+
+
+def _bad_date_part(key: str, value: str) -> bool:
+    part = key.rpartition("__")[2]
+    if part not in _DATE_PART_BOUNDS or "__" not in key:
+        return False
+    low, high = _DATE_PART_BOUNDS[part]
+    return not (
+        value.isascii() and value.isdigit() and len(value) <= 4 and low <= int(value) <= high
+    )
+
+
 def _forged(request: HttpRequest) -> bool:
     """Parameters no admin page sends that Django's views do not check before using.
 
@@ -36,7 +52,8 @@ def _forged(request: HttpRequest) -> bool:
     - an empty "_to_field": Django refuses a field it does not allow (400) but looks
       an empty one up as a field name (FieldDoesNotExist);
     - a NUL byte in any parameter name or value: a changelist's filters ("?status=")
-      and search reach the query unchecked, and PostgreSQL cannot hold NUL in text.
+      and search reach the query unchecked, and PostgreSQL cannot hold NUL in text;
+    - a date bar's year, month or day out of range (`_bad_date_part`).
     """
     if request.method == "POST" and not all(
         _is_row_id(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
@@ -44,6 +61,8 @@ def _forged(request: HttpRequest) -> bool:
         return True
     data = [request.GET, request.POST] if request.method == "POST" else [request.GET]
     if any(TO_FIELD_VAR in fields and not fields[TO_FIELD_VAR] for fields in data):
+        return True
+    if any(_bad_date_part(key, value) for key, value in request.GET.items()):
         return True
     return any(
         "\x00" in key or any("\x00" in value for value in values)
