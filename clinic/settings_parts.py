@@ -103,6 +103,8 @@ MIDDLEWARE_ORDER = [
     # First: a NUL byte in a cookie is refused before the session lookup meets it
     # (PostgreSQL cannot hold one in text).
     "consultations.middleware.RefuseNulCookiesMiddleware",
+    # A form POST in another charset than UTF-8 is refused before anything reads it.
+    "consultations.middleware.RefuseNonUtf8FormsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header (django-csp), on every response.
     "csp.middleware.CSPMiddleware",

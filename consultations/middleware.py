@@ -12,7 +12,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -171,4 +172,31 @@ class RefuseNulCookiesMiddleware:
             language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
             with translation.override(language):
                 return bad_request(request, exception=SuspiciousOperation("NUL byte"))
+        return self.get_response(request)
+
+
+class RefuseNonUtf8FormsMiddleware:
+    """Answer 400 to a form POST that names a charset other than UTF-8, before anything
+    reads its fields.
+
+    Django refuses such a body (RFC 1866: a urlencoded form is UTF-8) by raising
+    BadRequest each time `request.POST` is read, and its own 400 page reads it again
+    through the CSRF check, so the request would end as the server's bare 500. No browser
+    sends one. The page is built here without reading the request (nor the session: the
+    language is the cookie's, else Spanish, as for the NUL cookies above).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.content_type == "application/x-www-form-urlencoded"
+            and request.encoding is not None
+            and request.encoding.lower() != "utf-8"
+        ):
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+            language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            with translation.override(language):
+                return HttpResponseBadRequest(loader.get_template("400.html").render())
         return self.get_response(request)

@@ -180,3 +180,29 @@ def test_a_nul_in_a_desk_search_or_login_is_a_form_error_not_a_500(reception_cli
     response = client.post("/login/", {"username": "a\x00", "password": "x"})
     assert response.status_code == 200
     assert response.context["form"].errors
+
+
+# --- Forms in another charset (RefuseNonUtf8FormsMiddleware) -------------------------------
+# Django raises BadRequest on every read of such a body, its own 400 page included.
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-32", "latin-1", "cp1252"])
+def test_a_form_in_another_charset_is_a_spanish_400(receptionist, charset):
+    # With the CSRF check enforced, as a browser meets it: that check reads the body.
+    desk = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    desk.force_login(receptionist)
+    content_type = f"application/x-www-form-urlencoded; charset={charset}"
+    for url in ("/login/", reverse("consultation_new"), "/admin/login/"):
+        response = desk.post(url, "a=b", content_type=content_type)
+        assert response.status_code == 400, url
+        assert "Solicitud no válida" in response.content.decode()
+
+
+def test_a_utf_8_form_naming_its_charset_passes(client, receptionist):
+    from tests.factories import PASSWORD
+
+    body = f"username=recepcion&password={PASSWORD}"
+    response = client.post(
+        "/login/", body, content_type="application/x-www-form-urlencoded; charset=UTF-8"
+    )
+    assert response.status_code == 302
