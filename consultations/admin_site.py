@@ -62,7 +62,7 @@ def _forged(request: HttpRequest) -> bool:
     data = [request.GET, request.POST] if request.method == "POST" else [request.GET]
     if any(TO_FIELD_VAR in fields and not fields[TO_FIELD_VAR] for fields in data):
         return True
-    if any(_bad_date_part(key, value) for key, value in request.GET.items()):
+    if any(_bad_date_part(key, str(value)) for key, value in request.GET.items()):
         return True
     return any(
         "\x00" in key or any("\x00" in value for value in values)
