@@ -148,6 +148,13 @@ class NoStoreMiddleware:
         return response
 
 
+def _cookie_language(request: HttpRequest) -> str:
+    """The language the language cookie names, else Spanish: for a page refused before
+    the session (and the account's language) can be read."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 class RefuseNulCookiesMiddleware:
     """Answer 400 to a request with a NUL byte in a cookie, before anything reads it.
 
@@ -168,9 +175,7 @@ class RefuseNulCookiesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if any("\x00" in key or "\x00" in value for key, value in request.COOKIES.items()):
-            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-            language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-            with translation.override(language):
+            with translation.override(_cookie_language(request)):
                 return bad_request(request, exception=SuspiciousOperation("NUL byte"))
         return self.get_response(request)
 
@@ -195,8 +200,6 @@ class RefuseNonUtf8FormsMiddleware:
             and request.encoding is not None
             and request.encoding.lower() != "utf-8"
         ):
-            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-            language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-            with translation.override(language):
+            with translation.override(_cookie_language(request)):
                 return HttpResponseBadRequest(loader.get_template("400.html").render())
         return self.get_response(request)
