@@ -8,6 +8,9 @@
 - Tests marked `postgres` are skipped on another database, and with
   REQUIRE_POSTGRES_TESTS=1 (CI) a skipped one fails the run; likewise `browser` tests
   with REQUIRE_BROWSER_TESTS=1.
+- The audit trail's table refuses TRUNCATE on PostgreSQL (consultations/models/audit.py),
+  and the database flush that ends each transactional test is a TRUNCATE: the suite's
+  flush (only it) passes that one trigger by django-pgtrigger's `ignore`.
 """
 
 from __future__ import annotations
@@ -66,6 +69,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 # --- Fixtures -----------------------------------------------------------------------------
+
+AUDIT_NO_TRUNCATE = "consultations.AuditEntry:audit_no_truncate"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_flush_passes_the_audit_truncate_guard():
+    import pgtrigger
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    flush = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with pgtrigger.ignore(AUDIT_NO_TRUNCATE):
+            return flush(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = flush
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,10 @@ A row names its object (kind and id) and never its personal data: no name, docum
 phone, email, PIN or link is written here, so the trail needs no scrubbing when a patient
 is anonymized and can be shown to an auditor as it is. Rows are only ever added:
 `AuditEntry.save()` refuses to change a saved row, `delete()` and the queryset's
-`update()`/`delete()` refuse outright, the admin shows it read-only, and on PostgreSQL a
-trigger (django-pgtrigger's `Protect`) makes the database itself refuse UPDATE and
-DELETE, whatever code or SQL console tries.
+`update()`/`delete()` refuse outright, the admin shows it read-only, and on PostgreSQL
+triggers (django-pgtrigger's `Protect`) make the database itself refuse UPDATE, DELETE
+and TRUNCATE, whatever code or SQL console tries (row triggers never see a TRUNCATE, so
+a statement-level one guards it; `manage.py flush` is refused too, on purpose).
 
 No foreign keys: a row outlives the user, patient or consultation it names (a deleted
 provider, a renamed account), and a cascade or SET NULL would be an update.
@@ -96,7 +97,15 @@ class AuditEntry(models.Model):
             pgtrigger.Protect(
                 name="audit_append_only",
                 operation=pgtrigger.Update | pgtrigger.Delete,
-            )
+            ),
+            # `Protect` offers no statement-level TRUNCATE, so the same refusal by hand.
+            pgtrigger.Trigger(
+                name="audit_no_truncate",
+                operation=pgtrigger.Truncate,
+                level=pgtrigger.Statement,
+                when=pgtrigger.Before,
+                func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -83,3 +83,24 @@ def test_every_script_says_where_it_is_documented():
         if path.endswith((".sh", ".py")):
             head = "\n".join((ROOT / path).read_text().splitlines()[:5])
             assert "docs/operations.md" in head or "deploy/" in head, path
+
+
+def _systemctl_commands() -> list[str]:
+    """Each `systemctl stop|start` command of docs/operations.md's code blocks that
+    names a timer, its continuation lines joined."""
+    commands = []
+    for block in CODE_BLOCK.findall(OPERATIONS.read_text()):
+        for command in block.replace("\\\n", " ").splitlines():
+            if re.match(r"\s*systemctl (stop|start) ", command) and ".timer" in command:
+                commands.append(" ".join(command.split()))
+    return commands
+
+
+def test_the_stop_and_start_lists_name_every_timer():
+    # An upgrade or a restore that leaves one timer running lets a job meet a half-done
+    # migration or a database being replaced.
+    timers = {path.name for path in (DEPLOY / "systemd").glob("*.timer")}
+    commands = _systemctl_commands()
+    assert len(commands) >= 4  # upgrade stop/start, restore stop/start
+    for command in commands:
+        assert timers <= set(command.split()), command

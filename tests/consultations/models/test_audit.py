@@ -1,5 +1,5 @@
 """The audit trail is append-only: the model, its queryset and, on PostgreSQL, the
-database itself refuse to change or delete a row."""
+database itself refuse to change, delete or truncate rows."""
 
 from __future__ import annotations
 
@@ -70,3 +70,11 @@ def test_postgresql_itself_refuses_to_change_or_delete_a_row(entry, statement):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, [entry.pk])
     assert AuditEntry.objects.get(pk=entry.pk).actor_username == "ana"
+
+
+@pytest.mark.postgres
+def test_postgresql_itself_refuses_to_truncate_the_trail(entry):
+    with pytest.raises(ProgrammingError, match="Cannot truncate"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE consultations_auditentry")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
