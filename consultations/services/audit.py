@@ -4,10 +4,17 @@
 the client's address; never personal data (the caller passes ids and field names, not
 values). It writes in the caller's transaction when there is one, so an act that rolls
 back leaves no audit row claiming it happened; a read (a page view) writes its own.
+
+A service that audits on its own (a patient saved by a booking) has no request to name
+the client's address: the view runs it inside `audit_request_scope(request)`, and
+`audit_record` takes the address (and the account, when none is given) from there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -18,6 +25,18 @@ from consultations.client_address import client_address
 from consultations.models import AuditEntry, Consultation, Patient
 
 Action = AuditEntry.Action
+
+_scope_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
+
+
+@contextmanager
+def audit_request_scope(request: HttpRequest) -> Iterator[None]:
+    """Audit rows written inside this block without a request name `request`'s client."""
+    token = _scope_request.set(request)
+    try:
+        yield
+    finally:
+        _scope_request.reset(token)
 
 
 def audit_record(
@@ -39,6 +58,8 @@ def audit_record(
     when it is a consultation, else `patient_id`. `object_type` names a kind of object
     for an act on no one row of it (a catalog's import).
     """
+    if request is None:
+        request = _scope_request.get()
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
     actor_id: int | None = None

@@ -9,7 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
-from consultations.models import Patient, PatientChange, Provider
+from consultations.models import AuditEntry, Patient, PatientChange, Provider
+from consultations.services.audit import audit_record
+
+Action = AuditEntry.Action
 
 # The fields a patient's history follows (the authorization has its own record).
 HISTORY_FIELDS = tuple(PatientChange.Field.values)
@@ -84,13 +87,40 @@ def patient_save(
         except ValidationError as error:
             raise ValidationError({"name": error}) from None
         _save_checked(patient)
-        if stored is not None:
+        changed = (
             _changes_record(stored=stored, saved=patient, actor=actor, source=source)
+            if stored is not None
+            else None
+        )
+        if source == PatientChange.Source.BOOKING:
+            # The patient page and the admin record their own saves (with the form's
+            # field names); a booking's upsert is recorded here, in its transaction.
+            _booking_save_audit(patient=patient, actor=actor, changed=changed)
     return patient
 
 
-def _changes_record(*, stored: Patient, saved: Patient, actor: User | None, source: str) -> None:
-    """One history row per field that differs between the stored and the saved patient."""
+def _booking_save_audit(*, patient: Patient, actor: User | None, changed: list[str] | None) -> None:
+    if changed is None:
+        audit_record(
+            Action.PATIENT_CREATED,
+            actor=actor,
+            target=patient,
+            detail={"fields": list(HISTORY_FIELDS), "page": "booking"},
+        )
+    elif changed:
+        audit_record(
+            Action.PATIENT_CHANGED,
+            actor=actor,
+            target=patient,
+            detail={"fields": changed, "page": "booking"},
+        )
+
+
+def _changes_record(
+    *, stored: Patient, saved: Patient, actor: User | None, source: str
+) -> list[str]:
+    """One history row per field that differs between the stored and the saved patient;
+    returns those fields' names."""
     changes = []
     for field in HISTORY_FIELDS:
         before, after = getattr(stored, field), getattr(saved, field)
@@ -107,6 +137,7 @@ def _changes_record(*, stored: Patient, saved: Patient, actor: User | None, sour
             )
         )
     PatientChange.objects.bulk_create(changes)
+    return sorted(change.field for change in changes)
 
 
 def provider_save(*, provider: Provider, actor: User | None) -> Provider:

@@ -35,6 +35,7 @@ from consultations.forms.filters import SearchForm
 from consultations.models import Consultation, ConsultationStatus, Patient
 from consultations.selectors.booking import consultation_after_sending, consultation_for_token
 from consultations.selectors.directory import patient_search as patient_search_query
+from consultations.services.audit import audit_request_scope
 from consultations.views import audit
 
 SEARCH_RESULTS = 10
@@ -89,17 +90,18 @@ def _send(request: AuthenticatedHttpRequest) -> _Sent | BookingForm:
     else:
         data = form.cleaned_data
         try:
-            consultation = services.consultation_book(
-                patient=form.instance,
-                authorization_given=data["authorization"],
-                provider=data["provider"],
-                consultation_type=data["consultation_type"],
-                duration=data["duration"],
-                scheduled_for=data["scheduled_for"],
-                actor=request.user,
-                booking_token=data["booking_token"],
-                name_change_confirmed=data["name_change_confirmed"],
-            )
+            with audit_request_scope(request):
+                consultation = services.consultation_book(
+                    patient=form.instance,
+                    authorization_given=data["authorization"],
+                    provider=data["provider"],
+                    consultation_type=data["consultation_type"],
+                    duration=data["duration"],
+                    scheduled_for=data["scheduled_for"],
+                    actor=request.user,
+                    booking_token=data["booking_token"],
+                    name_change_confirmed=data["name_change_confirmed"],
+                )
         except ValidationError as error:
             form.add_service_errors(error)
         except services.BookingRefused as refused:

@@ -97,6 +97,80 @@ def test_the_same_form_sent_twice_records_one_booking(reception_client, booking_
     assert AuditEntry.objects.filter(action=Action.BOOKED).count() == 1
 
 
+def test_a_booking_for_a_new_patient_records_the_patient_created(
+    reception_client, receptionist, booking_data
+):
+    data = booking_data()
+    reception_client.post(reverse("consultation_new"), data, REMOTE_ADDR=ADDRESS)
+    patient = Patient.objects.get()
+    entry = only_row(Action.PATIENT_CREATED)
+    assert_row(
+        entry,
+        actor=receptionist,
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+    )
+    assert entry.detail["page"] == "booking"
+    assert_no_personal_data(entry, personal_values(patient=patient))
+
+
+def test_a_booking_that_corrects_a_patient_records_the_fields_changed(
+    reception_client, receptionist, booking_data
+):
+    data = booking_data()
+    patient = PatientFactory(
+        document_type=data["document_type"],
+        document_number=data["document_number"],
+        name=data["name"],
+        phone="+573001112233",
+        email=data["email"],
+        preferred_language=data["preferred_language"],
+    )
+    reception_client.post(reverse("consultation_new"), data, REMOTE_ADDR=ADDRESS)
+    assert Consultation.objects.get().patient_id == patient.pk
+    entry = only_row(Action.PATIENT_CHANGED)
+    assert_row(
+        entry,
+        actor=receptionist,
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+    )
+    assert entry.detail == {"fields": ["phone"], "page": "booking"}
+    assert not AuditEntry.objects.filter(action=Action.PATIENT_CREATED).exists()
+
+
+def test_a_booking_for_a_patient_unchanged_records_no_patient_change(
+    reception_client, booking_data
+):
+    data = booking_data()
+    PatientFactory(
+        document_type=data["document_type"],
+        document_number=data["document_number"],
+        name=data["name"],
+        phone=data["phone"],
+        email=data["email"],
+        preferred_language=data["preferred_language"],
+    )
+    reception_client.post(reverse("consultation_new"), data)
+    assert Consultation.objects.exists()
+    assert not AuditEntry.objects.filter(
+        action__in=[Action.PATIENT_CREATED, Action.PATIENT_CHANGED]
+    ).exists()
+
+
+def test_a_booking_a_rule_refused_records_no_patient(reception_client, booking_data, provider):
+    # The slot's rule fails inside the transaction that saved the patient: both roll back.
+    reception_client.post(reverse("consultation_new"), booking_data())
+    response = reception_client.post(
+        reverse("consultation_new"), booking_data(document_number="5566778899")
+    )
+    assert response.status_code == 200
+    assert Patient.objects.count() == 1
+    assert AuditEntry.objects.filter(action=Action.PATIENT_CREATED).count() == 1
+
+
 # --- Acting on a consultation --------------------------------------------------------------
 
 
