@@ -113,6 +113,31 @@ def kairo_credentials_check(app_configs: Any = None, **kwargs: Any) -> list[chec
     ]
 
 
+def training_webhook_secret_check(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """E005: debug off, a training install on the built-in sandbox that others can reach
+    (not a loopback trial), and the webhook secret left at the public default (or empty):
+    the receiver would take a webhook anyone signed with it (docs/kairo-connect-api.md
+    "Webhooks")."""
+    if settings.DEBUG or settings.KAIRO_BASE_URL or not settings.KAIRO_TRAINING_MODE:
+        return []
+    if local_trial():
+        return []
+    if settings.KAIRO_WEBHOOK_SECRET not in {"", SANDBOX_CREDENTIALS["KAIRO_WEBHOOK_SECRET"]}:
+        return []
+    return [
+        checks.Error(
+            "This training install can be reached from other machines, and "
+            "KAIRO_WEBHOOK_SECRET is empty or the public sandbox default: anyone could sign "
+            "webhooks that change its consultations.",
+            hint="Set KAIRO_WEBHOOK_SECRET to a long random value (the built-in sandbox "
+            "signs its webhooks with it).",
+            id="consultations.E005",
+        )
+    ]
+
+
 def site_url_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """E004: debug off and a SITE_URL (the links in every email) that is not https."""
     if settings.DEBUG or settings.SITE_URL.lower().startswith("https://"):
@@ -133,6 +158,7 @@ PRODUCTION_CHECKS = (
     kairo_sandbox_check,
     email_backend_check,
     kairo_credentials_check,
+    training_webhook_secret_check,
     site_url_check,
 )
 

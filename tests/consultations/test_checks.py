@@ -118,6 +118,28 @@ def test_training_mode_allows_the_sandbox_with_debug_off():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("secret", [None, "sandbox-webhook-secret", ""])
+def test_a_public_training_install_refuses_the_default_webhook_secret(secret):
+    result = _deploy_check(
+        KAIRO_BASE_URL=None, KAIRO_TRAINING_MODE="1", KAIRO_WEBHOOK_SECRET=secret
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "(consultations.E005)" in result.stderr
+    assert "HINT: Set KAIRO_WEBHOOK_SECRET" in result.stderr
+    assert result.stderr.count("consultations.E") == 1, result.stderr
+
+
+def test_a_local_training_trial_keeps_the_default_webhook_secret():
+    result = _deploy_check(
+        KAIRO_BASE_URL=None,
+        KAIRO_TRAINING_MODE="1",
+        KAIRO_WEBHOOK_SECRET=None,
+        SITE_URL="http://127.0.0.1:8100",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_a_local_training_trial_may_print_emails_over_http():
     """`make serve`: training mode on a loopback SITE_URL, console email, plain http."""
     result = _deploy_check(
