@@ -40,7 +40,7 @@ run: $(VENV)/.run-deps
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # `make serve`: the production stack on this machine (docs/operations.md "Trying the
-# production stack"): debug off, gunicorn with gunicorn.conf.py, a db_worker beside it,
+# production stack"): debug off, gunicorn with gunicorn.conf.py, a task_worker beside it,
 # static files collected and served by WhiteNoise. Safe local values for a trial only,
 # each set unless the environment or `.env` sets it: plain HTTP on loopback (no HTTPS
 # redirect, HSTS or secure-only cookies), one process (the in-process sandbox lives in
@@ -67,7 +67,7 @@ serve: $(VENV)/.run-deps $(SERVE_SECRET_FILE)
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 	$(SERVE_ENV) $(BIN)/python manage.py load_catalogs
-	$(SERVE_ENV) sh -c '$(BIN)/python manage.py db_worker --no-reload --interval 2 & \
+	$(SERVE_ENV) sh -c '$(BIN)/python manage.py task_worker --no-reload --interval 2 & \
 		trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/gunicorn -c gunicorn.conf.py clinic.wsgi:application'
 

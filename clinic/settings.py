@@ -271,7 +271,7 @@ EMAIL_RETRY_DELAYS_SECONDS = (60, 300, 1800, 7200)
 # --- Background tasks (django-tasks, the backport of Django 6's django.tasks) ---------
 # "inprocess" (default): run in a background thread of the web process after the
 # transaction commits; no extra process, for `make run` and small single-server installs.
-# "database": queued in the database (django-tasks-db) and run by `manage.py db_worker`.
+# "database": queued in the database (django-tasks-db) and run by `manage.py task_worker`.
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="inprocess")
 if TASKS_BACKEND not in {"inprocess", "database"}:
     raise ImproperlyConfigured("TASKS_BACKEND must be 'inprocess' or 'database'")
@@ -279,7 +279,7 @@ TASKS = {
     "default": {
         "BACKEND": (
             # Claims tasks with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so any
-            # number of `db_worker` processes, on any machines, can share the queue.
+            # number of `task_worker` processes, on any machines, can share the queue.
             "django_tasks_db.DatabaseBackend"
             if TASKS_BACKEND == "database"
             else "consultations.task_backends.InProcessBackend"

@@ -13,7 +13,7 @@ class ConsultationsConfig(AppConfig):
         from consultations.checks import production_checks_register
 
         # Always for `check --deploy`; with debug off also for every command that runs
-        # checks (runserver, migrate, db_worker...), so a wrong production refuses to
+        # checks (runserver, migrate, task_worker...), so a wrong production refuses to
         # start. The test suite and `make run` run with debug on: untouched.
         production_checks_register(debug=settings.DEBUG)
 

@@ -5,7 +5,7 @@ variable to set, so a misconfigured server does not start:
 
 - with debug off they are registered as ordinary checks (`ConsultationsConfig.ready`), so
   `manage.py check --deploy` and every management command that runs checks refuses:
-  runserver, migrate, db_worker, the cron commands;
+  runserver, migrate, task_worker, the cron commands;
 - the WSGI and ASGI entry points call `production_refusals()` themselves, since a WSGI
   server such as gunicorn runs no system checks.
 

@@ -32,7 +32,7 @@ def pending_migrations_count(alias: str = "default") -> int:
 
 
 def task_backlog(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The tasks due and waiting for a `db_worker`, and how long the oldest has waited
+    """The tasks due and waiting for a `task_worker`, and how long the oldest has waited
     (seconds since it became due: enqueued, or its `run_after` passed; None when none
     waits).
 

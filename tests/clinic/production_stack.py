@@ -207,6 +207,13 @@ class Services:
             service.stop()
 
 
+def production_env(**values: str) -> dict[str, str]:
+    """Only what the stack is given here (and the basics a process needs): nothing of
+    the test run's own DJANGO_*/KAIRO_*/EMAIL_* settings leaks in."""
+    kept = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+    return {**kept, "PYTHONUNBUFFERED": "1", **values}
+
+
 def manage(env: Mapping[str, str], *args: str, seconds: float = 120) -> str:
     """Run one `manage.py` command to the end; its standard output, or AssertionError
     with its output's end."""

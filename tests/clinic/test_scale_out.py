@@ -1,7 +1,7 @@
 """Scale-out: the production stack twice over on one PostgreSQL database.
 
 Two gunicorn instances (gunicorn.conf.py, debug off, the guardrails satisfied) and two
-`db_worker`s share a scratch database; the standalone Kairo sandbox stands in for Kairo
+`task_worker`s share a scratch database; the standalone Kairo sandbox stands in for Kairo
 Connect (its webhooks go to the first instance) and a real SMTP server on loopback
 receives the emails. Receptionists, ten at a time over real HTTP, book 100
 consultations, alternating between the instances; two of the forms are sent twice at
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 import sys
 from collections import Counter
@@ -40,6 +39,7 @@ from tests.clinic.production_stack import (
     SmtpSink,
     free_port,
     manage,
+    production_env,
     scratch_database,
     wait_until,
 )
@@ -126,13 +126,6 @@ class Stack:
             return connection.execute(sql.SQL(query).format(*tables)).fetchall()
 
 
-def production_env(**values: str) -> dict[str, str]:
-    """Only what the stack is given here (and the basics a process needs): nothing of
-    the test run's own DJANGO_*/KAIRO_*/EMAIL_* settings leaks in."""
-    kept = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
-    return {**kept, "PYTHONUNBUFFERED": "1", **values}
-
-
 @pytest.fixture
 def stack(tmp_path) -> Iterator[Stack]:
     """The scratch database migrated and set up, the sandbox, the SMTP server, two
@@ -195,7 +188,7 @@ def stack(tmp_path) -> Iterator[Stack]:
                 {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
             )
         for n in range(2):
-            worker = [python, "manage.py", "db_worker", "--no-reload", "--interval", "1"]
+            worker = [python, "manage.py", "task_worker", "--no-reload", "--interval", "1"]
             services.start(f"worker{n}", [*worker, "--worker-id", f"scale-worker-{n}"], env)
 
         kairo = cleanup.enter_context(requests.Session())

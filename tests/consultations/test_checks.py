@@ -172,7 +172,7 @@ def test_a_trial_that_others_can_reach_is_refused(changes, check_id):
 
 
 def test_debug_off_every_command_that_runs_checks_refuses():
-    # Not only `check --deploy`: runserver, migrate and db_worker run the ordinary checks.
+    # Not only `check --deploy`: runserver, migrate and task_worker run the ordinary checks.
     result = _run(["manage.py", "check"], KAIRO_BASE_URL=None)
     assert result.returncode == 1
     assert "(consultations.E001)" in result.stderr

@@ -65,7 +65,7 @@ def test_the_units_are_there():
 
 @pytest.mark.parametrize("name", sorted(_services()))
 def test_a_service_runs_what_the_project_has(name, settings):
-    # Production's queue (TASKS_BACKEND=database): db_worker's options name its backend.
+    # Production's queue (TASKS_BACKEND=database): task_worker's options name its backend.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     service = _services()[name]["Service"]
     assert service["WorkingDirectory"] == INSTALLED
@@ -140,7 +140,7 @@ def test_the_start_check_refuses_a_misconfigured_production():
 
 def test_the_worker_runs_the_database_queue():
     (command,) = _commands(_services()["desk-worker.service"])
-    assert command[:3] == [PYTHON, "manage.py", "db_worker"]
+    assert command[:3] == [PYTHON, "manage.py", "task_worker"]
     assert "--no-reload" in command
 
 
