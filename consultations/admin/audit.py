@@ -43,6 +43,27 @@ def _model_named(object_type: str) -> type[models.Model] | None:
     return None
 
 
+class ObjectTypeFilter(admin.SimpleListFilter):
+    """The kind of object a row names, by its translated name ("consulta", "paciente"),
+    not the stored model name: every kind the admin manages, the audited ones among them.
+    A fixed list, so the filter reads nothing from the trail itself."""
+
+    title = _("object")
+    parameter_name = "object_type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        kinds = {
+            model._meta.model_name: capfirst(model._meta.verbose_name)
+            for model in model_admin.admin_site._registry
+        }
+        return sorted(kinds.items(), key=lambda kind: str(kind[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(object_type=self.value())
+        return queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -53,7 +74,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "patient_id",
         "address",
     )
-    list_filter = ("action", "object_type")
+    list_filter = ("action", ObjectTypeFilter)
     # The account's exact name or its start, an object's exact id; and patients, below.
     search_fields = ("actor_username__istartswith", "object_id__exact")
     date_hierarchy = "at"

@@ -199,8 +199,10 @@ class PatientAdmin(AuditedAdminMixin, DocumentSearchMixin, admin.ModelAdmin):
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Patient | None = None):
-        if obj is None:
-            return self.fieldsets  # a new patient: no name on file to confirm a change of
+        if obj is None or not self.has_change_permission(request, obj):
+            # A new patient has no name on file to confirm a change of; a patient shown
+            # read-only (anonymized) has no form to confirm one in.
+            return self.fieldsets
         identity, *others = self.fieldsets
         fields = list(identity[1]["fields"])
         fields.insert(fields.index("name") + 1, "name_change_confirmed")

@@ -13,6 +13,7 @@ from consultations.models import AuditEntry
 from consultations.services.audit import audit_record
 from tests.consultations.admin.pages import admin_url
 from tests.factories import ConsultationFactory, PatientFactory, UserFactory
+from tests.untranslated import english_fragments, page_text
 
 pytestmark = pytest.mark.django_db
 Action = AuditEntry.Action
@@ -136,3 +137,21 @@ def test_each_row_names_its_object_with_a_link_and_no_personal_data(clinic_admin
     link = reverse("consultation_detail", args=[consultation_id])
     assert f'<a href="{link}">Consulta {consultation_id}</a>' in page
     assert "Valentina" not in page and "1020304050" not in page
+
+
+def test_the_object_filter_names_kinds_in_spanish_and_filters(clinic_admin_client):
+    consultation = ConsultationFactory()
+    audit_record(Action.CONSULTATION_VIEWED, target=consultation)
+    audit_record(Action.PATIENT_VIEWED, target=consultation.patient)
+    page = clinic_admin_client.get(admin_url(AuditEntry, "changelist"))
+    filters = {
+        str(choice["display"])
+        for spec in page.context["cl"].filter_specs
+        if getattr(spec, "parameter_name", "") == "object_type"
+        for choice in spec.choices(page.context["cl"])
+    }
+    assert {"Consulta", "Paciente"} <= filters
+    assert not {"consultation", "patient", "user"} & filters
+    assert english_fragments(page_text(page.content.decode())) == []
+    only = clinic_admin_client.get(admin_url(AuditEntry, "changelist"), {"object_type": "patient"})
+    assert {row.action for row in only.context["cl"].result_list} == {Action.PATIENT_VIEWED}

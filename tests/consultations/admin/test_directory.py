@@ -19,6 +19,7 @@ from tests.factories import (
     UserFactory,
     future,
 )
+from tests.untranslated import english_fragments, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -226,6 +227,9 @@ def test_an_anonymized_patient_is_shown_read_only(clinic_admin_client, clinic_ad
     page = clinic_admin_client.get(url)
     assert page.status_code == 200
     assert b'name="document_number"' not in page.content  # no editable field
+    # Nor the name-change confirmation, which only a form has (it read "None" in English).
+    assert b"name_change_confirmed" not in page.content
+    assert english_fragments(page_text(page.content.decode())) == []
     refused = clinic_admin_client.post(url, {"name": "Otra Persona", "document_type": "CC"})
     assert refused.status_code == 403
     patient.refresh_from_db()
