@@ -28,6 +28,7 @@ from consultations.models import (
     WebhookDelivery,
 )
 from consultations.models.consultations import ConsultationQuerySet
+from consultations.services.audit import Action, audit_record
 from consultations.services.booking.outcomes import booking_confirm
 from consultations.services.deliveries import booking_deliveries_schedule
 from consultations.services.events import event_record, status_detail
@@ -248,6 +249,14 @@ def _heal(
         detail=status_detail(
             before, consultation, event=envelope.event, healed=True, kairo_status=remote.status
         ),
+    )
+    # The booking the receptionist made, known to be made only now: its audit row, in
+    # their name (no request: Kairo's delivery is the only client here).
+    audit_record(
+        Action.BOOKED,
+        actor=consultation.booked_by,
+        target=consultation,
+        detail={"status": consultation.status, "healed_by": "webhook"},
     )
     delivery.outcome = Outcome.HEALED
     delivery.consultation = consultation

@@ -17,6 +17,7 @@ from django.core import mail
 from consultations.kairo import contract
 from consultations.kairo.webhook_body import webhook_envelope_parse
 from consultations.models import (
+    AuditEntry,
     ConsultationEvent,
     ConsultationStatus,
     WebhookDelivery,
@@ -82,6 +83,18 @@ def test_the_created_event_heals_a_lost_booking(client, lost, django_capture_on_
     assert consultation.access_pin in patient_mail[0].body
     delivery = WebhookDelivery.objects.get()
     assert delivery.consultation == consultation
+
+
+def test_a_healed_booking_is_recorded_as_booked_by_its_receptionist(client, lost, receptionist):
+    consultation, headers, body = lost
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.BOOKED).exists()
+    webhook_post(client, body, headers=headers)
+    webhook_post(client, body, headers=headers)  # the same delivery again: once only
+    (entry,) = AuditEntry.objects.filter(action=AuditEntry.Action.BOOKED)
+    assert entry.actor_id == receptionist.pk
+    assert entry.object_id == str(consultation.pk)
+    assert entry.patient_id == consultation.patient_id
+    assert entry.detail == {"status": "booked", "healed_by": "webhook"}
 
 
 def test_the_same_delivery_again_heals_nothing_twice(
