@@ -22,6 +22,7 @@ from consultations.kairo import client as kairo
 from consultations.kairo import contract
 from consultations.kairo.webhook_body import WebhookEnvelope
 from consultations.models import (
+    AuditEntry,
     Consultation,
     ConsultationEvent,
     ConsultationStatus,
@@ -250,14 +251,20 @@ def _heal(
             before, consultation, event=envelope.event, healed=True, kairo_status=remote.status
         ),
     )
-    # The booking the receptionist made, known to be made only now: its audit row, in
-    # their name (no request: Kairo's delivery is the only client here).
-    audit_record(
-        Action.BOOKED,
-        actor=consultation.booked_by,
-        target=consultation,
-        detail={"status": consultation.status, "healed_by": "webhook"},
+    # A booking whose answer the desk never recorded (the database was down, so the
+    # receptionist saw no result page) has no audit row yet: it gets it now, in their
+    # name (no request: Kairo's delivery is the only client here). One left unconfirmed
+    # was recorded when its page showed.
+    already = AuditEntry.objects.filter(
+        action=Action.BOOKED, object_type="consultation", object_id=str(consultation.pk)
     )
+    if not already.exists():
+        audit_record(
+            Action.BOOKED,
+            actor=consultation.booked_by,
+            target=consultation,
+            detail={"status": consultation.status, "healed_by": "webhook"},
+        )
     delivery.outcome = Outcome.HEALED
     delivery.consultation = consultation
 

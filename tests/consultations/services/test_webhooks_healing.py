@@ -22,6 +22,7 @@ from consultations.models import (
     ConsultationStatus,
     WebhookDelivery,
 )
+from consultations.services.audit import audit_record
 from consultations.services.webhooks import webhook_event_apply
 from tests.consultations.webhook_posts import webhook_post
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
@@ -95,6 +96,20 @@ def test_a_healed_booking_is_recorded_as_booked_by_its_receptionist(client, lost
     assert entry.object_id == str(consultation.pk)
     assert entry.patient_id == consultation.patient_id
     assert entry.detail == {"status": "booked", "healed_by": "webhook"}
+
+
+def test_a_healed_booking_already_recorded_gets_no_second_row(client, lost, receptionist):
+    consultation, headers, body = lost
+    # Left unconfirmed, its result page showed and recorded it.
+    audit_record(
+        AuditEntry.Action.BOOKED,
+        actor=receptionist,
+        target=consultation,
+        detail={"status": "unconfirmed"},
+    )
+    webhook_post(client, body, headers=headers)
+    (entry,) = AuditEntry.objects.filter(action=AuditEntry.Action.BOOKED)
+    assert entry.detail == {"status": "unconfirmed"}
 
 
 def test_the_same_delivery_again_heals_nothing_twice(
