@@ -78,7 +78,9 @@ def test_the_header_is_sent_before_the_rows_and_the_rows_in_pieces(reception_cli
     start = at(2026, 3, 10, 7, 0)
     for n in range(12):
         ConsultationFactory(starts_at=start + dt.timedelta(minutes=30 * n))
-    pieces, rows = _body(reception_client.get(reverse("consultation_export")))
+    response = reception_client.get(reverse("consultation_export"))
+    assert "no-store" in response["Cache-Control"]
+    pieces, rows = _body(response)
     header = pieces[0].decode("utf-8")
     assert header.count("\n") == 1 and header.startswith("\ufeffConsulta,")
     # Several rows per piece, not a write per line, and every row arrives.
