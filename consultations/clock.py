@@ -110,10 +110,14 @@ def format_moment(value: dt.datetime) -> str:
     return f"{long_moment(value)} ({organization_zone().key})"
 
 
+# `short_moment`'s layout (strftime codes), for code that formats many moments at once.
+SHORT_MOMENT_FORMAT = "%Y-%m-%d %H:%M"
+
+
 def short_moment(value: dt.datetime) -> str:
     """`2026-12-02 10:00`: a moment on the organization's clock, short and sortable, for
     exports and lists (no zone named: the export says it once, in its own column)."""
-    return value.astimezone(organization_zone()).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(organization_zone()).strftime(SHORT_MOMENT_FORMAT)
 
 
 def window_ends(*, starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, str]:

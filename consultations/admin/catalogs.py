@@ -24,7 +24,12 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from consultations.admin.audited import AuditedAdminMixin
-from consultations.catalogs import catalog_import, catalog_kind_for_model, catalog_row_usage
+from consultations.catalogs import (
+    ImportReport,
+    catalog_import,
+    catalog_kind_for_model,
+    catalog_row_usage,
+)
 from consultations.models import (
     AuditEntry,
     ConsultationType,
@@ -227,9 +232,32 @@ class CatalogAdmin(AuditedAdminMixin, admin.ModelAdmin):
             "form": form,
             "kind": kind,
             "report": report,
+            **_report_rows_shown(report),
             "media": self.media + form.media,
         }
         return TemplateResponse(request, self.import_template, context)
+
+
+# Rows the import page lists: an official table can have tens of thousands, and a page
+# listing all of them took longer to draw than the import. The summary counts them all.
+ACCEPTED_ROWS_SHOWN = 200
+REJECTED_ROWS_SHOWN = 500
+
+
+def _report_rows_shown(report: ImportReport | None) -> dict:
+    """The first rows of each table of the report page, and how many are left out."""
+    if report is None:
+        return {}
+    created = report.created[:ACCEPTED_ROWS_SHOWN]
+    updated = report.updated[: ACCEPTED_ROWS_SHOWN - len(created)]
+    rejected = report.rejected[:REJECTED_ROWS_SHOWN]
+    return {
+        "created_shown": created,
+        "updated_shown": updated,
+        "accepted_hidden": len(report.created) + len(report.updated) - len(created) - len(updated),
+        "rejected_shown": rejected,
+        "rejected_hidden": len(report.rejected) - len(rejected),
+    }
 
 
 @admin.register(ProfessionalType)

@@ -14,15 +14,20 @@ import os
 from collections.abc import Iterator
 from typing import IO
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from consultations.catalogs.kinds import CATALOG_KINDS, CatalogKind, Column, normalise, parse_text
 from consultations.catalogs.report import ImportReport, Problem, RowOutcome
+from consultations.catalogs.writing import (
+    BatchWriter,
+    UniqueValues,
+    python_unique_checks,
+    stored_rows,
+)
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -213,6 +218,9 @@ def _import_rows(
     report: ImportReport,
     user,
 ) -> None:
+    """Check every row against the stored rows (read once) and the rows before it, and
+    save the accepted ones in batches (`writing`); the caller's transaction makes it
+    all or nothing."""
     model = spec.model
     # Problems and changes name the columns as the file wrote them.
     headers = {column.model_field: written for column, written in columns.values()}
@@ -220,33 +228,14 @@ def _import_rows(
     key_position, (key_column, _written) = next(
         (position, pair) for position, pair in columns.items() if pair[0].model_field == spec.key
     )
+    stored = stored_rows(model, spec.key)
+    in_python = python_unique_checks(model)
+    unique = UniqueValues(model, stored, key=spec.key)
+    writer = BatchWriter(model, report, user)
     first_seen: dict[object, int] = {}
     width = max(columns) + 1
     for line, cells in records:
-        values: dict[str, object] = {}
-        problems: list[Problem] = []
-        for position, (column, written) in columns.items():
-            raw = cells[position].strip() if position < len(cells) else ""
-            if not raw:
-                # An empty optional cell keeps the current value (or the default for a new
-                # row); an empty required text cell is left to the model to refuse.
-                if column.required and column.parse is parse_text:
-                    values[column.model_field] = ""
-                elif column.required:
-                    problems.append(
-                        Problem("required", str(_("This column needs a value.")), written)
-                    )
-                continue
-            try:
-                values[column.model_field] = column.parse(raw)
-            except ValidationError as error:
-                problems.extend(_problems(ValidationError({column.model_field: error}), headers))
-        if any(cell.strip() for cell in cells[width:]):
-            problems.append(
-                Problem(
-                    "extra_values", str(_("The row has more values than the header has columns."))
-                )
-            )
+        values, problems = _row_values(columns, cells, headers, width)
         key = values.get(spec.key)
         # The key as the file wrote it, even when it could not be read (e.g. "abc" minutes).
         key_text = cells[key_position].strip() if key_position < len(cells) else ""
@@ -264,22 +253,21 @@ def _import_rows(
             report.rejected.append(RowOutcome(line=line, key=key_text, problems=tuple(problems)))
             continue
 
-        instance = (
-            model._default_manager.filter(**{spec.key: key}).first()
-            if key not in (None, "")
-            else None
-        )
+        instance = stored.get(key) if key not in (None, "") else None
         is_new = instance is None
         if instance is None:
             instance = model()
         tracked = [*values, "is_confirmed"] if hasattr(instance, "is_confirmed") else [*values]
         before = {name: getattr(instance, name) for name in tracked}
+        before_unique = {f.name: getattr(instance, f.attname) for f in unique.fields}
         for name, value in values.items():
             setattr(instance, name, value)
         if hasattr(instance, "is_confirmed"):
             instance.is_confirmed = True  # the official table confirms the row
-        problems = _row_validate(instance, headers)
+        problems = _row_validate(instance, headers, unique=unique if in_python else None, key=key)
         if problems:
+            for name, value in before.items():  # the stored copy stays as stored
+                setattr(instance, name, value)
             report.rejected.append(RowOutcome(line=line, key=key_text, problems=tuple(problems)))
             continue
         changed = tuple(
@@ -288,38 +276,57 @@ def _import_rows(
         if not is_new and not changed:
             report.unchanged.append(RowOutcome(line=line, key=key_text))
             continue
-        try:
-            with transaction.atomic():  # a savepoint: keep checking the rows that follow
-                instance.save()
-        except IntegrityError as error:
-            report.rejected.append(
-                RowOutcome(
-                    line=line, key=key_text, problems=(Problem("integrity_error", str(error)),)
-                )
-            )
-            continue
+        unique.accept(instance, key=key, before=before_unique)
         outcome = RowOutcome(line=line, key=key_text, changed=() if is_new else changed)
-        (report.created if is_new else report.updated).append(outcome)
-        if user is not None:
-            _history_log(instance, user=user, is_new=is_new, changed=changed)
+        writer.add(outcome, instance, is_new=is_new)
+    writer.flush()
+    # A batch the database refused reports its rows when it is written, after the rows
+    # checked since: the report lists them by line.
+    report.rejected.sort(key=lambda row: row.line)
 
 
-def _row_validate(instance: Model, headers: dict[str, str]) -> list[Problem]:
+def _row_values(
+    columns: dict[int, tuple[Column, str]],
+    cells: list[str],
+    headers: dict[str, str],
+    width: int,
+) -> tuple[dict[str, object], list[Problem]]:
+    """One record's cells parsed into model field values, and the problems found."""
+    values: dict[str, object] = {}
     problems: list[Problem] = []
+    for position, (column, written) in columns.items():
+        raw = cells[position].strip() if position < len(cells) else ""
+        if not raw:
+            # An empty optional cell keeps the current value (or the default for a new
+            # row); an empty required text cell is left to the model to refuse.
+            if column.required and column.parse is parse_text:
+                values[column.model_field] = ""
+            elif column.required:
+                problems.append(Problem("required", str(_("This column needs a value.")), written))
+            continue
+        try:
+            values[column.model_field] = column.parse(raw)
+        except ValidationError as error:
+            problems.extend(_problems(ValidationError({column.model_field: error}), headers))
+    if any(cell.strip() for cell in cells[width:]):
+        problems.append(
+            Problem("extra_values", str(_("The row has more values than the header has columns.")))
+        )
+    return values, problems
+
+
+def _row_validate(
+    instance: Model, headers: dict[str, str], *, unique: UniqueValues | None, key: object
+) -> list[Problem]:
+    """The model's own checks (`full_clean`); with `unique`, its unique fields are
+    checked against that in-memory copy rather than a query per field."""
+    errors: dict = {}
     try:
-        instance.full_clean()
+        instance.full_clean(validate_unique=unique is None)
     except ValidationError as error:
-        problems.extend(_problems(error, headers))
-    return problems
-
-
-def _history_log(instance: Model, *, user, is_new: bool, changed: tuple[str, ...]) -> None:
-    """An admin history entry for the row, in the same form the admin writes its own."""
-    message = [{"added": {}}] if is_new else [{"changed": {"fields": list(changed)}}]
-    LogEntry.objects.log_actions(
-        user_id=user.pk,
-        queryset=[instance],
-        action_flag=ADDITION if is_new else CHANGE,
-        change_message=message,
-        single_object=True,
-    )
+        errors = error.update_error_dict(errors)
+    if unique is not None:
+        failed = unique.errors(instance, key=key, skip=set(errors))
+        if failed is not None:
+            errors = failed.update_error_dict(errors)
+    return _problems(ValidationError(errors), headers) if errors else []

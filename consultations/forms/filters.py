@@ -19,6 +19,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from consultations.forms.widgets import PlainSelect
 from consultations.models import (
     ConsultationStatus,
     ConsultationType,
@@ -123,11 +124,16 @@ class ConsultationFilterForm(SearchForm):
     consultations use them.
     """
 
+    # A directory's hundreds of providers: options written without a template each.
     provider = forms.TypedChoiceField(
-        label=_("Provider"), required=False, coerce=int, empty_value=None
+        label=_("Provider"), required=False, coerce=int, empty_value=None, widget=PlainSelect
     )
     consultation_type = forms.TypedChoiceField(
-        label=_("Consultation type"), required=False, coerce=int, empty_value=None
+        label=_("Consultation type"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,
     )
     status = forms.ChoiceField(
         label=_("Status"),

@@ -31,6 +31,7 @@ from consultations.models.directory import (
     Language,
     Patient,
     Provider,
+    document_masked,
     document_number_normalize,
     name_search_key,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "Provider",
     "StaffPreference",
     "WebhookDelivery",
+    "document_masked",
     "document_number_normalize",
     "name_search_key",
 ]

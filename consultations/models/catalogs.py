@@ -74,6 +74,19 @@ class ProfessionalType(CatalogEntry):
         verbose_name = _("professional type")
         verbose_name_plural = _("professional types")
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self._stored_requires_specialty = self.requires_specialty
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What `clean` compares a change against, without reading the row again (an
+        # import checks thousands of rows in one pass).
+        if "requires_specialty" in field_names:
+            instance._stored_requires_specialty = instance.requires_specialty
+        return instance
+
     def requires_specialty_locked(self) -> bool:
         """Whether `requires_specialty` can no longer change: providers use the type, and
         each has (or lacks) a specialty to match the current value (a database constraint
@@ -90,12 +103,14 @@ class ProfessionalType(CatalogEntry):
         super().clean()
         if self.pk is None:
             return
-        stored = (
-            type(self)
-            .objects.filter(pk=self.pk)
-            .values_list("requires_specialty", flat=True)
-            .first()
-        )
+        stored = getattr(self, "_stored_requires_specialty", None)
+        if stored is None:  # not read from the database (a pk set by hand)
+            stored = (
+                type(self)
+                .objects.filter(pk=self.pk)
+                .values_list("requires_specialty", flat=True)
+                .first()
+            )
         if stored is None or stored == self.requires_specialty:
             return
         if self.requires_specialty_locked():

@@ -14,7 +14,13 @@ from consultations.models.directory.identifiers import (
     document_number_normalize,
     name_search_key,
 )
-from consultations.models.directory.people import Identity, Language, Patient, Provider
+from consultations.models.directory.people import (
+    Identity,
+    Language,
+    Patient,
+    Provider,
+    document_masked,
+)
 
 __all__ = [
     "DocumentNumberField",
@@ -25,6 +31,7 @@ __all__ = [
     "NameSearchField",
     "Patient",
     "Provider",
+    "document_masked",
     "document_number_normalize",
     "name_search_key",
 ]

@@ -26,6 +26,13 @@ from consultations.models.directory.identifiers import (
 )
 
 
+def document_masked(document_type: str, document_number: str | None) -> str:
+    """`CC •••4050`: a document with all but its last 4 characters hidden (what
+    `Identity.masked_document` shows), from the two stored values, for code that reads
+    them without building the model (the CSV export)."""
+    return f"{document_type} •••{(document_number or '')[-4:]}"
+
+
 class Identity(models.Model):
     """Identity and contact fields shared by providers and patients (both parties of
     docs/kairo-connect-api.md "Create a consultation")."""
@@ -89,8 +96,7 @@ class Identity(models.Model):
     @property
     def masked_document(self) -> str:
         """The document with all but its last 4 characters hidden, for lists and logs."""
-        number = self.document_number or ""
-        return f"{self.document_type} •••{number[-4:]}"
+        return document_masked(self.document_type, self.document_number)
 
 
 class Provider(Identity):
