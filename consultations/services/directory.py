@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
@@ -25,6 +28,11 @@ AUTHORIZATION_FIELDS = (
     "data_processing_withdrawn_by_id",
     "anonymized_at",
 )
+# Who recorded or withdrew the authorization: the acting account (or copied from the
+# row as stored), never typed, so `full_clean` need not look each account up again.
+_ACTOR_FIELDS = ("data_processing_recorded_by", "data_processing_withdrawn_by")
+# `stored` not given: patient_save reads (and locks) the row itself.
+_READ = object()
 
 
 def patient_save(
@@ -34,6 +42,7 @@ def patient_save(
     source: str,
     authorization_given: bool | None = None,
     name_change_confirmed: bool = False,
+    stored: Patient | None | object = _READ,
 ) -> Patient:
     """Validate and save a patient; record each changed field and a change of Ley 1581
     authorization.
@@ -50,14 +59,23 @@ def patient_save(
     Raises ValidationError (field errors; `name_change_unconfirmed` on `name`;
     `duplicate_document` on `document_number`, also when another desk saved the same
     document after our check), with nothing saved.
+
+    `stored` is the row as stored, already read and locked by a caller inside its own
+    transaction (a separate instance from `patient`; None for a new patient), so it is
+    not read again. Inside a caller's transaction no savepoint of its own is taken:
+    every refusal is raised before anything is written, and the write itself is
+    `_save_checked`'s savepoint, so a caller that catches a duplicate stays usable.
     """
-    with transaction.atomic():
-        # The row as stored, locked: what the name rule and the history compare with.
-        stored = (
-            Patient.objects.select_for_update().filter(pk=patient.pk).first()
-            if patient.pk is not None
-            else None
-        )
+    outermost = not connection.in_atomic_block
+    with transaction.atomic() if outermost else nullcontext():
+        if stored is _READ:
+            # The row as stored, locked: what the name rule and the history compare with.
+            stored = (
+                Patient.objects.select_for_update().filter(pk=patient.pk).first()
+                if patient.pk is not None
+                else None
+            )
+        stored = cast(Patient | None, stored)
         if stored is not None:
             try:
                 rules.patient_anonymized_check(patient=stored)
@@ -76,7 +94,10 @@ def patient_save(
                 policy_version=settings.DATA_PROCESSING_POLICY_VERSION,
                 recorded_by=actor,
             )
-        patient.full_clean()
+        # The constraints (the unique document, the authorization's consistency) are the
+        # database's to keep: `_save_checked` reports a refusal as the model's own error,
+        # without a query per constraint before every save.
+        patient.full_clean(exclude=_ACTOR_FIELDS, validate_constraints=False)
         try:
             rules.patient_name_change_check(
                 stored=stored, name=patient.name, confirmed=name_change_confirmed
