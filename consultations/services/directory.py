@@ -104,10 +104,25 @@ def patient_save(
             )
         except ValidationError as error:
             raise ValidationError({"name": error}) from None
+        if stored is not None and _unchanged(stored, patient):
+            return patient  # nothing to write (a booking for a patient as on file)
         _save_checked(patient)
         if stored is not None:
             _changes_record(stored=stored, saved=patient, actor=actor, source=source)
     return patient
+
+
+def _unchanged(stored: Patient, patient: Patient) -> bool:
+    """Whether saving `patient` would write nothing new over `stored` (its row)."""
+    return all(
+        getattr(stored, field.attname) == getattr(patient, field.attname)
+        for field in Patient._meta.concrete_fields
+        if field.attname not in _STAMPS
+    )
+
+
+# Set by the save itself, never compared.
+_STAMPS = frozenset({"updated_at", "name_search"})
 
 
 def _changes_record(*, stored: Patient, saved: Patient, actor: User | None, source: str) -> None:
