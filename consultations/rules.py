@@ -275,6 +275,8 @@ def booking_check(
     scheduled_for: dt.datetime | None,
     duration_minutes: int | None,
     now: dt.datetime | None = None,
+    patient_new: bool = False,
+    overlaps: bool = True,
 ) -> None:
     """Every booking rule that needs other rows or the clock, checked at once.
 
@@ -285,6 +287,9 @@ def booking_check(
     `consultation_book` calls it again
     inside its transaction. Raises ValidationError keyed `provider`, `patient`,
     `scheduled_for`, with the codes of the rules above and `provider_inactive`.
+    `patient_new`: the patient was inserted by the caller's own transaction, so no
+    consultation can name them yet and their overlap is not looked up. `overlaps`
+    False checks only what needs no other rows (the clock, the provider's state).
     """
     now = now or timezone.now()
     errors: dict[str, ValidationError] = {}
@@ -302,7 +307,7 @@ def booking_check(
         errors["provider"] = ValidationError(
             _("This provider is no longer active."), code="provider_inactive"
         )
-    if duration_minutes is not None:
+    if duration_minutes is not None and overlaps:
         starts_at, ends_at = consultation_window(
             scheduled_for=scheduled_for, duration_minutes=duration_minutes, now=now
         )
@@ -312,7 +317,8 @@ def booking_check(
             except ValidationError as error:
                 errors["provider"] = error
         try:
-            patient_free_check(patient=patient, starts_at=starts_at, ends_at=ends_at)
+            if not patient_new:
+                patient_free_check(patient=patient, starts_at=starts_at, ends_at=ends_at)
         except ValidationError as error:
             errors["patient"] = error
     if errors:

@@ -26,12 +26,18 @@ OUTCOME_KINDS: tuple[str, ...] = (
 )
 
 
-def patient_by_document(*, document_type: str, document_number: str) -> Patient | None:
-    """The patient with this identity (document type + number), matched as stored."""
+def patient_by_document(
+    *, document_type: str, document_number: str, lock: bool = False
+) -> Patient | None:
+    """The patient with this identity (document type + number), matched as stored;
+    with `lock`, its row locked until the transaction ends (SELECT ... FOR UPDATE)."""
     # The one normalizer of document numbers, as the model field stores them.
-    return Patient.objects.filter(
+    patients = Patient.objects.filter(
         document_type=document_type, document_number=document_number_normalize(document_number)
-    ).first()
+    )
+    if lock:
+        patients = patients.select_for_update()
+    return patients.first()
 
 
 def consultation_for_page() -> QuerySet[Consultation]:

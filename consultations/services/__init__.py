@@ -10,6 +10,7 @@ from consultations.services.booking import (
     BookingRefused,
     BookingUnrecorded,
     consultation_book,
+    consultation_book_sent,
 )
 from consultations.services.deliveries import (
     booking_deliveries_schedule,
@@ -63,6 +64,7 @@ __all__ = [
     "booking_deliveries_schedule",
     "cancellation_deliveries_schedule",
     "consultation_book",
+    "consultation_book_sent",
     "consultation_cancel",
     "consultation_refresh",
     "consultations_reconcile",

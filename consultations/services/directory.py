@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from consultations import rules
@@ -28,6 +31,11 @@ AUTHORIZATION_FIELDS = (
     "data_processing_withdrawn_by_id",
     "anonymized_at",
 )
+# Who recorded or withdrew the authorization: the acting account (or copied from the
+# row as stored), never typed, so `full_clean` need not look each account up again.
+_ACTOR_FIELDS = ("data_processing_recorded_by", "data_processing_withdrawn_by")
+# `stored` not given: patient_save reads (and locks) the row itself.
+_READ = object()
 
 
 def patient_save(
@@ -37,6 +45,7 @@ def patient_save(
     source: str,
     authorization_given: bool | None = None,
     name_change_confirmed: bool = False,
+    stored: Patient | None | object = _READ,
 ) -> Patient:
     """Validate and save a patient; record each changed field and a change of Ley 1581
     authorization.
@@ -53,14 +62,23 @@ def patient_save(
     Raises ValidationError (field errors; `name_change_unconfirmed` on `name`;
     `duplicate_document` on `document_number`, also when another desk saved the same
     document after our check), with nothing saved.
+
+    `stored` is the row as stored, already read and locked by a caller inside its own
+    transaction (a separate instance from `patient`; None for a new patient), so it is
+    not read again. Inside a caller's transaction no savepoint of its own is taken:
+    every refusal is raised before anything is written, and the write itself is
+    `_save_checked`'s savepoint, so a caller that catches a duplicate stays usable.
     """
-    with transaction.atomic():
-        # The row as stored, locked: what the name rule and the history compare with.
-        stored = (
-            Patient.objects.select_for_update().filter(pk=patient.pk).first()
-            if patient.pk is not None
-            else None
-        )
+    outermost = not connection.in_atomic_block
+    with transaction.atomic() if outermost else nullcontext():
+        if stored is _READ:
+            # The row as stored, locked: what the name rule and the history compare with.
+            stored = (
+                Patient.objects.select_for_update().filter(pk=patient.pk).first()
+                if patient.pk is not None
+                else None
+            )
+        stored = cast(Patient | None, stored)
         if stored is not None:
             try:
                 rules.patient_anonymized_check(patient=stored)
@@ -79,13 +97,18 @@ def patient_save(
                 policy_version=settings.DATA_PROCESSING_POLICY_VERSION,
                 recorded_by=actor,
             )
-        patient.full_clean()
+        # The constraints (the unique document, the authorization's consistency) are the
+        # database's to keep: `_save_checked` reports a refusal as the model's own error,
+        # without a query per constraint before every save.
+        patient.full_clean(exclude=_ACTOR_FIELDS, validate_constraints=False)
         try:
             rules.patient_name_change_check(
                 stored=stored, name=patient.name, confirmed=name_change_confirmed
             )
         except ValidationError as error:
             raise ValidationError({"name": error}) from None
+        if stored is not None and _unchanged(stored, patient):
+            return patient  # nothing to write (a booking for a patient as on file)
         _save_checked(patient)
         changed = (
             _changes_record(stored=stored, saved=patient, actor=actor, source=source)
@@ -97,6 +120,19 @@ def patient_save(
             # field names); a booking's upsert is recorded here, in its transaction.
             _booking_save_audit(patient=patient, actor=actor, changed=changed)
     return patient
+
+
+def _unchanged(stored: Patient, patient: Patient) -> bool:
+    """Whether saving `patient` would write nothing new over `stored` (its row)."""
+    return all(
+        getattr(stored, field.attname) == getattr(patient, field.attname)
+        for field in Patient._meta.concrete_fields
+        if field.attname not in _STAMPS
+    )
+
+
+# Set by the save itself, never compared.
+_STAMPS = frozenset({"updated_at", "name_search"})
 
 
 def _booking_save_audit(*, patient: Patient, actor: User | None, changed: list[str] | None) -> None:

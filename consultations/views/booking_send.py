@@ -91,7 +91,7 @@ def _send(request: AuthenticatedHttpRequest) -> _Sent | BookingForm:
         data = form.cleaned_data
         try:
             with audit_request_scope(request):
-                consultation = services.consultation_book(
+                consultation, earlier = services.consultation_book_sent(
                     patient=form.instance,
                     authorization_given=data["authorization"],
                     provider=data["provider"],
@@ -107,9 +107,10 @@ def _send(request: AuthenticatedHttpRequest) -> _Sent | BookingForm:
         except services.BookingRefused as refused:
             form.add_kairo_errors(refused.error)
         else:
-            # A booking of ours comes back booked or unconfirmed; still sending, or
-            # rejected, it is a twin request's with the same token, which won the race.
-            by_twin = consultation.status in (
+            # The service found the token's booking already made (a twin request with
+            # the same token won the race, maybe after the look-up above); a booking of
+            # ours comes back booked or unconfirmed, never still sending or rejected.
+            by_twin = earlier or consultation.status in (
                 ConsultationStatus.SENDING,
                 ConsultationStatus.REJECTED,
             )

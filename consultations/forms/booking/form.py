@@ -3,25 +3,29 @@
 It is a `PatientForm` (the patient's rules live there and on the model) with the booking
 fields added. Identity is document type + number: when a patient with that document
 exists, the form edits that patient (details corrected in place); otherwise it makes a
-new one. Every rule that can be checked before calling Kairo is checked here, on its
-field: the model's field rules, the 15-minute notice, the booking horizon and
-availability (`rules.py`).
+new one. Every rule that can be checked before calling Kairo is checked on its field:
+the model's field rules, the 15-minute notice and the booking horizon here, and
+availability (`rules.py`) here when the form fails anyway, else by the service inside
+its transaction, its refusal put back on the same field (`_check_booking`).
 """
 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations import clock, rules
 from consultations.forms.booking.kairo_refusal import kairo_refusal_add
 from consultations.forms.booking.layout import booking_layout
 from consultations.forms.booking.next_free import next_free_starts_add
+from consultations.forms.choices import ListedModelChoiceField
 from consultations.forms.directory import PatientForm
 from consultations.forms.errors import service_errors_add
 from consultations.forms.patient_on_file import PatientOnFile, patient_on_file
@@ -41,8 +45,11 @@ SERVICE_FIELDS: dict[str, str] = {
 }
 
 
-class ProviderChoiceField(forms.ModelChoiceField):
+class ProviderChoiceField(ListedModelChoiceField):
     """Active providers, labelled with their professional type and specialty from the record."""
+
+    # Parsed for every row, never shown in a label.
+    label_defer = ("phone",)
 
     def label_from_instance(self, obj: Provider) -> str:
         label = f"{obj.name} — {obj.professional_type.name}"
@@ -64,10 +71,10 @@ class BookingForm(PatientForm):
         queryset=Provider.objects.none(),
         help_text=_("Professional type and specialty come from the provider's record."),
     )
-    consultation_type = forms.ModelChoiceField(
+    consultation_type = ListedModelChoiceField(
         label=_("Consultation type"), queryset=ConsultationType.objects.none()
     )
-    duration = forms.ModelChoiceField(
+    duration = ListedModelChoiceField(
         label=_("Duration"),
         queryset=Duration.objects.none(),
         to_field_name="minutes",
@@ -109,7 +116,7 @@ class BookingForm(PatientForm):
             "duration": Duration.objects.active(),
         }
         for name, queryset in choices.items():
-            cast(forms.ModelChoiceField, self.fields[name]).queryset = queryset
+            cast(ListedModelChoiceField, self.fields[name]).queryset = queryset
         if "duration" not in self.initial:
             self.initial["duration"] = contract.DEFAULT_DURATION
         if "booking_token" not in self.initial:
@@ -240,20 +247,36 @@ class BookingForm(PatientForm):
 
     def _check_booking(self, cleaned: dict[str, Any]) -> None:
         """The rules the service checks again (`rules.booking_check`), once the moment is
-        known, on the fields the receptionist can change."""
+        known, on the fields the receptionist can change.
+
+        The overlaps (the provider's and the patient's other bookings) are looked up
+        here only when the form fails anyway: a valid form goes to the service, whose
+        check inside its transaction is the one that counts, and whose refusal comes
+        back on the same fields (`add_service_errors`), with nothing written. Either
+        way the page shows every refusal at once."""
         when = cleaned.get("when")
         if when not in (WHEN_NOW, WHEN_SCHEDULED):
             return
         if when == WHEN_SCHEDULED and cleaned["scheduled_for"] is None:
             return
         duration = cleaned.get("duration")
+        check = partial(
+            rules.booking_check,
+            provider=cleaned.get("provider"),
+            patient=self.instance,
+            scheduled_for=cleaned["scheduled_for"],
+            duration_minutes=duration.minutes if duration is not None else None,
+            now=timezone.now(),
+        )
+        if not self.errors:  # the errors found so far (clean runs last)
+            try:
+                check(overlaps=False)
+            except ValidationError:
+                pass
+            else:
+                return  # valid so far: the service checks the overlaps
         try:
-            rules.booking_check(
-                provider=cleaned.get("provider"),
-                patient=self.instance,
-                scheduled_for=cleaned["scheduled_for"],
-                duration_minutes=duration.minutes if duration is not None else None,
-            )
+            check()
         except ValidationError as error:
             self.add_service_errors(error)
 

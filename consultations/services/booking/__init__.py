@@ -29,6 +29,7 @@ from consultations.services.booking.workflow import (
     BookingRefused,
     BookingUnrecorded,
     consultation_book,
+    consultation_book_sent,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "booked_record",
     "booking_start",
     "consultation_book",
+    "consultation_book_sent",
     "kairo_request_build",
     "refused_record",
     "unknown_record",

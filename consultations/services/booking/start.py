@@ -58,8 +58,8 @@ def booking_start(
             # at BEGIN already serializes every writer. PostgreSQL: the provider's row
             # lock makes a rival wait here, then see our committed row in the checks
             # below, instead of racing us into the exclusion constraints (where two
-            # inserts can deadlock). The patient is locked next, by its upsert (always a
-            # write): provider first, then patient, in every booking, so no lock cycle.
+            # inserts can deadlock). The patient is locked next (`_stored`): provider
+            # first, then patient, in every booking, so no lock cycle.
             locked = (
                 Provider.objects.select_for_update().only("pk", "is_active").get(pk=provider.pk)
             )
@@ -70,21 +70,22 @@ def booking_start(
             if existing is not None:
                 return existing, None
             # Ley 1581, checked again here, before anything is written: the patient's data
-            # must not reach Kairo on a caller's word that some form checked it.
-            stored = _stored(patient)
+            # must not reach Kairo on a caller's word that some form checked it. The row is
+            # read once, locked (provider first, then patient, in every booking).
+            stored = _stored(patient, lock=True)
             try:
                 rules.patient_anonymized_check(patient=stored)
             except ValidationError as error:
                 raise ValidationError({"patient": error}) from None
             _authorization_check(stored, authorization_given)
-            saved_patient = _patient_upsert(
+            saved_patient, inserted = _patient_upsert(
                 patient=patient,
+                stored=stored,
                 authorization_given=authorization_given,
                 actor=actor,
                 name_change_confirmed=name_change_confirmed,
             )
-            # Again on the row the upsert locked: a withdrawal recorded since the check
-            # above stands (the upsert keeps the stored authorization).
+            # Again on the row as saved: the upsert keeps the stored authorization.
             _authorization_check(saved_patient, authorization_given)
             now = timezone.now()
             rules.booking_check(
@@ -93,6 +94,8 @@ def booking_start(
                 scheduled_for=scheduled_for,
                 duration_minutes=duration.minutes,
                 now=now,
+                # Inserted by this transaction: no committed booking can name it yet.
+                patient_new=inserted,
             )
             starts_at, ends_at = rules.consultation_window(
                 scheduled_for=scheduled_for, duration_minutes=duration.minutes, now=now
@@ -153,16 +156,20 @@ def _authorization_check(patient: Patient | None, authorization_given: bool) -> 
 def _patient_upsert(
     *,
     patient: Patient,
+    stored: Patient | None,
     authorization_given: bool,
     actor: User,
     name_change_confirmed: bool,
-) -> Patient:
-    """Save the patient, matching by document type + number inside the transaction.
+) -> tuple[Patient, bool]:
+    """Save the patient, matched by document type + number inside the transaction
+    (`stored`, the row as `_stored` read and locked it); return it and whether it was
+    inserted now.
 
     Two bookings for the same new patient may race (PostgreSQL, READ COMMITTED): the
-    loser's insert, or its uniqueness check, meets the winner's row once committed. It
-    then updates that row instead, as if it had been there all along (and, like any
-    booking for a registered patient, renames it only with `name_change_confirmed`).
+    loser's insert meets the winner's row once committed (`patient_save` reports it as
+    `duplicate_document`, its savepoint leaving us usable). It then updates that row
+    instead, as if it had been there all along (and, like any booking for a registered
+    patient, renames it only with `name_change_confirmed`).
     """
     authorization = True if authorization_given else None
     save = partial(
@@ -172,37 +179,43 @@ def _patient_upsert(
         source=PatientChange.Source.BOOKING,
         name_change_confirmed=name_change_confirmed,
     )
-    if patient.pk is None:
-        current = _on_file(patient)
-        if current is None:
-            try:
-                with transaction.atomic():  # a savepoint: a lost race leaves us usable
-                    return save(patient=patient)
-            except (IntegrityError, ValidationError):
-                current = _on_file(patient)
-                if current is None:
-                    raise
-        for name in _PATIENT_FIELDS:
-            setattr(current, name, getattr(patient, name))
-        patient = current
-    return save(patient=patient)
+    if patient.pk is not None:
+        return save(patient=patient, stored=stored), False
+    current = stored
+    if current is None:
+        try:
+            return save(patient=patient, stored=None), True
+        except (IntegrityError, ValidationError):
+            current = _on_file(patient)
+            if current is None:
+                raise
+    # Submitted as new, but the document is on file by now (a race): that row is
+    # updated, read again by `patient_save` (locked) to compare with.
+    for name in _PATIENT_FIELDS:
+        setattr(current, name, getattr(patient, name))
+    return save(patient=current), False
 
 
 _PATIENT_FIELDS = ("name", "phone", "email", "preferred_language")
 
 
-def _on_file(patient: Patient) -> Patient | None:
+def _on_file(patient: Patient, *, lock: bool = False) -> Patient | None:
     """The stored patient with the same document as `patient`, if any."""
     return patient_by_document(
-        document_type=patient.document_type, document_number=patient.document_number
+        document_type=patient.document_type,
+        document_number=patient.document_number,
+        lock=lock,
     )
 
 
-def _stored(patient: Patient) -> Patient | None:
-    """The patient as stored now (by id, or by document for one submitted as new)."""
+def _stored(patient: Patient, *, lock: bool = False) -> Patient | None:
+    """The patient as stored now (by id, or by document for one submitted as new), as a
+    separate instance from `patient`, which carries the submitted details; with `lock`,
+    locked until the transaction ends."""
     if patient.pk is not None:
-        return Patient.objects.filter(pk=patient.pk).first()
-    return _on_file(patient)
+        patients = Patient.objects.filter(pk=patient.pk)
+        return (patients.select_for_update() if lock else patients).first()
+    return _on_file(patient, lock=lock)
 
 
 def _overlap_error(

@@ -88,6 +88,37 @@ def consultation_book(
     The database failing before Kairo is called raises `BookingNotSent`; failing while
     Kairo's answer is recorded, reconnections included, raises `BookingUnrecorded`.
     """
+    consultation, _earlier = consultation_book_sent(
+        patient=patient,
+        authorization_given=authorization_given,
+        provider=provider,
+        consultation_type=consultation_type,
+        duration=duration,
+        scheduled_for=scheduled_for,
+        actor=actor,
+        booking_token=booking_token,
+        client=client,
+        name_change_confirmed=name_change_confirmed,
+    )
+    return consultation
+
+
+def consultation_book_sent(
+    *,
+    patient: Patient,
+    authorization_given: bool,
+    provider: Provider,
+    consultation_type: ConsultationType,
+    duration: Duration,
+    scheduled_for: dt.datetime | None,
+    actor: User,
+    booking_token: uuid.UUID,
+    client: kairo.KairoClient | None = None,
+    name_change_confirmed: bool = False,
+) -> tuple[Consultation, bool]:
+    """`consultation_book`, also saying whether the booking returned is one an earlier
+    submission of `booking_token` made (True: nothing was done now), so that the form
+    sent twice shows the first's booking as such."""
     # A used token is found inside the transaction (the view also looks first, to skip
     # the form's checks): one more look out here would not make it any more correct.
     client = client or kairo_client()
@@ -113,8 +144,14 @@ def consultation_book(
         # this token's row could not tell ours (never sent) from a twin's (with Kairo).
         raise BookingNotSent from exc
     if request is None:
-        return consultation  # the same form, submitted twice: its booking as it stands
+        return consultation, True  # the same form, submitted twice: its booking as it stands
+    return _sent(consultation, request, client), False
 
+
+def _sent(
+    consultation: Consultation, request: kairo.CreateConsultationRequest, client: kairo.KairoClient
+) -> Consultation:
+    """Steps 2 and 3: send the request claimed in step 1, once, and record the answer."""
     # Outside any transaction: the Kairo call may take seconds, or never answer.
     try:
         result = client.create_consultation(request)

@@ -46,15 +46,31 @@ def booking_deliveries_schedule(
     """
     if previous_status in LINK_STATUSES or consultation.status not in LINK_STATUSES:
         return []
-    created = []
-    for recipient in _recipients():
-        if not consultation.join_url_for(recipient):
-            continue
-        delivery = _insert_once(
-            consultation=consultation, recipient=recipient, kind=DeliveryKind.BOOKING
-        )
-        if delivery is not None:
-            created.append(delivery)
+    recipients = [recipient for recipient in _recipients() if consultation.join_url_for(recipient)]
+    rows = [
+        Delivery(consultation=consultation, recipient=recipient, kind=DeliveryKind.BOOKING)
+        for recipient in recipients
+    ]
+    if not rows:
+        return []
+    try:
+        # All at once, in one savepoint: the usual case, neither written before.
+        with transaction.atomic():
+            created = Delivery.objects.bulk_create(rows)
+    except IntegrityError:
+        # One of them exists already: each on its own, the existing one left alone.
+        return [
+            delivery
+            for recipient in recipients
+            if (
+                delivery := _insert_once(
+                    consultation=consultation, recipient=recipient, kind=DeliveryKind.BOOKING
+                )
+            )
+            is not None
+        ]
+    for delivery in created:
+        delivery_send_enqueue_on_commit(delivery.pk)
     return created
 
 

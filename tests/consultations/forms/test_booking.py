@@ -303,15 +303,41 @@ def test_dst_gaps_and_repeats_are_refused_on_the_time_field(booking_data, new_yo
 # --- Availability ------------------------------------------------------------------------
 
 
-def test_a_busy_provider_is_reported_on_the_provider_field(booking_data, provider):
+def service_refusal_on(form: BookingForm, actor) -> BookingForm:
+    """What the view does with a valid form: book, and put the service's refusal (its
+    check inside the transaction) back on the form's fields."""
+    assert form.is_valid(), form.errors
+    data = form.cleaned_data
+    with pytest.raises(ValidationError) as refused:
+        services.consultation_book(
+            patient=form.instance,
+            authorization_given=data["authorization"],
+            provider=data["provider"],
+            consultation_type=data["consultation_type"],
+            duration=data["duration"],
+            scheduled_for=data["scheduled_for"],
+            actor=actor,
+            booking_token=data["booking_token"],
+            name_change_confirmed=data["name_change_confirmed"],
+        )
+    form.add_service_errors(refused.value)
+    return form
+
+
+def test_a_busy_provider_is_reported_on_the_provider_field(booking_data, provider, receptionist):
     taken = ConsultationFactory(provider=provider)
     local = taken.starts_at.astimezone(BOGOTA) + dt.timedelta(minutes=29)
-    form = bound(
-        booking_data(
-            scheduled_date=local.strftime("%Y-%m-%d"), scheduled_time=local.strftime("%H:%M")
-        )
+    data = booking_data(
+        scheduled_date=local.strftime("%Y-%m-%d"), scheduled_time=local.strftime("%H:%M")
     )
+    # Beside another error, by the form itself: every refusal shows at once.
+    assert bound({**data, "email": "not-an-email"}).has_error("provider", "provider_busy")
+    # A form valid otherwise leaves it to the service's check inside its transaction,
+    # whose refusal lands on the same field, with nothing written.
+    form = service_refusal_on(bound(data), receptionist)
     assert form.has_error("provider", "provider_busy")
+    assert not Patient.objects.filter(document_number=data["document_number"]).exists()
+    assert Consultation.objects.get() == taken
 
 
 def test_a_busy_patient_is_reported_on_the_document_field(booking_data, patient):
@@ -328,10 +354,12 @@ def test_a_busy_patient_is_reported_on_the_document_field(booking_data, patient)
     assert not form.has_error("provider")
 
 
-def test_an_immediate_consultation_checks_the_next_minutes(booking_data, provider):
+def test_an_immediate_consultation_checks_the_next_minutes(booking_data, provider, receptionist):
     ConsultationFactory(provider=provider, starts_at=timezone.now() + dt.timedelta(minutes=20))
-    assert bound(booking_data(when="now", duration=30)).has_error("provider", "provider_busy")
-    assert bound(booking_data(when="now", duration=15)).is_valid()
+    busy = service_refusal_on(bound(booking_data(when="now", duration=30)), receptionist)
+    assert busy.has_error("provider", "provider_busy")
+    assert bound(booking_data(when="now", duration=15, email="x")).has_error("email")
+    assert not bound(booking_data(when="now", duration=15, email="x")).has_error("provider")
 
 
 # --- Token ----------------------------------------------------------------------------------

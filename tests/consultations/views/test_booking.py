@@ -286,15 +286,15 @@ def test_a_slot_taken_meanwhile_is_a_form_error_naming_who(
     reception_client, booking_data, provider, monkeypatch
 ):
     data = booking_data()
-    # The form checks first; another booking slips in before the service's transaction.
+    # Another booking slips in before the service's transaction.
     taken = {}
-    real_book = services.consultation_book
+    real_book = services.consultation_book_sent
 
     def book_after_a_rival(**kwargs):
         taken["rival"] = ConsultationFactory(provider=provider, starts_at=kwargs["scheduled_for"])
         return real_book(**kwargs)
 
-    monkeypatch.setattr(services, "consultation_book", book_after_a_rival)
+    monkeypatch.setattr(services, "consultation_book_sent", book_after_a_rival)
     form = form_of(reception_client.post(NEW, data))
     assert form.has_error("provider", "provider_busy")
     assert Consultation.objects.get() == taken["rival"]

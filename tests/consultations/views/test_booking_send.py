@@ -9,10 +9,11 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.contrib import messages
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Consultation, ConsultationStatus
+from consultations.models import AuditEntry, Consultation, ConsultationStatus
 from consultations.selectors import booking as booking_selectors
 from consultations.views import booking_send
 
@@ -33,21 +34,27 @@ def first_click(reception_client, booking_data, sandbox):
 def test_the_first_committed_between_the_look_up_and_the_checks(
     reception_client, first_click, sandbox, monkeypatch
 ):
-    """The look-up saw no booking yet; the form's checks then find its slot taken (by
-    the first's booking): the page is that booking's, not the form's errors."""
+    """The look-up saw no booking yet; the service then finds the token's booking (the
+    first's) inside its transaction: the page is that booking's, said to be the first
+    submission's, not the form's errors, and nothing is sent or recorded again."""
     data, booked = first_click
-    real = booking_send.consultation_for_token
     looks = []
 
-    def not_yet_then_found(token):
+    def not_yet(token):
         looks.append(token)
-        return None if len(looks) == 1 else real(token)
+        return None
 
-    monkeypatch.setattr(booking_send, "consultation_for_token", not_yet_then_found)
-    response = reception_client.post(NEW, data)
-    assert response["Location"] == reverse("consultation_result", args=[booked.pk])
-    assert len(looks) == 2
+    monkeypatch.setattr(booking_send, "consultation_for_token", not_yet)
+    audits = AuditEntry.objects.count()
+    response = reception_client.post(NEW, data, follow=True)
+    assert response.redirect_chain[0][0] == reverse("consultation_result", args=[booked.pk])
+    assert len(looks) == 1
+    # "This form had already been sent; here is the booking it made."
+    assert [message.level for message in response.context["messages"]] == [messages.INFO]
     assert sandbox.stats()["createsReceived"] == 1
+    # No second "booked" row: only the result page's view is audited.
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.BOOKED).count() == 1
+    assert AuditEntry.objects.count() == audits + 1
 
 
 def test_a_form_that_fails_for_itself_is_shown_with_its_errors(
