@@ -103,7 +103,7 @@ def rows_update(model: type[Model], instances: list[Model]) -> None:
     assert pk is not None
     columns = [pk, *fields]
     # Typed values (`cast_db_type`, a varchar without its length), as Django casts.
-    casts = [f.cast_db_type(connection) for f in columns]  # type: ignore[attr-defined]
+    casts = [f.cast_db_type(connection) for f in columns]  # type: ignore[attr-defined]  # the stubs lack Field.cast_db_type
     row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
     params = [
         f.get_db_prep_save(getattr(instance, f.attname), connection)
@@ -204,7 +204,7 @@ class BatchWriter:
         LogEntry.objects.bulk_create(
             [
                 LogEntry(
-                    user_id=self.user.pk,  # type: ignore[attr-defined]
+                    user_id=self.user.pk,  # type: ignore[attr-defined]  # the stubs type user as AbstractBaseUser | AnonymousUser
                     content_type_id=content_type.pk,
                     object_id=str(row.instance.pk),
                     object_repr=str(row.instance)[:200],
