@@ -538,7 +538,7 @@ def test_many_providers_are_paged_by_name(reception_client):
         :COLUMNS_PER_PAGE
     ]
     assert (agenda.previous_page, agenda.next_page) == (None, 2)
-    assert f"Prestadores 1–{COLUMNS_PER_PAGE} de {COLUMNS_PER_PAGE + 3}" in first.text
+    assert f"Profesionales 1–{COLUMNS_PER_PAGE} de {COLUMNS_PER_PAGE + 3}" in first.text
     assert agenda.day_consultation_count == COLUMNS_PER_PAGE + 3
     second = reception_client.get(reverse("agenda"), {"date": "2026-03-10", "page": "2"})
     agenda = second.context["agenda"]
@@ -568,14 +568,14 @@ def test_only_the_providers_with_consultations_on_request(reception_client):
     # The day links keep the choice.
     assert "providers=busy" in response.text.split('id="agenda-next"')[1].split(">")[0]
     nobody = reception_client.get(reverse("agenda"), {"date": "2026-03-11", "providers": "busy"})
-    assert "No provider has a consultation this day." in nobody.text
+    assert "Ningún profesional tiene consultas este día." in nobody.text
 
 
 def test_the_provider_choice_is_in_spanish(reception_client):
     response = reception_client.get(
         reverse("agenda"), {"date": "2026-03-10"}, headers={"accept-language": "es"}
     )
-    assert "Solo prestadores con consultas" in response.text
+    assert "Solo profesionales con consultas" in response.text
 
 
 def test_the_longest_consultation_ending_in_the_day_is_found(reception_client):
