@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from consultations.admin.changelists import date_range_filter
+from consultations.admin.changelists import EstimatedCountPaginator, date_range_filter
 from consultations.admin.consultations import ReadOnlyAdminMixin
 from consultations.forms.filters import SearchForm
 from consultations.models import AuditEntry, Patient
@@ -61,6 +61,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-at", "-pk")
     sortable_by = ("at",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = (
         "at",
         "actor_username",

@@ -2,8 +2,9 @@
 range filter instead of Django's date bar (which reads the whole column to draw its
 years), and the desk's own person search (accents ignored, exact document).
 
-Each such changelist also orders on an indexed column and sets
-`show_full_result_count = False` (no second count of the whole table).
+Each such changelist also orders on an indexed column, sets
+`show_full_result_count = False` (no second count of the whole table) and pages with
+`EstimatedCountPaginator`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from consultations.clock import organization_day_bounds
@@ -25,6 +29,35 @@ from consultations.selectors.directory import patient_search_condition
 PERSON_SEARCH_HELP = _(
     "A document number, or at least 3 letters of the name (accents and case are ignored)."
 )
+
+
+# From this many rows, an unfiltered changelist states PostgreSQL's own estimate of the
+# table's size (pg_class.reltuples, kept by autovacuum) instead of counting every row.
+ESTIMATE_FROM = 100_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """The admin's paginator for tables of a million rows: the count of an unfiltered
+    changelist is the planner's estimate once the table is that large (a whole-table
+    COUNT reads every row); a filtered or searched one, and a small table, is counted."""
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if (
+            connection.vendor == "postgresql"
+            and isinstance(queryset, QuerySet)
+            and not queryset.query.where
+        ):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [queryset.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row is not None and row[0] >= ESTIMATE_FROM:
+                return int(row[0])
+        return super().count
 
 
 class _DateRangeForm(forms.Form):
@@ -137,12 +170,24 @@ class PersonSearchMixin(admin.ModelAdmin):
         return (queryset.none() if condition is None else queryset.filter(condition)), False
 
 
+# Up to this many matching patients (or providers), their ids are read first and the
+# consultations found through the (patient, start) and (provider, start) indexes; past
+# it, the match is common enough that reading the newest consultations and keeping the
+# matching ones is the quicker plan, so a subquery is left to PostgreSQL.
+PERSON_IDS_READ_FIRST = 1000
+
+
+def _person_ids(queryset: QuerySet) -> QuerySet | list[int]:
+    ids = list(queryset.values_list("pk", flat=True)[: PERSON_IDS_READ_FIRST + 1])
+    return queryset.values("pk") if len(ids) > PERSON_IDS_READ_FIRST else ids
+
+
 def consultation_person_search(search_term: str) -> Q | None:
-    """Consultations whose patient or provider `person_search` finds: each side through
-    a subquery on its own (indexed) table."""
+    """Consultations whose patient or provider `person_search` finds: each side read on
+    its own (indexed) table first, in two statements whatever the number of rows."""
     condition = person_search(search_term)
     if condition is None:
         return None
-    return Q(patient_id__in=Patient.objects.filter(condition).values("pk")) | Q(
-        provider_id__in=Provider.objects.filter(condition).values("pk")
+    return Q(patient_id__in=_person_ids(Patient.objects.filter(condition))) | Q(
+        provider_id__in=_person_ids(Provider.objects.filter(condition))
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from consultations.admin.audited import AuditedAdminMixin
 from consultations.admin.changelists import (
     PERSON_SEARCH_HELP,
+    EstimatedCountPaginator,
     consultation_person_search,
     date_range_filter,
 )
@@ -113,6 +114,7 @@ class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
     ordering = ("-created_at", "-id")
     sortable_by = ("id", "starts_at")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     # Internal bookkeeping, meaningless to an admin.
     hidden_fields: tuple[str, ...] = ("id", "booking_token")
     # Kairo's wire status ("Pending") is shown in the staff language instead.
@@ -124,6 +126,14 @@ class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             for field in self.model._meta.concrete_fields
             if field.name not in self.hidden_fields
         ]
+
+    def get_ordering(self, request: HttpRequest):
+        # Within a range of start days, newest start first: on the `consultation_start`
+        # index the range is read directly, where the creation order would walk past
+        # every consultation created since.
+        if any(key.startswith("starts_at__") for key in request.GET):
+            return ("-starts_at", "-id")
+        return super().get_ordering(request)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         if not search_term.strip():
@@ -158,6 +168,7 @@ class DeliveryAdmin(DeliveryErrorColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     sortable_by = ("id", "created_at")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     exclude = ("to_address",)
     readonly_fields = ("consultation", *DELIVERY_FIELDS, "attempt_started_at")
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations import rules, services
 from consultations.admin.audited import AuditedAdminMixin
-from consultations.admin.changelists import PersonSearchMixin
+from consultations.admin.changelists import EstimatedCountPaginator, PersonSearchMixin
 from consultations.clock import short_moment
 from consultations.forms.directory import ProviderForm, phone_messages_set
 from consultations.models import (
@@ -140,6 +140,7 @@ class PatientAdmin(AuditedAdminMixin, PersonSearchMixin, admin.ModelAdmin):
     )
     list_filter = ("preferred_language", "data_processing_authorized")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     # On the (name, id) index (migration 0026); the other columns are not sortable.
     ordering = ("name", "id")
     sortable_by = ("name",)

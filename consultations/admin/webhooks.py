@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from consultations.admin.changelists import date_range_filter
+from consultations.admin.changelists import EstimatedCountPaginator, date_range_filter
 from consultations.admin.consultations import ReadOnlyAdminMixin
 from consultations.models import WebhookDelivery
 
@@ -22,6 +22,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-received_at", "-id")
     sortable_by = ("received_at",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = (
         "delivery_id",
         "event",

@@ -189,3 +189,39 @@ def test_the_patients_changelist_costs_the_same_with_3_or_30_rows(clinic_admin_c
     for n in range(27):
         PatientFactory(name=f"Otro Ríos {n}")
     assert with_three == _statements(clinic_admin_client, Patient, query) <= 15
+
+
+def test_within_a_date_range_the_newest_start_comes_first(clinic_admin_client):
+    early, late = _on(10), _on(12)
+    query = {"starts_at__from": "2026-03-01"}
+    assert shown(changelist(clinic_admin_client, Consultation, query)) == [late, early]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own estimate")
+def test_a_large_unfiltered_table_states_the_estimate_instead_of_counting(
+    clinic_admin_client, monkeypatch
+):
+    from consultations.admin import changelists
+
+    for _n in range(3):
+        ConsultationFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE consultations_consultation")
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = 'consultations_consultation'"
+        )
+        estimate = cursor.fetchone()[0]
+    assert estimate == 3  # ANALYZE sees the rows this test made
+    monkeypatch.setattr(changelists, "ESTIMATE_FROM", 0)
+    with CaptureQueriesContext(connection) as queries:
+        response = changelist(clinic_admin_client, Consultation)
+    assert response.context["cl"].result_count == int(estimate)
+    assert not any(
+        "COUNT(*)" in query["sql"] and "consultations_consultation" in query["sql"]
+        for query in queries.captured_queries
+    )
+    # A filtered changelist is counted.
+    filtered = changelist(clinic_admin_client, Consultation, {"status": "booked"})
+    assert (
+        filtered.context["cl"].result_count == Consultation.objects.filter(status="booked").count()
+    )
