@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.utils import timezone
@@ -61,7 +62,9 @@ class AgendaBlock:
     def status(self) -> str:
         return self.consultation.status
 
-    @property
+    # Cached: the template reads each of these several times per block, and a day's
+    # page has hundreds of blocks (read once the lanes are assigned, at rendering).
+    @cached_property
     def status_label(self) -> str:
         return block_status_label(self.consultation, held_by_kairo=self.held_by_kairo)
 
@@ -69,7 +72,7 @@ class AgendaBlock:
     def is_short(self) -> bool:
         return self.height < SHORT_BLOCK_REM
 
-    @property
+    @cached_property
     def place(self) -> dict[str, str]:
         width = 100 / self.lanes
         return {

@@ -178,7 +178,7 @@ PERSON_IDS_READ_FIRST = 1000
 
 
 def _person_ids(queryset: QuerySet) -> QuerySet | list[int]:
-    ids = list(queryset.values_list("pk", flat=True)[: PERSON_IDS_READ_FIRST + 1])
+    ids = list(queryset.order_by().values_list("pk", flat=True)[: PERSON_IDS_READ_FIRST + 1])
     return queryset.values("pk") if len(ids) > PERSON_IDS_READ_FIRST else ids
 
 
