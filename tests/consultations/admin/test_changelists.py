@@ -20,7 +20,13 @@ from consultations.models import (
     WebhookDelivery,
 )
 from tests.consultations.admin.pages import admin_url
-from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, UserFactory
+from tests.factories import (
+    ConsultationFactory,
+    PatientFactory,
+    ProviderFactory,
+    UserFactory,
+    WebhookDeliveryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +93,13 @@ def test_a_patient_is_found_by_exact_email(clinic_admin_client):
 def test_a_term_the_desk_refuses_finds_nothing_and_is_not_an_error(clinic_admin_client, term):
     ConsultationFactory(patient=PatientFactory(name="Rita Ríos"))
     assert shown(changelist(clinic_admin_client, Consultation, {"q": term})) == []
+
+
+def test_a_webhook_event_is_found_by_its_whole_delivery_id(superuser_client):
+    wanted = WebhookDeliveryFactory(delivery_id="d-4f2a-81")
+    WebhookDeliveryFactory(delivery_id="d-4f2a-812")
+    assert shown(changelist(superuser_client, WebhookDelivery, {"q": "d-4f2a-81"})) == [wanted]
+    assert shown(changelist(superuser_client, WebhookDelivery, {"q": "4f2a"})) == []
 
 
 # --- The date range ---------------------------------------------------------------------------

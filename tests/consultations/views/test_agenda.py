@@ -500,10 +500,11 @@ def test_clinic_admins_see_the_agenda(clinic_admin_client):
 # --- Budget ----------------------------------------------------------------------------------
 
 
-def _agenda_queries(client) -> int:
-    client.get(reverse("agenda"), {"date": "2026-03-10"})  # warm caches (content types...)
+def _agenda_queries(client, **extra: str) -> int:
+    query = {"date": "2026-03-10", **extra}
+    client.get(reverse("agenda"), query)  # warm caches (content types...)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("agenda"), {"date": "2026-03-10"})
+        response = client.get(reverse("agenda"), query)
     assert response.status_code == 200
     return len(queries)
 
@@ -521,6 +522,17 @@ def test_agenda_query_count_does_not_grow_with_the_data(reception_client):
     assert agenda.day_consultation_count == 50
     assert agenda.consultation_count == COLUMNS_PER_PAGE
     assert with_one == with_fifty <= 10
+
+
+@pytest.mark.parametrize("extra", [{"providers": "busy"}, {"page": "2"}], ids=["busy", "page-2"])
+def test_the_busy_and_paged_agenda_cost_the_same_with_more_data(reception_client, extra):
+    start = local(BOGOTA, 2026, 3, 10, 7, 0)
+    for n in range(3):
+        ConsultationFactory(starts_at=start + dt.timedelta(minutes=10 * n), minutes=10)
+    with_three = _agenda_queries(reception_client, **extra)
+    for n in range(3, 60):
+        ConsultationFactory(starts_at=start + dt.timedelta(minutes=10 * n), minutes=10)
+    assert with_three == _agenda_queries(reception_client, **extra) <= 10
 
 
 # --- Many providers: pages of columns, or only the busy ones ---------------------------------
