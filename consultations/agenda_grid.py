@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.utils import timezone
@@ -21,7 +22,11 @@ from django.utils.translation import gettext as _
 
 from consultations.clock import organization_day_bounds, organization_today, organization_zone
 from consultations.models import Consultation, Provider
-from consultations.selectors.agenda import agenda_consultations, agenda_providers
+from consultations.selectors.agenda import (
+    agenda_consultations,
+    agenda_day_provider_ids,
+    agenda_providers,
+)
 
 # Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line);
 # static/css/agenda.css draws the hour lines on the same scale (--agenda-hour-height).
@@ -29,6 +34,9 @@ REM_PER_MINUTE = 0.1
 # Blocks shorter than this (under 20 minutes) have room for one line only: the template
 # puts the time and the patient's name on it.
 SHORT_BLOCK_REM = 2.0
+# Columns on one page of the agenda: a clinic with 200 providers gets pages of providers
+# (by name) instead of one page of 200 columns and thousands of blocks.
+COLUMNS_PER_PAGE = 25
 
 
 @dataclass
@@ -54,7 +62,9 @@ class AgendaBlock:
     def status(self) -> str:
         return self.consultation.status
 
-    @property
+    # Cached: the template reads each of these several times per block, and a day's
+    # page has hundreds of blocks (read once the lanes are assigned, at rendering).
+    @cached_property
     def status_label(self) -> str:
         return block_status_label(self.consultation, held_by_kairo=self.held_by_kairo)
 
@@ -62,7 +72,7 @@ class AgendaBlock:
     def is_short(self) -> bool:
         return self.height < SHORT_BLOCK_REM
 
-    @property
+    @cached_property
     def place(self) -> dict[str, str]:
         width = 100 / self.lanes
         return {
@@ -132,6 +142,18 @@ class AgendaDay:
     closed_bands: list[ClosedBand]
     # Consultations that start before opening time or end after closing time.
     outside_hours_count: int
+    # Every consultation of the day, on every page of columns.
+    day_consultation_count: int = 0
+    # Only the providers with a consultation that day are columns.
+    busy_only: bool = False
+    # Which columns this page shows: numbers first_column..last_column (from 1) of
+    # column_total; previous_page and next_page are None at the ends.
+    page: int = 1
+    first_column: int = 0
+    last_column: int = 0
+    column_total: int = 0
+    previous_page: int | None = None
+    next_page: int | None = None
 
     @property
     def body_place(self) -> dict[str, str]:
@@ -146,9 +168,18 @@ class AgendaDay:
         return sum(len(column.blocks) for column in self.columns)
 
 
-def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> AgendaDay:
+def agenda_day(
+    *,
+    day: dt.date,
+    first_day: dt.date,
+    last_day: dt.date,
+    busy_only: bool = False,
+    page: int = 1,
+) -> AgendaDay:
     """The agenda of one day: a column per active provider (and per provider with a
-    consultation that day), each consultation placed by its window. Two queries.
+    consultation that day), or only those with a consultation (`busy_only`), at most
+    `COLUMNS_PER_PAGE` columns on page `page` (a page past the last is the last), each
+    consultation placed by its window. Three queries, whatever the number of rows.
 
     The grid covers the opening hours (settings.AGENDA_DAY_STARTS to AGENDA_DAY_ENDS,
     from the full hour before to the full hour after), widened to every consultation of
@@ -161,9 +192,20 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
     day_minutes = (day_end - day_start) / dt.timedelta(minutes=1)
     now = timezone.now()
 
-    consultations = agenda_consultations(starts=day_start, ends=day_end)
-    providers = agenda_providers(
-        including={consultation.provider_id for consultation in consultations}
+    day_provider_ids = agenda_day_provider_ids(starts=day_start, ends=day_end)
+    busy = set(day_provider_ids)
+    providers = agenda_providers(including=busy)
+    if busy_only:
+        providers = [provider for provider in providers if provider.pk in busy]
+    pages = max(1, math.ceil(len(providers) / COLUMNS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * COLUMNS_PER_PAGE
+    page_providers = providers[first : first + COLUMNS_PER_PAGE]
+    shown_ids = [provider.pk for provider in page_providers if provider.pk in busy]
+    consultations = (
+        agenda_consultations(starts=day_start, ends=day_end, provider_ids=shown_ids)
+        if shown_ids
+        else []
     )
 
     def minutes_into_day(moment: dt.datetime) -> float:
@@ -189,7 +231,7 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
     origin = first_hour * 60
     end = last_hour * 60
 
-    columns = {provider.pk: AgendaColumn(provider=provider) for provider in providers}
+    columns = {provider.pk: AgendaColumn(provider=provider) for provider in page_providers}
     for consultation, start, finish in spans:
         columns[consultation.provider_id].blocks.append(
             AgendaBlock(
@@ -244,6 +286,14 @@ def agenda_day(*, day: dt.date, first_day: dt.date, last_day: dt.date) -> Agenda
         outside_hours_count=sum(
             1 for _c, start, finish in spans if start < opens_at or finish > closes_at
         ),
+        day_consultation_count=len(day_provider_ids),
+        busy_only=busy_only,
+        page=page,
+        first_column=first + 1 if page_providers else 0,
+        last_column=first + len(page_providers),
+        column_total=len(providers),
+        previous_page=page - 1 if page > 1 else None,
+        next_page=page + 1 if page < pages else None,
     )
 
 

@@ -23,6 +23,7 @@ from consultations.admin.catalogs import (
     ProfessionalTypeAdmin,
     delete_selected_unless_in_use,
 )
+from consultations.admin.changelists import DateRangeFilter, PersonSearchMixin
 from consultations.admin.consultations import (
     DELIVERY_FIELDS,
     ConsultationAdmin,
@@ -32,7 +33,6 @@ from consultations.admin.consultations import (
     ReadOnlyAdminMixin,
 )
 from consultations.admin.directory import (
-    DocumentSearchMixin,
     PatientAdmin,
     PatientAdminForm,
     ProviderAdmin,
@@ -61,7 +61,8 @@ __all__ = [
     "DeliveryAdmin",
     "DeliveryErrorColumn",
     "DeliveryInline",
-    "DocumentSearchMixin",
+    "PersonSearchMixin",
+    "DateRangeFilter",
     "DurationAdmin",
     "MedicalSpecialtyAdmin",
     "PatientAdmin",

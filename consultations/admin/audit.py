@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from consultations.admin.changelists import EstimatedCountPaginator, date_range_filter
 from consultations.admin.consultations import ReadOnlyAdminMixin
 from consultations.forms.filters import SearchForm
 from consultations.models import AuditEntry, Patient
@@ -74,11 +75,14 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "patient_id",
         "address",
     )
-    list_filter = ("action", ObjectTypeFilter)
+    list_filter = (date_range_filter("at", _("when")), "action", ObjectTypeFilter)
     # The account's exact name or its start, an object's exact id; and patients, below.
     search_fields = ("actor_username__istartswith", "object_id__exact")
-    date_hierarchy = "at"
+    # Newest first on the (at, id) index (migration 0026).
+    ordering = ("-at", "-pk")
+    sortable_by = ("at",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = (
         "at",
         "actor_username",

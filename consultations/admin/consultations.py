@@ -4,12 +4,18 @@ own them."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consultations.admin.audited import AuditedAdminMixin
+from consultations.admin.changelists import (
+    PERSON_SEARCH_HELP,
+    EstimatedCountPaginator,
+    consultation_person_search,
+    date_range_filter,
+)
 from consultations.kairo_texts import kairo_status_text
 from consultations.models import AuditEntry, Consultation, Delivery
 from consultations.timeline import delivery_error_text
@@ -93,15 +99,22 @@ class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         "status",
         "kairo_status_shown",
     )
-    list_filter = ("status", "consultation_type", "duration")
-    search_fields = (
-        "patient__name",
-        "patient__document_number",
-        "provider__name",
-        "provider__document_number",
+    list_filter = (
+        date_range_filter("starts_at", _("start")),
+        "status",
+        "consultation_type",
+        "duration",
     )
+    # The desk's person search on the patient and the provider (`get_search_results`).
+    search_fields = ("patient__name_search",)
+    search_help_text = PERSON_SEARCH_HELP
     list_select_related = ("patient", "provider", "consultation_type", "duration")
-    date_hierarchy = "starts_at"
+    # Newest first on the (created_at, id) index (migration 0026); only indexed columns
+    # are sortable, and no second count of the whole table.
+    ordering = ("-created_at", "-id")
+    sortable_by = ("id", "starts_at")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     # Internal bookkeeping, meaningless to an admin.
     hidden_fields: tuple[str, ...] = ("id", "booking_token")
     # Kairo's wire status ("Pending") is shown in the staff language instead.
@@ -113,6 +126,20 @@ class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             for field in self.model._meta.concrete_fields
             if field.name not in self.hidden_fields
         ]
+
+    def get_ordering(self, request: HttpRequest):
+        # Within a range of start days, newest start first: on the `consultation_start`
+        # index the range is read directly, where the creation order would walk past
+        # every consultation created since.
+        if any(key.startswith("starts_at__") for key in request.GET):
+            return ("-starts_at", "-id")
+        return super().get_ordering(request)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        if not search_term.strip():
+            return queryset, False
+        condition = consultation_person_search(search_term)
+        return (queryset.none() if condition is None else queryset.filter(condition)), False
 
     @admin.display(description=_("Kairo status"), ordering="kairo_status")
     def kairo_status_shown(self, obj: Consultation) -> str:
@@ -135,9 +162,13 @@ class DeliveryAdmin(DeliveryErrorColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
         "sent_at",
         "created_at",
     )
-    list_filter = ("state", "kind", "recipient")
+    list_filter = (date_range_filter("created_at", _("created")), "state", "kind", "recipient")
     list_select_related = ("consultation",)
-    date_hierarchy = "created_at"
+    # Newest first on the (created_at, id) index (migration 0026).
+    ordering = ("-created_at", "-id")
+    sortable_by = ("id", "created_at")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     exclude = ("to_address",)
     readonly_fields = ("consultation", *DELIVERY_FIELDS, "attempt_started_at")
 

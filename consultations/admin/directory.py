@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consultations import rules, services
 from consultations.admin.audited import AuditedAdminMixin
+from consultations.admin.changelists import EstimatedCountPaginator, PersonSearchMixin
 from consultations.clock import short_moment
 from consultations.forms.directory import ProviderForm, phone_messages_set
 from consultations.models import (
@@ -25,26 +25,12 @@ from consultations.models import (
     Patient,
     PatientChange,
     Provider,
-    document_number_normalize,
 )
 from consultations.selectors.directory import patient_changes, provider_consultations_ahead
 
 
-class DocumentSearchMixin(admin.ModelAdmin):
-    """The admin's search also finds a document typed with separators ("1.020.304.050"),
-    through the directory's one normalizer (Django's search matches the text as typed).
-    A ModelAdmin itself, so the search it extends is known to the type checker too."""
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        number = document_number_normalize(search_term)
-        if number != search_term.strip().upper() and any(c.isdigit() for c in number):
-            results = results | queryset.filter(document_number=number)
-        return results, may_have_duplicates
-
-
 @admin.register(Provider)
-class ProviderAdmin(AuditedAdminMixin, DocumentSearchMixin, admin.ModelAdmin):
+class ProviderAdmin(AuditedAdminMixin, PersonSearchMixin, admin.ModelAdmin):
     # Offers only active catalog rows, plus the one the provider already has.
     form = ProviderForm
     audit_actions = {
@@ -63,7 +49,7 @@ class ProviderAdmin(AuditedAdminMixin, DocumentSearchMixin, admin.ModelAdmin):
         "is_active",
     )
     list_filter = ("professional_type", "specialty", "is_active")
-    search_fields = ("name", "name_search", "document_number", "email")
+    show_full_result_count = False
     list_select_related = ("professional_type", "specialty")
     ordering = ("name",)
     readonly_fields = ("created_at", "updated_at")
@@ -136,7 +122,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedAdminMixin, DocumentSearchMixin, admin.ModelAdmin):
+class PatientAdmin(AuditedAdminMixin, PersonSearchMixin, admin.ModelAdmin):
     form = PatientAdminForm
     audit_actions = {
         "add": AuditEntry.Action.PATIENT_CREATED,
@@ -153,8 +139,11 @@ class PatientAdmin(AuditedAdminMixin, DocumentSearchMixin, admin.ModelAdmin):
         "data_processing_authorized",
     )
     list_filter = ("preferred_language", "data_processing_authorized")
-    search_fields = ("name", "name_search", "document_number", "email")
-    ordering = ("name",)
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    # On the (name, id) index (migration 0026); the other columns are not sortable.
+    ordering = ("name", "id")
+    sortable_by = ("name",)
     # The service records when, by whom and under which policy version (the current
     # one, from settings): staff only tick or untick the authorization.
     readonly_fields = (

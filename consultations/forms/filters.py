@@ -116,6 +116,27 @@ class AgendaDayForm(forms.Form):
         self.fields["date"].widget.attrs["class"] = "js-submit-on-change"
 
 
+class AgendaColumnsForm(forms.Form):
+    """Which of the day's columns the agenda shows: every provider or only those with a
+    consultation that day, and which page of columns. A value that cannot be read is
+    the default (all providers, first page): nothing to report, the page stays usable."""
+
+    BUSY = "busy"
+
+    providers = forms.ChoiceField(
+        label=_("Providers"),
+        required=False,
+        choices=[("", _("All providers")), (BUSY, _("Only providers with consultations"))],
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    def choice(self) -> tuple[bool, int]:
+        """(busy only, page) as asked, or the defaults for what cannot be read."""
+        if not self.is_valid():
+            return False, 1
+        return self.cleaned_data["providers"] == self.BUSY, self.cleaned_data["page"] or 1
+
+
 class ConsultationFilterForm(SearchForm):
     """The consultations list's filters; the same ones shape its CSV export.
 

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consultations', '0025_patient_data_rights'),
+        ('consultations', '0026_changelist_indexes'),
     ]
 
     operations = [

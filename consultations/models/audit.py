@@ -91,6 +91,8 @@ class AuditEntry(models.Model):
         ordering = ("-at", "-pk")
         indexes = [
             models.Index(fields=["patient_id", "at"], name="audit_patient_at"),
+            # The admin's changelist, newest first (Meta.ordering).
+            models.Index(fields=["at", "id"], name="audit_at"),
             models.Index(fields=["object_type", "object_id", "at"], name="audit_object_at"),
         ]
         triggers = [

@@ -175,6 +175,8 @@ class Consultation(models.Model):
             models.Index(fields=["patient", "starts_at"], name="consultation_patient_start"),
             models.Index(fields=["starts_at"], name="consultation_start"),
             models.Index(fields=["status", "updated_at"], name="consultation_status_updated"),
+            # The admin's changelist, newest first (Meta.ordering).
+            models.Index(fields=["created_at", "id"], name="consultation_created"),
         ]
         permissions = [
             ("book_consultation", _("Can book consultations")),

@@ -112,6 +112,8 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="delivery_state_next_attempt"),
+            # The admin's changelist, newest first.
+            models.Index(fields=["created_at", "id"], name="delivery_created"),
         ]
 
     def __str__(self) -> str:

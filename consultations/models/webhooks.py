@@ -71,7 +71,11 @@ class WebhookDelivery(models.Model):
         ordering = ["-received_at", "-id"]
         verbose_name = _("Kairo webhook")
         verbose_name_plural = _("Kairo webhooks")
-        indexes = [models.Index(fields=["outcome", "received_at"], name="webhook_outcome_time")]
+        indexes = [
+            models.Index(fields=["outcome", "received_at"], name="webhook_outcome_time"),
+            # The admin's changelist, newest first (Meta.ordering).
+            models.Index(fields=["received_at", "id"], name="webhook_received"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event or '?'} ({self.delivery_id})"

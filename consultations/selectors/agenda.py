@@ -10,15 +10,58 @@ from collections.abc import Collection
 
 from django.db.models import Q
 
+from consultations.kairo import contract
 from consultations.models import Consultation, Provider
 
+# The longest window a consultation occupies: its duration, one of those Kairo Connect
+# allows (docs/kairo-connect-api.md "Catalogs"); the window is start + duration
+# (`rules.consultation_window`, and a move by Kairo keeps the length). So a consultation
+# overlapping a day started at most this long before the day: that lower bound on
+# `starts_at` lets PostgreSQL read the day's rows from the `consultation_start` index
+# instead of every consultation that ever started before the day's end.
+LONGEST_WINDOW = dt.timedelta(minutes=max(contract.ALLOWED_DURATIONS))
 
-def agenda_consultations(*, starts: dt.datetime, ends: dt.datetime) -> list[Consultation]:
-    """Every consultation whose window overlaps [starts, ends), whatever its status (a
-    receptionist sees what happened to a slot), by start, with its patient and type."""
+# What a block shows: the consultation's window and status, its patient's and type's
+# names (`agenda.html`, `agenda_grid.AgendaBlock`).
+_BLOCK_FIELDS = (
+    "id",
+    "provider_id",
+    "starts_at",
+    "ends_at",
+    "scheduled_for",
+    "status",
+    "kairo_status",
+    "patient__name",
+    "consultation_type__name",
+)
+
+
+def _day_window(starts: dt.datetime, ends: dt.datetime) -> Q:
+    return Q(starts_at__gte=starts - LONGEST_WINDOW, starts_at__lt=ends, ends_at__gt=starts)
+
+
+def agenda_day_provider_ids(*, starts: dt.datetime, ends: dt.datetime) -> list[int]:
+    """The provider of each consultation whose window overlaps [starts, ends), one entry
+    per consultation (so its length is the day's count): one narrow query."""
     return list(
-        Consultation.objects.filter(starts_at__lt=ends, ends_at__gt=starts)
-        .select_related("patient", "consultation_type")
+        Consultation.objects.filter(_day_window(starts, ends))
+        .order_by()
+        .values_list("provider_id", flat=True)
+    )
+
+
+def agenda_consultations(
+    *, starts: dt.datetime, ends: dt.datetime, provider_ids: Collection[int] | None = None
+) -> list[Consultation]:
+    """Every consultation whose window overlaps [starts, ends), whatever its status (a
+    receptionist sees what happened to a slot), by start, with only the fields a block
+    shows; of the providers in `provider_ids` when given."""
+    queryset = Consultation.objects.filter(_day_window(starts, ends))
+    if provider_ids is not None:
+        queryset = queryset.filter(provider_id__in=list(provider_ids))
+    return list(
+        queryset.select_related("patient", "consultation_type")
+        .only(*_BLOCK_FIELDS)
         .order_by("starts_at", "id")
     )
 
@@ -27,7 +70,8 @@ def agenda_providers(*, including: Collection[int]) -> list[Provider]:
     """The agenda's columns, by name: every active provider, and the providers in
     `including` (an inactive one still has its consultations shown)."""
     return list(
-        Provider.objects.filter(Q(is_active=True) | Q(pk__in=including))
+        Provider.objects.filter(Q(is_active=True) | Q(pk__in=list(including)))
         .select_related("professional_type", "specialty")
+        .only("id", "name", "is_active", "professional_type__name", "specialty__name")
         .order_by("name", "pk")
     )

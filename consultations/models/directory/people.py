@@ -233,6 +233,8 @@ class Patient(Identity):
         ordering = ["name"]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
+        # The admin's changelist, by name (its ordering, with the id as tie-break).
+        indexes = [models.Index(fields=["name", "id"], name="patient_name")]
         permissions = [
             (
                 "manage_patient_data",

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from consultations.agenda_grid import COLUMNS_PER_PAGE
 from consultations.kairo import contract
 from consultations.models import ConsultationStatus
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory, UserFactory
@@ -499,10 +500,11 @@ def test_clinic_admins_see_the_agenda(clinic_admin_client):
 # --- Budget ----------------------------------------------------------------------------------
 
 
-def _agenda_queries(client) -> int:
-    client.get(reverse("agenda"), {"date": "2026-03-10"})  # warm caches (content types...)
+def _agenda_queries(client, **extra: str) -> int:
+    query = {"date": "2026-03-10", **extra}
+    client.get(reverse("agenda"), query)  # warm caches (content types...)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("agenda"), {"date": "2026-03-10"})
+        response = client.get(reverse("agenda"), query)
     assert response.status_code == 200
     return len(queries)
 
@@ -515,10 +517,89 @@ def test_agenda_query_count_does_not_grow_with_the_data(reception_client):
         # 49 more, each with its own provider and patient: 50 columns, 50 blocks.
         ConsultationFactory(starts_at=start + dt.timedelta(minutes=10 * n), minutes=10)
     with_fifty = _agenda_queries(reception_client)
-    assert (
-        reception_client.get(reverse("agenda"), {"date": "2026-03-10"})
-        .context["agenda"]
-        .consultation_count
-        == 50
-    )
+    agenda = reception_client.get(reverse("agenda"), {"date": "2026-03-10"}).context["agenda"]
+    # 50 columns: the first page shows COLUMNS_PER_PAGE of them and their blocks.
+    assert agenda.day_consultation_count == 50
+    assert agenda.consultation_count == COLUMNS_PER_PAGE
     assert with_one == with_fifty <= 10
+
+
+@pytest.mark.parametrize("extra", [{"providers": "busy"}, {"page": "2"}], ids=["busy", "page-2"])
+def test_the_busy_and_paged_agenda_cost_the_same_with_more_data(reception_client, extra):
+    start = local(BOGOTA, 2026, 3, 10, 7, 0)
+    for n in range(3):
+        ConsultationFactory(starts_at=start + dt.timedelta(minutes=10 * n), minutes=10)
+    with_three = _agenda_queries(reception_client, **extra)
+    for n in range(3, 60):
+        ConsultationFactory(starts_at=start + dt.timedelta(minutes=10 * n), minutes=10)
+    assert with_three == _agenda_queries(reception_client, **extra) <= 10
+
+
+# --- Many providers: pages of columns, or only the busy ones ---------------------------------
+
+
+def test_many_providers_are_paged_by_name(reception_client):
+    start = local(BOGOTA, 2026, 3, 10, 8, 0)
+    made = [
+        ConsultationFactory(starts_at=start, provider=ProviderFactory(name=f"Prestador {n:02d}"))
+        for n in range(COLUMNS_PER_PAGE + 3)
+    ]
+    first = agenda_of(reception_client, "2026-03-10")
+    agenda = first.context["agenda"]
+    assert [c.provider.pk for c in agenda.columns] == [c.provider_id for c in made][
+        :COLUMNS_PER_PAGE
+    ]
+    assert (agenda.previous_page, agenda.next_page) == (None, 2)
+    assert f"Profesionales 1–{COLUMNS_PER_PAGE} de {COLUMNS_PER_PAGE + 3}" in first.text
+    assert agenda.day_consultation_count == COLUMNS_PER_PAGE + 3
+    second = reception_client.get(reverse("agenda"), {"date": "2026-03-10", "page": "2"})
+    agenda = second.context["agenda"]
+    assert [c.provider.pk for c in agenda.columns] == [c.provider_id for c in made][
+        COLUMNS_PER_PAGE:
+    ]
+    assert agenda.consultation_count == 3
+    assert (agenda.previous_page, agenda.next_page) == (1, None)
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "abc", "99999999999999999999", "1\x00", "7"])
+def test_a_page_that_cannot_be_read_or_is_past_the_end_is_still_a_page(reception_client, bad):
+    ProviderFactory(name="Única Prestadora")
+    response = reception_client.get(reverse("agenda"), {"date": "2026-03-10", "page": bad})
+    assert response.status_code == 200
+    assert response.context["agenda"].page == 1
+    assert len(response.context["agenda"].columns) == 1
+
+
+def test_only_the_providers_with_consultations_on_request(reception_client):
+    idle = ProviderFactory(name="Ana Sin Citas")
+    busy = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 9, 0)).provider
+    everyone = agenda_of(reception_client, "2026-03-10").context["agenda"]
+    assert {c.provider.pk for c in everyone.columns} == {idle.pk, busy.pk}
+    response = reception_client.get(reverse("agenda"), {"date": "2026-03-10", "providers": "busy"})
+    assert [c.provider.pk for c in response.context["agenda"].columns] == [busy.pk]
+    # The day links keep the choice.
+    assert "providers=busy" in response.text.split('id="agenda-next"')[1].split(">")[0]
+    nobody = reception_client.get(reverse("agenda"), {"date": "2026-03-11", "providers": "busy"})
+    assert "Ningún profesional tiene consultas este día." in nobody.text
+
+
+def test_the_provider_choice_is_in_spanish(reception_client):
+    response = reception_client.get(
+        reverse("agenda"), {"date": "2026-03-10"}, headers={"accept-language": "es"}
+    )
+    assert "Solo profesionales con consultas" in response.text
+
+
+def test_the_longest_consultation_ending_in_the_day_is_found(reception_client):
+    """The day's query bounds the start from below by the longest allowed duration: a
+    consultation of that length, started just that long before midnight plus a minute,
+    is still on the day."""
+    longest = max(contract.ALLOWED_DURATIONS)
+    midnight = local(BOGOTA, 2026, 3, 10, 0, 0)
+    reaching = ConsultationFactory(
+        starts_at=midnight - dt.timedelta(minutes=longest - 1), minutes=longest
+    )
+    ended = ConsultationFactory(starts_at=midnight - dt.timedelta(minutes=longest), minutes=longest)
+    shown = blocks_by_id(agenda_of(reception_client, "2026-03-10").context["agenda"])
+    assert reaching.pk in shown
+    assert ended.pk not in shown
