@@ -32,6 +32,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench import columns
+from bench.columns import copy_plan
 from bench.shape import (
     DAY_STARTS,
     DAY_UNITS,
@@ -68,7 +70,15 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
 
     from consultations.access import RECEPTION, staff_groups_ensure
     from consultations.clock import organization_zone
-    from consultations.models import ConsultationType, MedicalSpecialty, ProfessionalType
+    from consultations.models import (
+        Consultation,
+        ConsultationEvent,
+        ConsultationType,
+        MedicalSpecialty,
+        Patient,
+        ProfessionalType,
+        Provider,
+    )
     from consultations.models.directory.identifiers import (
         document_number_normalize,
         name_search_key,
@@ -103,6 +113,12 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
     consultation_types = list(
         ConsultationType.objects.filter(is_active=True).values_list("id", "code")
     )
+    plans = {
+        "provider": copy_plan(connection, Provider, columns.PROVIDER),
+        "patient": copy_plan(connection, Patient, columns.PATIENT),
+        "consultation": copy_plan(connection, Consultation, columns.CONSULTATION),
+        "event": copy_plan(connection, ConsultationEvent, columns.EVENT),
+    }
     connection.close()
 
     db = settings.DATABASES["default"]
@@ -160,11 +176,7 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
 
     with psycopg.connect(conninfo, autocommit=False) as conn:
         with conn.cursor() as cursor:
-            with cursor.copy(
-                "COPY consultations_provider (id, document_type, document_number, phone, email, "
-                "created_at, updated_at, name, requires_specialty, professional_license, "
-                "is_active, professional_type_id, specialty_id, name_search) FROM STDIN"
-            ) as copy:
+            with cursor.copy(plans["provider"][0]) as copy:
                 created = ts(now - dt.timedelta(days=DAYS + 30))
                 for p in providers:
                     copy.write(
@@ -186,15 +198,10 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
                                 name_search_key(p["name"]),
                             )
                         )
+                        + plans["provider"][1]
                         + "\n"
                     )
-            with cursor.copy(
-                "COPY consultations_patient (id, document_type, document_number, phone, email, "
-                "created_at, updated_at, name, preferred_language, data_processing_authorized, "
-                "data_processing_authorized_at, data_processing_policy_version, "
-                "data_processing_recorded_by_id, name_search, anonymized_at, "
-                "data_processing_withdrawn_at, data_processing_withdrawn_by_id) FROM STDIN"
-            ) as copy:
+            with cursor.copy(plans["patient"][0]) as copy:
                 buffer = []
                 for index, name, kind, number in patients:
                     created = ts(now - dt.timedelta(days=DAYS + 10, minutes=index))
@@ -220,6 +227,7 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
                                 "\\N",
                             )
                         )
+                        + plans["patient"][1]
                     )
                     if len(buffer) >= 5000:
                         copy.write("\n".join(buffer) + "\n")
@@ -229,16 +237,7 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
             conn.commit()
             log(f"generate: {PROVIDERS} providers, {patient_total} patients")
 
-            with cursor.copy(
-                "COPY consultations_consultation (id, scheduled_for, starts_at, ends_at, status, "
-                "kairo_consultation_id, access_pin, patient_join_url, provider_join_url, "
-                "kairo_expires_at, kairo_status, kairo_last_request_id, kairo_request, "
-                "created_at, updated_at, booked_by_id, consultation_type_id, duration_minutes, "
-                "patient_id, provider_id, booking_token, call_quality, cancellation_reason, "
-                "cancelled_at, cancelled_by_id, kairo_checked_at, patient_joined_at, "
-                "provider_joined_at, session_started_at, calendar_sequence, "
-                "reconcile_claimed_at) FROM STDIN"
-            ) as copy:
+            with cursor.copy(plans["consultation"][0]) as copy:
                 buffer = []
                 for day, count in zip(days, counts, strict=True):
                     if not count:
@@ -312,13 +311,14 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
                                         "\\N",
                                     )
                                 )
+                                + plans["consultation"][1]
                             )
                             kind = {"rejected": "rejected", "unconfirmed": "unconfirmed"}.get(
                                 status, "booked"
                             )
                             events_file.write(
                                 f"{consultation_id}\t{kind}\t{ts(created_at)}\treq-{consultation_id:x}"
-                                f"\t{{}}\t{booked_by}\t{consultation_id}\n"
+                                f"\t{{}}\t{booked_by}\t{consultation_id}{plans['event'][1]}\n"
                             )
                             if status == "booked" and len(webhook_targets) < 5000:
                                 webhook_targets.append(kairo_id or "")
@@ -336,10 +336,7 @@ def generate(consultation_total: int, manifest_path: Path, log=print) -> dict:
             conn.commit()
             log(f"generate: {consultation_id} consultations ({time.monotonic() - started:.0f} s)")
             events_file.seek(0)
-            with cursor.copy(
-                "COPY consultations_consultationevent (id, kind, created_at, kairo_request_id, "
-                "detail, actor_id, consultation_id) FROM STDIN"
-            ) as copy:
+            with cursor.copy(plans["event"][0]) as copy:
                 while chunk := events_file.read(1 << 20):
                     copy.write(chunk)
             conn.commit()

@@ -52,3 +52,15 @@ def test_day_counts_add_up_and_the_busiest_day_leads():
     assert sum(counts) == 1_000_000
     assert counts[600] == 1800
     assert max(c for i, c in enumerate(counts) if i != 600) < 1800
+
+
+def test_copy_text_format_escapes_and_spells_nulls():
+    import datetime as dt
+
+    from bench.columns import _text
+
+    assert _text(None) == "\\N"
+    assert _text(True) == "t"
+    assert _text({"a": 1}) == '{"a": 1}'
+    assert _text("a\tb\\c\nd") == "a\\tb\\\\c\\nd"
+    assert _text(dt.datetime(2027, 1, 2, 3, 4, tzinfo=dt.UTC)) == "2027-01-02T03:04:00+00:00"
