@@ -16,8 +16,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 TIMEOUT = 120
+
+
+def browser_session() -> requests.Session:
+    """A session that, like a browser, sends a GET once more when the keep-alive
+    connection it reused was closed by the server at that moment (gunicorn's keepalive
+    is 5 s, the think time up to 5 s); never a POST, and never on an HTTP answer."""
+    session = requests.Session()
+    retry = Retry(
+        total=1,
+        connect=1,
+        read=1,
+        status=0,
+        other=0,
+        allowed_methods={"GET"},
+        raise_on_status=False,
+    )
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
 
 
 class _Forms(HTMLParser):
@@ -113,7 +133,7 @@ class Desk:
 
     def __init__(self, base_url: str, username: str, password: str) -> None:
         self.base = base_url.rstrip("/")
-        self.http = requests.Session()
+        self.http = browser_session()
         self.username = username
         page = self.get("/login/")
         form = form_with(page.text, "username")
