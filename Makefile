@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test smoke lint format sandbox messages clean
+.PHONY: run serve test smoke lint format sandbox messages clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -109,6 +109,22 @@ format: $(VENV)/.dev-deps
 messages: $(VENV)/.dev-deps
 	$(BIN)/python manage.py makemessages -l es --no-obsolete --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench
 	$(BIN)/python -c "import polib; polib.pofile('locale/es/LC_MESSAGES/django.po').save_as_mofile('locale/es/LC_MESSAGES/django.mo')"
+
+# The performance harness (docs/development.md "Performance harness"): PostgreSQL
+# databases named $(BENCH_DB_PREFIX)_<mode>_small/_large (dropped first and at the end),
+# generated data, the standalone sandbox with 100 ms latency and one gunicorn per
+# database; figures go to $(BENCH_OUT)/results.json and RESULTS.md. It fails only when the
+# harness itself breaks, never because a figure misses its target. `bench` is the full
+# run (1,000,000 consultations); `bench-quick` the CI one (1,000 vs 30,000).
+BENCH_OUT ?= bench
+BENCH_QUICK_OUT ?= artifacts/bench
+BENCH_DB_PREFIX ?= bench
+
+bench: $(VENV)/.dev-deps
+	$(BIN)/python -m bench.run --mode full --out $(BENCH_OUT) --prefix $(BENCH_DB_PREFIX)
+
+bench-quick: $(VENV)/.dev-deps
+	$(BIN)/python -m bench.run --mode quick --out $(BENCH_QUICK_OUT) --prefix $(BENCH_DB_PREFIX)
 
 sandbox: $(VENV)/.run-deps
 	$(BIN)/python manage.py kairo_sandbox --port 8765
