@@ -95,6 +95,12 @@ def outcome_in(events: list[ConsultationEvent]) -> ConsultationEvent | None:
     return next((event for event in reversed(events) if event.kind in OUTCOME_KINDS), None)
 
 
+def booking_outcome(*, consultation: Consultation) -> ConsultationEvent | None:
+    """The latest event that says how the booking call ended, if any (one query): what
+    `outcome_in` finds in the whole timeline, for a page that shows no timeline."""
+    return consultation.events.filter(kind__in=OUTCOME_KINDS).order_by("-created_at", "-id").first()
+
+
 def consultation_needs_attention(*, consultation: Consultation) -> bool:
     """Whether the reconciliation flagged this booking for staff: unconfirmed, without
     Kairo's id, for longer than KAIRO_UNCONFIRMED_ATTENTION_MINUTES."""

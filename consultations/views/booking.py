@@ -32,6 +32,7 @@ from consultations.models import (
     Provider,
 )
 from consultations.selectors.booking import (
+    booking_outcome,
     consultation_for_page,
     consultation_needs_attention,
     consultation_timeline,
@@ -132,9 +133,23 @@ def patient_search(request: HttpRequest) -> JsonResponse:
 def consultation_result(request: HttpRequest, pk: int) -> HttpResponse:
     """What the receptionist sees right after booking: links, PIN, or what went wrong."""
     consultation = get_object_or_404(consultation_for_page(), pk=pk)
-    outcome = outcome_in(consultation_timeline(consultation=consultation))
+    # The outcome explains only a refusal or an unknown answer (the usual booked one
+    # needs no look-up), and the page shows no clinic join links (the detail page does).
+    outcome = (
+        booking_outcome(consultation=consultation)
+        if consultation.status in _EXPLAINED_STATUSES
+        else None
+    )
     audit.consultation_viewed(request, consultation, page="result")
-    return render(request, "consultations/result.html", _page_context(consultation, outcome))
+    return render(
+        request,
+        "consultations/result.html",
+        _page_context(consultation, outcome, join_links=False),
+    )
+
+
+# The statuses whose result page explains the booking's outcome (`_page_context`).
+_EXPLAINED_STATUSES = (ConsultationStatus.REJECTED, ConsultationStatus.UNCONFIRMED)
 
 
 @require_GET
@@ -154,7 +169,12 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _page_context(consultation: Consultation, outcome: ConsultationEvent | None) -> dict:
+def _page_context(
+    consultation: Consultation, outcome: ConsultationEvent | None, *, join_links: bool = True
+) -> dict:
+    """What the result, detail and cancel pages show; `outcome` is read only for a
+    rejected or unconfirmed booking; `join_links` False: without the clinic's join
+    links (one query less, for the result page, which does not show them)."""
     status = consultation.status
     context = {
         "consultation": consultation,
@@ -174,7 +194,7 @@ def _page_context(consultation: Consultation, outcome: ConsultationEvent | None)
         "unconfirmed_reason": None,
         "rejection_reason": None,
         **emails_context(consultation),
-        **join_links_context(consultation),
+        **(join_links_context(consultation) if join_links else {}),
     }
     if context["is_rejected"] and outcome is not None:
         context["rejection_reason"] = kairo_error_text(outcome.detail.get("code"))

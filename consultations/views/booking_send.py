@@ -61,7 +61,7 @@ def booking_send(request: AuthenticatedHttpRequest) -> HttpResponse:
     except services.BookingNotSent:
         return _database_down(request, outcome=NOT_SENT)
     except (OperationalError, InterfaceError) as exc:
-        # The token's look-up or the form's checks: before anything was sent.
+        # The form's checks or the token's look-up: before anything was sent.
         if not connection_lost(exc):
             raise
         return _database_down(request, outcome=NOT_SENT)
@@ -75,15 +75,13 @@ def booking_send(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _send(request: AuthenticatedHttpRequest) -> _Sent | BookingForm:
     token = request.POST.get("booking_token", "")
-    # A double click or a resubmission: show what the first submission did, before the
-    # form's own checks (which that booking now fails: its slot is taken, by itself).
-    already = consultation_for_token(token)
-    if already is not None:
-        return _Sent(already, by_twin=True)
+    # A double click or a resubmission is told by its token: a valid form reaches the
+    # service, which finds the token's booking inside its transaction (under the
+    # provider's lock, before anything is checked or written) and returns it as an
+    # earlier one; a form that fails may fail only because of that booking (its slot
+    # is taken, by itself), so the token is looked up then, once.
     form = BookingForm(request.POST)
     if not form.is_valid():
-        # The first submission may have committed its booking between the look-up above
-        # and the form's checks, which then found its slot taken: it is this form's.
         twin = consultation_for_token(token)
         if twin is not None:
             return _Sent(twin, by_twin=True)

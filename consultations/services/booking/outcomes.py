@@ -4,10 +4,12 @@ refresh to settle)."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
@@ -25,19 +27,91 @@ def booking_confirm(consultation: Consultation, remote: kairo.Consultation) -> s
     """Store what Kairo says of a booking it created (its id, PIN, links, expiry), move a
     sending or unconfirmed booking to booked, and schedule its join-link emails; return
     the status before. The caller holds the row lock and records the event."""
-    before = consultation.status
-    remote_apply(consultation, remote)
-    if consultation.status in (Status.SENDING, Status.UNCONFIRMED):
-        consultation.status = Status.BOOKED
+    before = booking_confirm_apply(consultation, remote)
     consultation.save()
     booking_deliveries_schedule(consultation=consultation, previous_status=before)
     return before
 
 
+def booking_confirm_apply(consultation: Consultation, remote: kairo.Consultation) -> str:
+    """`booking_confirm`'s change to the instance (no save, no emails); return the
+    status before."""
+    before = consultation.status
+    remote_apply(consultation, remote)
+    if consultation.status in (Status.SENDING, Status.UNCONFIRMED):
+        consultation.status = Status.BOOKED
+    return before
+
+
+# What `booking_confirm` reads of the stored row besides what it overwrites: while these
+# are as step 1 wrote them, applying Kairo's answer to step 1's instance gives the very
+# row that locking and reading it would.
+_READ = (
+    "status",
+    "kairo_status",
+    "scheduled_for",
+    "starts_at",
+    "ends_at",
+    "calendar_sequence",
+    "session_started_at",
+    "provider_joined_at",
+    "patient_joined_at",
+    "call_quality",
+)
+# What `booking_confirm` may write (`remote_apply`, the status), and the update stamp.
+_WRITTEN = (
+    *_READ,
+    "kairo_consultation_id",
+    "access_pin",
+    "patient_join_url",
+    "provider_join_url",
+    "kairo_expires_at",
+    "kairo_last_request_id",
+    "kairo_checked_at",
+    "updated_at",
+)
+
+
 def booked_record(consultation: Consultation, result: kairo.Consultation) -> Consultation:
+    """Record Kairo's booking of `consultation` (step 1's instance): booked, its emails
+    queued once, its event. Usually in one conditional UPDATE (`_booked_as_sent`); when
+    the row has changed since step 1 (a webhook, the sweep, a cancel, this very step
+    run again after a dropped connection), by locking and reading it first."""
+    if consultation.status == Status.SENDING:
+        try:
+            recorded = _booked_as_sent(consultation, result)
+        except IntegrityError:
+            recorded = None  # an email row exists after all: rolled back, done the long way
+        if recorded is not None:
+            return recorded
     with transaction.atomic():
         current = Consultation.objects.select_for_update().get(pk=consultation.pk)
         before = booking_confirm(current, result)
+        event_record(
+            current,
+            Kind.BOOKED,
+            request_id=result.request_id,
+            detail=status_detail(before, current, kairo_status=result.status),
+        )
+    return current
+
+
+def _booked_as_sent(consultation: Consultation, result: kairo.Consultation) -> Consultation | None:
+    """`booked_record` for a row still exactly as step 1 left it (*sending*, every field
+    `booking_confirm` reads unchanged): one UPDATE that both checks that and takes the
+    row's lock, then the emails (no savepoint: none can exist for a booking that was
+    still sending) and the event. None, with nothing written, when the row has changed."""
+    current = copy.copy(consultation)  # step 1's instance stays as it was, for a retry
+    unchanged = {name: getattr(consultation, name) for name in _READ}
+    with transaction.atomic():
+        before = booking_confirm_apply(current, result)
+        current.updated_at = timezone.now()
+        changed = Consultation.objects.filter(pk=current.pk, **unchanged).update(
+            **{name: getattr(current, name) for name in _WRITTEN}
+        )
+        if not changed:
+            return None
+        booking_deliveries_schedule(consultation=current, previous_status=before, first=True)
         event_record(
             current,
             Kind.BOOKED,

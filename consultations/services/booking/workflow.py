@@ -119,8 +119,8 @@ def consultation_book_sent(
     """`consultation_book`, also saying whether the booking returned is one an earlier
     submission of `booking_token` made (True: nothing was done now), so that the form
     sent twice shows the first's booking as such."""
-    # A used token is found inside the transaction (the view also looks first, to skip
-    # the form's checks): one more look out here would not make it any more correct.
+    # A used token is found inside the transaction, first: a look out here would not
+    # make it any more correct (the view looks only when its form fails).
     client = client or kairo_client()
     try:
         consultation, request = _retrying(

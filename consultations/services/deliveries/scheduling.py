@@ -33,7 +33,7 @@ DeliveryKind = Delivery.Kind
 
 
 def booking_deliveries_schedule(
-    *, consultation: Consultation, previous_status: str
+    *, consultation: Consultation, previous_status: str, first: bool = False
 ) -> list[Delivery]:
     """Queue the booking messages if `consultation` has just become booked.
 
@@ -43,6 +43,10 @@ def booking_deliveries_schedule(
     and the provider's (unless EMAIL_PROVIDER_MESSAGES is off), records nothing else,
     and schedules their send tasks for after the commit. A recipient that already has
     its booking delivery gets no second one. Returns the deliveries created.
+
+    `first` True: the caller knows neither exists yet (it moved the row from *sending*
+    under its lock) and writes them without a savepoint; should one exist after all,
+    the IntegrityError leaves the caller's transaction to be rolled back whole.
     """
     if previous_status in LINK_STATUSES or consultation.status not in LINK_STATUSES:
         return []
@@ -53,6 +57,11 @@ def booking_deliveries_schedule(
     ]
     if not rows:
         return []
+    if first:
+        written = Delivery.objects.bulk_create(rows)
+        for row in written:
+            delivery_send_enqueue_on_commit(row.pk)
+        return written
     try:
         # All at once, in one savepoint: the usual case, neither written before.
         with transaction.atomic():

@@ -155,3 +155,25 @@ def test_the_total_is_one_query_and_stops_counting_past_the_cap():
     assert total == BADGE_CAP + 1
     assert len(queries) == 1
     assert "COUNT(" not in queries[0]["sql"].upper()
+
+
+def test_the_total_follows_the_clock_and_the_setting_with_its_statement_compiled_once(settings):
+    """The badge's statement is compiled once; each call binds its own moments, so an
+    unconfirmed booking joins the total when it has waited long enough, and a failed
+    email leaves it once its consultation is over, exactly as the lists say."""
+    settings.KAIRO_UNCONFIRMED_ATTENTION_MINUTES = 30
+    now = timezone.now()
+    _booked_ago(ConsultationFactory(status=Status.UNCONFIRMED), 20)
+    failed = DeliveryFactory()
+    ends_in = failed.consultation.ends_at - now
+    for later in (dt.timedelta(0), dt.timedelta(minutes=15), ends_in + dt.timedelta(minutes=1)):
+        moment = now + later
+        expected = (
+            unconfirmed_pending(now=moment).count() + failed_deliveries_pending(now=moment).count()
+        )
+        assert attention_total(now=moment) == expected
+    assert attention_total(now=now) == 1
+    assert attention_total(now=now + dt.timedelta(minutes=15)) == 2
+    assert attention_total(now=now + ends_in + dt.timedelta(minutes=1)) == 1
+    settings.KAIRO_UNCONFIRMED_ATTENTION_MINUTES = 10
+    assert attention_total(now=now) == 2

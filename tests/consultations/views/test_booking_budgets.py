@@ -33,30 +33,35 @@ NEW = reverse("consultation_new")
 PER_PAGE = 3
 
 # The booking POST, statement by statement:
-# - the form: the token's earlier booking (a double click), the provider, the
-#   consultation type and the duration chosen, the patient by document, and the
-#   model's check that the document is unique (4 + 2);
-# - step 1, one transaction (2, its BEGIN/COMMIT): the provider locked, the token again,
-#   the patient locked, the consultation's overlap for the provider, its insert and
-#   its event (6), and for the patient either their overlap (1: their details as on
-#   file write nothing; a corrected one adds its update in a savepoint, its history
-#   rows and its audit row) or, new, their insert in a savepoint and its audit row
-#   (3 + 1, and no overlap: nobody can have booked them);
-# - Kairo's answer, one transaction (2): the booking locked, updated, its two emails'
-#   deliveries in one savepoint (3) and its event (1 + 1 + 3 + 1);
+# - the form: the provider, the consultation type and the duration chosen, the patient
+#   by document, and the model's check that the document is unique (3 + 2; a double
+#   click's token is looked up by the service, and by the view only when the form
+#   fails);
+# - step 1, one transaction (2, its BEGIN/COMMIT): the provider locked, the token (a
+#   double click's booking), the patient locked, the consultation's overlap for the
+#   provider, its insert and its event (6), and for the patient either their overlap
+#   (1: their details as on file write nothing; a corrected one adds its update in a
+#   savepoint, its history rows and its audit row) or, new, their insert in a savepoint
+#   and its audit row (3 + 1, and no overlap: nobody can have booked them);
+# - Kairo's answer, one transaction (2): one conditional UPDATE that moves the booking
+#   from sending to booked and takes its lock (no SELECT ... FOR UPDATE first: the row
+#   is as step 1 left it), its two emails' deliveries in one insert (no savepoint: none
+#   can exist yet) and its event (3);
 # - the audit row (1).
-FORM_CHECKS = 6
+FORM_CHECKS = 5
 STEP_1 = 2 + 6
-STEP_3 = 2 + 6
+STEP_3 = 2 + 3
 AUDIT = 1
 PATIENT_ON_FILE = 1
 PATIENT_NEW = 3 + 1
 POST_ON_FILE = PER_PAGE + FORM_CHECKS + STEP_1 + PATIENT_ON_FILE + STEP_3 + AUDIT
 POST_NEW = PER_PAGE + FORM_CHECKS + STEP_1 + PATIENT_NEW + STEP_3 + AUDIT
 
-# The result page: the consultation with everything it shows, its timeline, its audit
-# row, its emails and its join links, and the navigation's badge.
-RESULT_PAGE = PER_PAGE + 5 + ATTENTION_BADGE_QUERIES
+# The result page of a booking made: the consultation with everything it shows, its
+# audit row, its emails, and the navigation's badge. No timeline (only a rejected or
+# unconfirmed booking's page reads its outcome event) and no clinic join links (the
+# detail page shows them).
+RESULT_PAGE = PER_PAGE + 3 + ATTENTION_BADGE_QUERIES
 
 # The form page: the badge and the three choice lists (provider, type, duration), each
 # one plain query (no server-side cursor).

@@ -70,10 +70,10 @@ def test_a_database_lost_before_kairo_is_called_says_nothing_was_sent(
 def test_a_database_lost_while_the_form_is_checked_says_nothing_was_sent(
     reception_client, booking_data, sandbox, monkeypatch
 ):
-    def down(token):
+    def down(form):
         raise lost_connection()
 
-    monkeypatch.setattr(booking_send, "consultation_for_token", down)
+    monkeypatch.setattr(booking_send.BookingForm, "full_clean", down)
     response = reception_client.post(NEW, booking_data())
     assert response.status_code == 503
     assert outcome_of(response) == booking_send.NOT_SENT
@@ -81,11 +81,28 @@ def test_a_database_lost_while_the_form_is_checked_says_nothing_was_sent(
 
 
 @pytest.mark.django_db
+def test_a_database_lost_while_a_failed_forms_token_is_looked_up_says_nothing_was_sent(
+    reception_client, booking_data, sandbox, monkeypatch
+):
+    """A form that fails looks for its token's booking (a double click's): the
+    database lost then is before anything was sent too."""
+
+    def down(token):
+        raise lost_connection()
+
+    monkeypatch.setattr(booking_send, "consultation_for_token", down)
+    response = reception_client.post(NEW, booking_data(email="not-an-email"))
+    assert response.status_code == 503
+    assert outcome_of(response) == booking_send.NOT_SENT
+    assert sandbox.stats()["createsReceived"] == 0
+
+
+@pytest.mark.django_db
 def test_another_database_error_is_no_outage_page(reception_client, booking_data, monkeypatch):
-    def broken(token):
+    def broken(form):
         raise OperationalError("canceling statement") from StatementTimeout()
 
-    monkeypatch.setattr(booking_send, "consultation_for_token", broken)
+    monkeypatch.setattr(booking_send.BookingForm, "full_clean", broken)
     with pytest.raises(OperationalError):
         reception_client.post(NEW, booking_data())
 
