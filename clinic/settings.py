@@ -195,6 +195,11 @@ if BOOKING_DB_RETRY_ATTEMPTS < 0 or BOOKING_DB_RETRY_SECONDS < 0:
     raise ImproperlyConfigured(
         "BOOKING_DB_RETRY_ATTEMPTS and BOOKING_DB_RETRY_SECONDS must be 0 or more"
     )
+# Where a booking keeps Kairo Connect's answer (its id and requestId only) when the
+# database stays down while recording it; `sweep_stuck_bookings` records it from there.
+BOOKING_ANSWER_SPOOL_DIR = Path(
+    env.str("BOOKING_ANSWER_SPOOL_DIR", default=str(BASE_DIR / "var" / "booking-answers"))
+)
 
 # --- Cache ----------------------------------------------------------------------------
 # Counts the join page's unknown tokens per client address. The default lives in each

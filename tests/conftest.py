@@ -95,6 +95,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _booking_answer_spool(settings, tmp_path):
+    """Each test keeps unrecorded booking answers in its own directory, never the
+    project's var/."""
+    settings.BOOKING_ANSWER_SPOOL_DIR = tmp_path / "booking-answers"
+    return settings.BOOKING_ANSWER_SPOOL_DIR
+
+
 @pytest.fixture
 def seeded_catalogs(transactional_db):
     """The catalogs the data migration seeds: a transactional test that runs after

@@ -9,8 +9,8 @@ that the first's own booking makes it fail.
 
 When the database cannot be reached the page says whether anything reached Kairo
 Connect (503, no patient data): before Kairo was called, nothing was sent; after,
-the booking may have been made and must not be booked again (it heals from Kairo's
-webhook, `services.BookingUnrecorded`).
+the booking may have been made and must not be booked again (the sweep records it from
+the answer kept on disk, or Kairo's webhook heals it: `services.BookingUnrecorded`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,7 @@ SEARCH_RESULTS = 10
 # The outage page's `data-outcome`, one per case (tests and monitoring read it).
 MAYBE_BOOKED = "booking-maybe-made"
 NOT_SENT = "booking-not-sent"
+_STARTED = "_booking_send_started"
 
 
 class _Sent(NamedTuple):
@@ -54,17 +56,20 @@ def booking_send(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The booking form's POST: the result page of the booking made (or of the one an
     earlier submission of the same form made), the form again with its errors, or a
     503 page when the database is unreachable."""
+    # From here on a lost database is answered below; before, by `errors.server_error`,
+    # which may then say that nothing was sent (`booking_not_started`).
+    setattr(request, _STARTED, True)
     try:
         sent = _send(request)
     except services.BookingUnrecorded:
-        return _database_down(request, outcome=MAYBE_BOOKED)
+        return database_down_page(request, outcome=MAYBE_BOOKED)
     except services.BookingNotSent:
-        return _database_down(request, outcome=NOT_SENT)
+        return database_down_page(request, outcome=NOT_SENT)
     except (OperationalError, InterfaceError) as exc:
         # The form's checks or the token's look-up: before anything was sent.
         if not connection_lost(exc):
             raise
-        return _database_down(request, outcome=NOT_SENT)
+        return database_down_page(request, outcome=NOT_SENT)
     if isinstance(sent, BookingForm):
         return booking_page(request, sent)
     if sent.by_twin:
@@ -148,7 +153,19 @@ def _first_submission_left(consultation: Consultation) -> float:
     return max(0.0, min(longest, longest - spent))
 
 
-def _database_down(request: HttpRequest, *, outcome: str) -> HttpResponse:
+def booking_not_started(request: HttpRequest) -> bool:
+    """Whether `request` is the booking form's POST and failed before `booking_send`
+    began (the session, the account, the permissions): nothing was sent to Kairo."""
+    if request.method != "POST" or getattr(request, _STARTED, False):
+        return False
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return match.url_name == "consultation_new"
+
+
+def database_down_page(request: HttpRequest, *, outcome: str) -> HttpResponse:
     """The 503 page for a booking the database failed: built without the database (no
     context processors, no account, no messages)."""
     # Saving the session (its last-activity stamp) would fail as well, and turn this

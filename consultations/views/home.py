@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.log import log_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -23,4 +24,15 @@ def health(request: HttpRequest) -> JsonResponse:
     """For a load balancer and a monitor: 200 with the database up, 503 when it is down.
     Public; counts and modes only, nothing secret or personal (selectors.health)."""
     report = health_report()
-    return JsonResponse(report, status=200 if report["database"] == "ok" else 503)
+    response = JsonResponse(report, status=200 if report["database"] == "ok" else 503)
+    if response.status_code == 503:
+        # Polled every few seconds: one WARNING line per poll, not an ERROR (Django's
+        # default for a 5xx) while the database is down.
+        log_response(
+            "Health check: database unreachable: %s",
+            request.path,
+            response=response,
+            request=request,
+            level="warning",
+        )
+    return response

@@ -18,7 +18,8 @@ A package (house style: past ~400 lines): `workflow` the three steps in order
 (`consultation_book`, retrying a step the database aborted, and step 3 on a new
 connection after the old one dropped), `start` step 1 (claiming
 the slot), `kairo_request` our rows as the client's typed request, `outcomes` step 3
-(recording Kairo's answer).
+(recording Kairo's answer), `answer_spool` Kairo's answer kept on local disk when step 3
+cannot record it, and recorded from there by the sweep.
 """
 
 from consultations.services.booking.kairo_request import kairo_request_build

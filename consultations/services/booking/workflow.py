@@ -19,7 +19,7 @@ from django.db import Error, InterfaceError, OperationalError
 from consultations import database
 from consultations.kairo import client as kairo
 from consultations.models import Consultation, ConsultationType, Duration, Patient, Provider
-from consultations.services.booking import outcomes, start
+from consultations.services.booking import answer_spool, outcomes, start
 from consultations.services.events import error_detail
 from consultations.services.kairo_mapping import kairo_client
 
@@ -47,8 +47,10 @@ class BookingNotSent(Exception):
 class BookingUnrecorded(Exception):
     """Kairo Connect was called, but its answer could not be recorded: the database
     stayed unreachable through every reconnection (BOOKING_DB_RETRY_*). The booking
-    is left *sending*, never sent again: the sweep moves it to *unconfirmed*, and
-    Kairo's `consultation.created` webhook heals it (`webhooks._heal`).
+    is left *sending*, never sent again; when Kairo gave its id, the id and requestId are
+    kept on local disk and the sweep records the booking from them once the database is
+    back (`answer_spool`); otherwise the sweep moves it to *unconfirmed*, and Kairo's
+    `consultation.created` webhook may heal it (`webhooks._heal`).
     `consultation_id` is our booking's id."""
 
     def __init__(self, *, consultation_id: int) -> None:
@@ -195,6 +197,7 @@ def _sent(
         consultation,
         answer=f"booked as {result.consultation_id}",
         request_id=result.request_id,
+        kairo_id=result.consultation_id,
     )
 
 
@@ -207,21 +210,33 @@ T = TypeVar("T")
 
 
 def _recording(
-    step: Callable[[], T], consultation: Consultation, *, answer: str, request_id: str
+    step: Callable[[], T],
+    consultation: Consultation,
+    *,
+    answer: str,
+    request_id: str,
+    kairo_id: uuid.UUID | None = None,
 ) -> T:
     """Step 3: record Kairo's answer, reconnecting if the database connection drops
-    (`_retrying`). Raises `BookingUnrecorded` when the database still fails."""
+    (`_retrying`). Raises `BookingUnrecorded` when the database still fails; Kairo's id
+    and requestId are then kept on disk for the sweep to replay (`answer_spool`)."""
     try:
         return _retrying(step, reconnect=True)
     except Error as exc:
+        kept = kairo_id is not None and answer_spool.answer_spool_write(
+            consultation_pk=consultation.pk, kairo_id=kairo_id, request_id=request_id
+        )
         # Kairo's id and requestId (no patient data) let an administrator find it.
         logger.error(
             "Kairo Connect answered consultation %s (%s, requestId=%s) but the database "
-            "could not record it (%s); left sending for the sweep and the webhook",
+            "could not record it (%s); %s",
             consultation.pk,
             answer,
             request_id or "-",
             type(exc).__name__,
+            "kept on disk for the sweep to record"
+            if kept
+            else "left sending for the sweep and the webhook",
         )
         raise BookingUnrecorded(consultation_id=consultation.pk) from exc
 

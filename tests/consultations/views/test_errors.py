@@ -4,6 +4,8 @@ error is still the 500 page."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.db import OperationalError
 from django.test import Client
@@ -11,6 +13,7 @@ from django.urls import reverse
 
 from consultations import middleware
 from consultations.views import agenda, booking
+from consultations.views import booking_send as booking_send_view
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +79,54 @@ def test_any_other_database_error_is_the_500_page(desk, monkeypatch):
     response = desk.get(reverse("agenda"))
     assert response.status_code == 500
     assert outcome_of(response) == ""
+
+
+def test_a_lost_connection_is_one_warning_line_without_traceback(desk, monkeypatch, caplog):
+    monkeypatch.setattr(agenda, "agenda_day", _raising(ConnectionFailure()))
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        assert desk.get(reverse("agenda")).status_code == 503
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    assert "database connection lost" in record.getMessage()
+
+
+def test_a_real_500_is_still_an_error_with_its_traceback(desk, monkeypatch, caplog):
+    monkeypatch.setattr(agenda, "agenda_day", _raising(DivisionByZero()))
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        assert desk.get(reverse("agenda")).status_code == 500
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+
+
+def test_a_booking_post_failing_before_the_booking_began_says_not_sent(desk, monkeypatch):
+    """The session, the account or its permissions cannot be read (a middleware or the
+    view's decorators, before `booking_send`): nothing reached the booking, nothing was
+    sent."""
+    monkeypatch.setattr(booking, "booking_send", _raising(ConnectionFailure()))
+    response = desk.post(reverse("consultation_new"), {"booking_token": "x"})
+    assert response.status_code == 503
+    assert outcome_of(response) == "booking-not-sent"
+    # Any other form sent is still the generic page.
+    monkeypatch.setattr(booking, "consultation_for_page", _raising(ConnectionFailure()))
+    response = desk.post(reverse("consultation_cancel", args=[1]), {"reason": "x"})
+    assert outcome_of(response) == "database-unreachable"
+
+
+def test_a_booking_post_failing_after_the_booking_began_does_not_say_not_sent(desk, monkeypatch):
+    """Past `booking_send`'s start, something unforeseen losing the database might follow
+    a Kairo call: the generic page, which warns against booking again."""
+    monkeypatch.setattr(booking, "booking_send", _marked_then_lost)
+    response = desk.post(reverse("consultation_new"), {"booking_token": "x"})
+    assert response.status_code == 503
+    assert outcome_of(response) == "database-unreachable"
+    assert 'id="after-submission"' in response.content.decode()
+
+
+def _marked_then_lost(request):
+    setattr(request, booking_send_view._STARTED, True)
+    raise OperationalError("database error") from ConnectionFailure()
 
 
 def test_any_other_error_is_the_500_page(desk, monkeypatch):

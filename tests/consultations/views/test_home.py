@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
@@ -81,9 +82,12 @@ def unreachable_database(django_db_blocker):
 # Production runs on PostgreSQL; the SQLite test database lives in memory, where a
 # connection cannot be pointed elsewhere.
 @pytest.mark.postgres
-def test_health_answers_503_when_the_database_is_unreachable(client, unreachable_database):
-    response = client.get("/health/")
+def test_health_answers_503_when_the_database_is_unreachable(client, unreachable_database, caplog):
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        response = client.get("/health/")
     assert response.status_code == 503
+    # Polled every few seconds: a WARNING each time, never an ERROR.
+    assert [r.levelname for r in caplog.records if r.name == "django.request"] == ["WARNING"]
     assert response.json() == {
         "status": "error",
         "database": "down",
