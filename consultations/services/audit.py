@@ -85,3 +85,19 @@ def audit_record(
         address=address or None,
         detail=detail or {},
     )
+
+
+def booking_recorded_late(consultation: Consultation, *, healed_by: str) -> None:
+    """The "booked" row of a booking whose result page nobody saw (its answer reached the
+    desk later, by `healed_by`), in the booker's name, unless its page had recorded one
+    (a booking left unconfirmed is recorded when it shows)."""
+    already = AuditEntry.objects.filter(
+        action=Action.BOOKED, object_type="consultation", object_id=str(consultation.pk)
+    )
+    if not already.exists():
+        audit_record(
+            Action.BOOKED,
+            actor=consultation.booked_by,
+            target=consultation,
+            detail={"status": consultation.status, "healed_by": healed_by},
+        )

@@ -22,14 +22,13 @@ from consultations.kairo import client as kairo
 from consultations.kairo import contract
 from consultations.kairo.webhook_body import WebhookEnvelope
 from consultations.models import (
-    AuditEntry,
     Consultation,
     ConsultationEvent,
     ConsultationStatus,
     WebhookDelivery,
 )
 from consultations.models.consultations import ConsultationQuerySet
-from consultations.services.audit import Action, audit_record
+from consultations.services.audit import booking_recorded_late
 from consultations.services.booking.outcomes import booking_confirm
 from consultations.services.deliveries import booking_deliveries_schedule
 from consultations.services.events import event_record, status_detail
@@ -251,20 +250,8 @@ def _heal(
             before, consultation, event=envelope.event, healed=True, kairo_status=remote.status
         ),
     )
-    # A booking whose answer the desk never recorded (the database was down, so the
-    # receptionist saw no result page) has no audit row yet: it gets it now, in their
-    # name (no request: Kairo's delivery is the only client here). One left unconfirmed
-    # was recorded when its page showed.
-    already = AuditEntry.objects.filter(
-        action=Action.BOOKED, object_type="consultation", object_id=str(consultation.pk)
-    )
-    if not already.exists():
-        audit_record(
-            Action.BOOKED,
-            actor=consultation.booked_by,
-            target=consultation,
-            detail={"status": consultation.status, "healed_by": "webhook"},
-        )
+    # The database was down, so the receptionist saw no result page: no audit row yet.
+    booking_recorded_late(consultation, healed_by="webhook")
     delivery.outcome = Outcome.HEALED
     delivery.consultation = consultation
 

@@ -26,8 +26,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consultations.kairo import client as kairo
-from consultations.models import AuditEntry, Consultation, ConsultationEvent, ConsultationStatus
-from consultations.services.audit import Action, audit_record
+from consultations.models import Consultation, ConsultationEvent, ConsultationStatus
+from consultations.services.audit import booking_recorded_late
 from consultations.services.booking.outcomes import booking_confirm
 from consultations.services.events import event_record, status_detail
 from consultations.services.kairo_mapping import kairo_client
@@ -205,15 +205,6 @@ def _confirm(pk: int, remote: kairo.Consultation, request_id: str) -> int:
             detail=status_detail(before, current, kairo_status=remote.status, replayed=True),
         )
         # Nobody saw a result page: the audit row is written now, in the booker's name.
-        already = AuditEntry.objects.filter(
-            action=Action.BOOKED, object_type="consultation", object_id=str(current.pk)
-        )
-        if not already.exists():
-            audit_record(
-                Action.BOOKED,
-                actor=current.booked_by,
-                target=current,
-                detail={"status": current.status, "healed_by": "answer_spool"},
-            )
+        booking_recorded_late(current, healed_by="answer_spool")
     logger.info("Kept booking answer recorded: consultation %s booked", pk)
     return 1
