@@ -52,24 +52,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _psql(flags: str, sql: str) -> list[str]:
+    """psql on the server's `postgres` database, as the harness's PostgreSQL user."""
+    return [
+        "psql",
+        "-h",
+        PG["host"],
+        "-p",
+        PG["port"],
+        "-U",
+        PG["user"],
+        "-d",
+        "postgres",
+        flags,
+        sql,
+    ]
+
+
 def psql(sql: str) -> None:
-    subprocess.run(
-        [
-            "psql",
-            "-h",
-            PG["host"],
-            "-p",
-            PG["port"],
-            "-U",
-            PG["user"],
-            "-d",
-            "postgres",
-            "-qc",
-            sql,
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    subprocess.run(_psql("-qc", sql), check=True, stdout=subprocess.DEVNULL)
 
 
 PG = {
@@ -138,19 +139,7 @@ def machine_meta(mode_name: str, mode: Mode, manifests: dict[str, dict]) -> dict
         text=True,
     ).stdout.strip()
     pg = subprocess.run(
-        [
-            "psql",
-            "-h",
-            PG["host"],
-            "-p",
-            PG["port"],
-            "-U",
-            PG["user"],
-            "-d",
-            "postgres",
-            "-Atc",
-            "SHOW server_version",
-        ],
+        _psql("-Atc", "SHOW server_version"),
         capture_output=True,
         text=True,
     ).stdout.strip()
