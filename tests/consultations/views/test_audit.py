@@ -97,6 +97,19 @@ def test_the_same_form_sent_twice_records_one_booking(reception_client, booking_
     assert AuditEntry.objects.filter(action=Action.BOOKED).count() == 1
 
 
+def _on_file(data: dict[str, str], **changes: str) -> Patient:
+    """The booking form's patient already on file (with `changes` from what it sends)."""
+    fields = ("document_type", "document_number", "name", "phone", "email")
+    values = {field: data[field] for field in (*fields, "preferred_language")}
+    return PatientFactory(**{**values, **changes})
+
+
+def _assert_patient_row(entry: AuditEntry, actor, patient: Patient) -> None:
+    assert_row(
+        entry, actor=actor, object_type="patient", object_id=patient.pk, patient_id=patient.pk
+    )
+
+
 def test_a_booking_for_a_new_patient_records_the_patient_created(
     reception_client, receptionist, booking_data
 ):
@@ -104,13 +117,7 @@ def test_a_booking_for_a_new_patient_records_the_patient_created(
     reception_client.post(reverse("consultation_new"), data, REMOTE_ADDR=ADDRESS)
     patient = Patient.objects.get()
     entry = only_row(Action.PATIENT_CREATED)
-    assert_row(
-        entry,
-        actor=receptionist,
-        object_type="patient",
-        object_id=patient.pk,
-        patient_id=patient.pk,
-    )
+    _assert_patient_row(entry, receptionist, patient)
     assert entry.detail["page"] == "booking"
     assert_no_personal_data(entry, personal_values(patient=patient))
 
@@ -119,24 +126,11 @@ def test_a_booking_that_corrects_a_patient_records_the_fields_changed(
     reception_client, receptionist, booking_data
 ):
     data = booking_data()
-    patient = PatientFactory(
-        document_type=data["document_type"],
-        document_number=data["document_number"],
-        name=data["name"],
-        phone="+573001112233",
-        email=data["email"],
-        preferred_language=data["preferred_language"],
-    )
+    patient = _on_file(data, phone="+573001112233")
     reception_client.post(reverse("consultation_new"), data, REMOTE_ADDR=ADDRESS)
     assert Consultation.objects.get().patient_id == patient.pk
     entry = only_row(Action.PATIENT_CHANGED)
-    assert_row(
-        entry,
-        actor=receptionist,
-        object_type="patient",
-        object_id=patient.pk,
-        patient_id=patient.pk,
-    )
+    _assert_patient_row(entry, receptionist, patient)
     assert entry.detail == {"fields": ["phone"], "page": "booking"}
     assert not AuditEntry.objects.filter(action=Action.PATIENT_CREATED).exists()
 
@@ -145,14 +139,7 @@ def test_a_booking_for_a_patient_unchanged_records_no_patient_change(
     reception_client, booking_data
 ):
     data = booking_data()
-    PatientFactory(
-        document_type=data["document_type"],
-        document_number=data["document_number"],
-        name=data["name"],
-        phone=data["phone"],
-        email=data["email"],
-        preferred_language=data["preferred_language"],
-    )
+    _on_file(data)
     reception_client.post(reverse("consultation_new"), data)
     assert Consultation.objects.exists()
     assert not AuditEntry.objects.filter(
