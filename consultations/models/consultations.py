@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,6 +37,14 @@ ACTIVE_STATUSES: tuple[str, ...] = (
 )
 
 
+# The longest window a consultation occupies: its duration, one of those Kairo Connect
+# allows (contract "Catalogs"); the window is start + duration (`rules.consultation_window`,
+# and a move by Kairo keeps the length). So a consultation overlapping a moment started
+# at most this long before it: that lower bound on `starts_at` lets PostgreSQL read only
+# the rows near the window from the (provider|patient, starts_at) and starts_at indexes,
+# instead of every consultation that ever started before the window's end.
+LONGEST_WINDOW = dt.timedelta(minutes=max(contract.ALLOWED_DURATIONS))
+
 # Kairo statuses of a consultation that no longer holds its window there.
 KAIRO_RELEASED_STATUSES: tuple[str, ...] = (contract.STATUS_COMPLETED, contract.STATUS_EXPIRED)
 
@@ -61,8 +71,14 @@ class ConsultationQuerySet(models.QuerySet):
         return self.filter(Q(status__in=ACTIVE_STATUSES) | _held_by_kairo_q())
 
     def overlapping(self, starts_at, ends_at) -> ConsultationQuerySet:
-        """Windows [start, end) that intersect [starts_at, ends_at); adjacent ones do not."""
-        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+        """Windows [start, end) that intersect [starts_at, ends_at); adjacent ones do not.
+        Bounded below by LONGEST_WINDOW, which changes no answer and keeps the read to
+        the rows near the window at any table size."""
+        window = self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+        try:
+            return window.filter(starts_at__gte=starts_at - LONGEST_WINDOW)
+        except OverflowError:  # within the first hour of year 1: nothing starts before
+            return window
 
 
 class Consultation(models.Model):

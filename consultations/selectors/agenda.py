@@ -10,16 +10,8 @@ from collections.abc import Collection
 
 from django.db.models import Q
 
-from consultations.kairo import contract
 from consultations.models import Consultation, Provider
-
-# The longest window a consultation occupies: its duration, one of those Kairo Connect
-# allows (docs/kairo-connect-api.md "Catalogs"); the window is start + duration
-# (`rules.consultation_window`, and a move by Kairo keeps the length). So a consultation
-# overlapping a day started at most this long before the day: that lower bound on
-# `starts_at` lets PostgreSQL read the day's rows from the `consultation_start` index
-# instead of every consultation that ever started before the day's end.
-LONGEST_WINDOW = dt.timedelta(minutes=max(contract.ALLOWED_DURATIONS))
+from consultations.models.consultations import LONGEST_WINDOW
 
 # What a block shows: the consultation's window and status, its patient's and type's
 # names (`agenda.html`, `agenda_grid.AgendaBlock`).
@@ -37,6 +29,8 @@ _BLOCK_FIELDS = (
 
 
 def _day_window(starts: dt.datetime, ends: dt.datetime) -> Q:
+    # As ConsultationQuerySet.overlapping, bounded below by LONGEST_WINDOW so the day's
+    # rows are read from the `consultation_start` index.
     return Q(starts_at__gte=starts - LONGEST_WINDOW, starts_at__lt=ends, ends_at__gt=starts)
 
 

@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from consultations import clock, rules
-from consultations.models import ConsultationStatus
+from consultations.kairo import contract
+from consultations.models import Consultation, ConsultationStatus
 from tests.errors import code_of, refusal_codes
 from tests.factories import ConsultationFactory, PatientFactory, ProviderFactory
 
@@ -192,6 +193,31 @@ def test_provider_and_patient_windows_at_the_edges(booked, start_minute, minutes
             assert code_of(check) == code
         else:
             assert refusal_codes(check) == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("start_minute", "busy"), [(59, True), (60, False)])
+def test_the_longest_window_still_clashes_at_its_last_minute(start_minute, busy):
+    # The overlap query reads only what started at most LONGEST_WINDOW before the new
+    # window: a 60-minute consultation (the contract's longest) started 59 minutes
+    # before it still overlaps it.
+    longest = max(contract.ALLOWED_DURATIONS)
+    existing = ConsultationFactory(starts_at=START, minutes=longest)
+    starts_at = START + dt.timedelta(minutes=start_minute)
+    slot = {"starts_at": starts_at, "ends_at": starts_at + dt.timedelta(minutes=5)}
+    check = lambda: rules.provider_free_check(provider=existing.provider, **slot)  # noqa: E731
+    if busy:
+        assert code_of(check) == "provider_busy"
+    else:
+        assert refusal_codes(check) == {}
+
+
+@pytest.mark.django_db
+def test_the_overlap_query_has_a_lower_bound_and_survives_year_one():
+    queryset = Consultation.objects.overlapping(START, START + dt.timedelta(minutes=30))
+    assert '"starts_at" >=' in str(queryset.query)
+    first = dt.datetime(1, 1, 1, 0, 10, tzinfo=dt.UTC)
+    assert list(Consultation.objects.overlapping(first, first + dt.timedelta(minutes=5))) == []
 
 
 @pytest.mark.django_db
