@@ -40,17 +40,21 @@ def patient_by_document(
     return patients.first()
 
 
-def consultation_for_page() -> QuerySet[Consultation]:
-    """Consultations with every related row a page shows, in one query."""
-    return Consultation.objects.select_related(
+def consultation_for_page(*, staff: bool = True) -> QuerySet[Consultation]:
+    """Consultations with every related row a page shows, in one query; `staff` False
+    leaves out who booked and who cancelled (the result page shows neither): two joins
+    of the user table fewer, which roughly halves PostgreSQL's planning of this ten-table
+    join, the costliest part of the read."""
+    related = [
         "patient",
         "provider__professional_type",
         "provider__specialty",
         "consultation_type",
         "duration",
-        "booked_by",
-        "cancelled_by",
-    )
+    ]
+    if staff:
+        related += ["booked_by", "cancelled_by"]
+    return Consultation.objects.select_related(*related)
 
 
 def consultation_for_token(token: str) -> Consultation | None:

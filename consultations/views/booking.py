@@ -132,7 +132,7 @@ def patient_search(request: HttpRequest) -> JsonResponse:
 @permission_required("consultations.view_consultation", raise_exception=True)
 def consultation_result(request: HttpRequest, pk: int) -> HttpResponse:
     """What the receptionist sees right after booking: links, PIN, or what went wrong."""
-    consultation = get_object_or_404(consultation_for_page(), pk=pk)
+    consultation = get_object_or_404(consultation_for_page(staff=False), pk=pk)
     # The outcome explains only a refusal or an unknown answer (the usual booked one
     # needs no look-up), and the page shows no clinic join links (the detail page does).
     outcome = (
