@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from django.db.models import Q
 
 from consultations.models import Consultation, Provider
-from consultations.models.consultations import LONGEST_WINDOW
+from consultations.models.consultations import (
+    KAIRO_RELEASED_STATUSES,
+    LONGEST_WINDOW,
+    ConsultationStatus,
+)
 
 # What a block shows: the consultation's window and status, its patient's and type's
-# names (`agenda.html`, `agenda_grid.AgendaBlock`).
+# names (`agenda_grid.blocks_html`), read as plain rows (`AgendaConsultation`).
 _BLOCK_FIELDS = (
     "id",
     "provider_id",
@@ -26,6 +31,35 @@ _BLOCK_FIELDS = (
     "patient__name",
     "consultation_type__name",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaConsultation:
+    """One consultation as a block of the agenda shows it: a plain row, not a model
+    instance (a busy day's page has hundreds, and building model instances with their
+    related rows was most of the page's reading time)."""
+
+    pk: int
+    provider_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    scheduled_for: dt.datetime | None
+    status: str
+    kairo_status: str
+    patient_name: str
+    type_name: str
+
+    @property
+    def is_immediate(self) -> bool:
+        return self.scheduled_for is None
+
+    @property
+    def is_held_by_kairo(self) -> bool:
+        """As `Consultation.is_held_by_kairo`."""
+        return (
+            self.status == ConsultationStatus.CANCELLED
+            and self.kairo_status not in KAIRO_RELEASED_STATUSES
+        )
 
 
 def _day_window(starts: dt.datetime, ends: dt.datetime) -> Q:
@@ -46,18 +80,15 @@ def agenda_day_provider_ids(*, starts: dt.datetime, ends: dt.datetime) -> list[i
 
 def agenda_consultations(
     *, starts: dt.datetime, ends: dt.datetime, provider_ids: Collection[int] | None = None
-) -> list[Consultation]:
+) -> list[AgendaConsultation]:
     """Every consultation whose window overlaps [starts, ends), whatever its status (a
     receptionist sees what happened to a slot), by start, with only the fields a block
     shows; of the providers in `provider_ids` when given."""
     queryset = Consultation.objects.filter(_day_window(starts, ends))
     if provider_ids is not None:
         queryset = queryset.filter(provider_id__in=list(provider_ids))
-    return list(
-        queryset.select_related("patient", "consultation_type")
-        .only(*_BLOCK_FIELDS)
-        .order_by("starts_at", "id")
-    )
+    rows = queryset.order_by("starts_at", "id").values_list(*_BLOCK_FIELDS)
+    return [AgendaConsultation(*row) for row in rows]
 
 
 def agenda_providers(*, including: Collection[int]) -> list[Provider]:

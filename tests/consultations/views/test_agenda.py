@@ -332,6 +332,27 @@ def test_a_short_block_still_names_the_patient(reception_client, minutes):
     )
 
 
+@pytest.mark.parametrize("minutes", [10, 30])
+def test_names_in_a_block_are_escaped_everywhere(reception_client, minutes):
+    # The blocks' markup is written in Python (agenda_grid.blocks_html), not by the
+    # template language: every name must still arrive as text, never as markup.
+    hostile = '<img src=x onerror="alert(1)">&amp; \'Ñ\''
+    consultation = ConsultationFactory(
+        starts_at=local(BOGOTA, 2026, 3, 10, 9, 0),
+        minutes=minutes,
+        provider=ProviderFactory(name=f"Dr. {hostile}"),
+        patient=PatientFactory(name=f"Ana {hostile}"),
+    )
+    html = agenda_of(reception_client, "2026-03-10").content.decode()
+    body = html[html.index(f'data-consultation="{consultation.pk}"') :]
+    block = body[: body.index("</a>")]
+    assert "<img" not in block and 'onerror="' not in block
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp; &#x27;Ñ&#x27;" in block
+    tag = _block_tag(html, consultation)
+    assert f"Ana {hostile}" in tag  # title and aria-label, once unescaped
+    assert f"Dr. {hostile}" in tag
+
+
 def test_a_thirty_minute_block_is_not_short(reception_client):
     consultation = ConsultationFactory(starts_at=local(BOGOTA, 2026, 3, 10, 9, 0), minutes=30)
     block = blocks_by_id(agenda_of(reception_client, "2026-03-10").context["agenda"])[
