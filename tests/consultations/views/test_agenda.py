@@ -336,7 +336,7 @@ def test_a_short_block_still_names_the_patient(reception_client, minutes):
 def test_names_in_a_block_are_escaped_everywhere(reception_client, minutes):
     # The blocks' markup is written in Python (agenda_grid.blocks_html), not by the
     # template language: every name must still arrive as text, never as markup.
-    hostile = '<img src=x onerror="alert(1)">&amp; \'Ñ\''
+    hostile = "<img src=x onerror=\"alert(1)\">&amp; 'Ñ'"
     consultation = ConsultationFactory(
         starts_at=local(BOGOTA, 2026, 3, 10, 9, 0),
         minutes=minutes,
