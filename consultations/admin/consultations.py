@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from consultations.admin.audited import AuditedAdminMixin
 from consultations.admin.changelists import (
     PERSON_SEARCH_HELP,
+    BoundedCountMixin,
     EstimatedCountPaginator,
     consultation_person_search,
     date_range_filter,
@@ -85,7 +86,7 @@ class DeliveryInline(DeliveryErrorColumn, admin.TabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, BoundedCountMixin, admin.ModelAdmin):
     inlines = [DeliveryInline]
     # Its page shows every field, the PIN and the room links included.
     audit_views = AuditEntry.Action.CONSULTATION_VIEWED
@@ -110,11 +111,10 @@ class ConsultationAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
     search_help_text = PERSON_SEARCH_HELP
     list_select_related = ("patient", "provider", "consultation_type", "duration")
     # Newest first on the (created_at, id) index (migration 0026); only indexed columns
-    # are sortable, and no second count of the whole table.
+    # are sortable, no second count of the whole table, and a search or filter counted
+    # only a few pages ahead (`BoundedCountMixin`).
     ordering = ("-created_at", "-id")
     sortable_by = ("id", "starts_at")
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     # Internal bookkeeping, meaningless to an admin.
     hidden_fields: tuple[str, ...] = ("id", "booking_token")
     # Kairo's wire status ("Pending") is shown in the staff language instead.

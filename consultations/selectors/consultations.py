@@ -14,6 +14,23 @@ from consultations.clock import organization_day_bounds
 from consultations.models import Consultation
 from consultations.selectors.directory import patient_search_condition
 
+# What a row of the desk's lists of consultations shows (consultation_list.html and
+# partials/directory_consultations.html), and all a page of them reads: the other
+# columns (the Kairo request, the join links, a dozen moments, the patient's whole
+# record) were decoded and built into each of the 25 rows for nothing, more than the
+# query itself cost. A template that shows another field adds it here, or reads it row
+# by row (the statement budgets of tests/consultations/views say so).
+_ROW_FIELDS = ("starts_at", "scheduled_for", "status", "duration", "consultation_type__name")
+LIST_ROW_FIELDS = (
+    *_ROW_FIELDS,
+    "patient__name",
+    "patient__document_type",
+    "patient__document_number",
+    "provider__name",
+)
+# A provider's page: the other side of each consultation is the patient.
+PROVIDER_ROW_FIELDS = (*_ROW_FIELDS, "provider", "patient__name")
+
 
 def consultation_filtered(
     *,

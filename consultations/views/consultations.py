@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from consultations.clock import organization_zone
 from consultations.exports import CSV_DELIMITERS, consultation_export_rows, csv_stream
 from consultations.forms.filters import ConsultationFilterForm, ExportFormatForm
-from consultations.selectors.consultations import consultation_filtered
+from consultations.selectors.consultations import LIST_ROW_FIELDS, consultation_filtered
 from consultations.selectors.directory import patient_name
 from consultations.selectors.paging import page_fetch, page_number_parse
 from consultations.views import audit
@@ -29,7 +29,7 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     filtered_patient = None
     if form.is_valid():
         page = page_fetch(
-            consultation_filtered(**_filters(form.cleaned_data)),
+            consultation_filtered(**_filters(form.cleaned_data)).only(*LIST_ROW_FIELDS),
             number=page_number_parse(request.GET.get("page")),
         )
         if form.cleaned_data["patient"] is not None:

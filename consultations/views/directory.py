@@ -26,6 +26,7 @@ from consultations.forms.errors import service_errors_add
 from consultations.forms.filters import SearchForm
 from consultations.forms.patient_on_file import PatientOnFileForm
 from consultations.models import Patient, PatientChange, Provider
+from consultations.selectors.consultations import PROVIDER_ROW_FIELDS
 from consultations.selectors.directory import (
     patient_changes,
     patient_history,
@@ -132,7 +133,7 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Provider.objects.select_related("professional_type", "specialty"), pk=pk
     )
     upcoming = page_fetch(
-        provider_upcoming(provider=provider, now=timezone.now()),
+        provider_upcoming(provider=provider, now=timezone.now()).only(*PROVIDER_ROW_FIELDS),
         number=page_number_parse(request.GET.get("page")),
     )
     return render(

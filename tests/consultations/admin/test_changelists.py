@@ -238,3 +238,71 @@ def test_a_large_unfiltered_table_states_the_estimate_instead_of_counting(
     assert (
         filtered.context["cl"].result_count == Consultation.objects.filter(status="booked").count()
     )
+
+
+# --- A search counted only a few pages ahead -----------------------------------------------
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of 2, counted 3 rows past the page's first (and "Show all" up to 1)."""
+    from consultations.admin import changelists
+    from consultations.admin.consultations import ConsultationAdmin
+
+    monkeypatch.setattr(changelists, "COUNT_AHEAD", 3)
+    monkeypatch.setattr(ConsultationAdmin, "list_per_page", 2)
+    monkeypatch.setattr(ConsultationAdmin, "list_max_show_all", 1)
+
+
+def _rios(count: int) -> list[Consultation]:
+    made = [ConsultationFactory(patient=PatientFactory(name=f"Ríos {n}")) for n in range(count)]
+    ConsultationFactory(patient=PatientFactory(name="Otra Persona"))
+    return sorted(made, key=lambda c: (c.created_at, c.pk), reverse=True)
+
+
+def test_a_search_matching_past_the_bound_says_more_than_and_pages_on(
+    clinic_admin_client, small_pages
+):
+    newest_first = _rios(6)
+    first = changelist(clinic_admin_client, Consultation, {"q": "rios"})
+    cl = first.context["cl"]
+    assert cl.paginator.count_bounded and cl.result_count == 3
+    assert shown(first) == newest_first[:2]
+    text = first.content.decode()
+    assert "Más de 3 consultas" in text and "Más de 3 resultados" in text
+    assert "?p=2&amp;q=rios" in text
+    # Each page counts further ahead, so every page is reachable and shows its rows.
+    second = changelist(clinic_admin_client, Consultation, {"q": "rios", "p": "2"})
+    assert second.context["cl"].paginator.count_bounded
+    assert second.context["cl"].result_count == 5
+    assert shown(second) == newest_first[2:4]
+    last = changelist(clinic_admin_client, Consultation, {"q": "rios", "p": "3"})
+    assert not last.context["cl"].paginator.count_bounded
+    assert last.context["cl"].result_count == 6
+    assert shown(last) == newest_first[4:]
+    assert "6 consultas" in last.content.decode()
+
+
+def test_a_search_within_the_bound_is_counted_exactly(clinic_admin_client, small_pages):
+    _rios(3)
+    response = changelist(clinic_admin_client, Consultation, {"q": "rios"})
+    assert not response.context["cl"].paginator.count_bounded
+    assert response.context["cl"].result_count == 3
+    assert "Más de" not in response.content.decode()
+
+
+def test_a_bounded_count_never_offers_show_all(clinic_admin_client, small_pages):
+    _rios(6)
+    response = changelist(clinic_admin_client, Consultation, {"q": "rios", "all": ""})
+    assert response.context["cl"].paginator.count_bounded
+    assert not response.context["cl"].can_show_all
+    assert len(shown(response)) == 2
+
+
+def test_the_search_count_stops_reading_past_the_bound(clinic_admin_client, small_pages):
+    _rios(6)
+    with CaptureQueriesContext(connection) as queries:
+        changelist(clinic_admin_client, Consultation, {"q": "rios"})
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert "LIMIT 4" in counts[0]

@@ -262,6 +262,24 @@ def test_pages_without_counting(reception_client):
     assert page.has_previous and not page.has_next
 
 
+def test_list_statements_do_not_grow_with_its_rows(reception_client):
+    """A row's patient, document, provider and type come with the page's one query,
+    whatever columns it reads (`LIST_ROW_FIELDS`): no statement per row."""
+    _many(1)
+    url = reverse("consultation_list")
+    reception_client.get(url)  # warm caches
+    with CaptureQueriesContext(connection) as one:
+        reception_client.get(url)
+    _many(4)
+    with CaptureQueriesContext(connection) as five:
+        response = reception_client.get(url)
+    assert len(one) == len(five)
+    html = response.content.decode()
+    for row in response.context["page"].items:
+        assert row.patient.masked_document in html and row.provider.name in html
+        assert reverse("consultation_detail", args=[row.pk]) in html
+
+
 def test_page_links_keep_the_filters(reception_client):
     _many(PAGE_SIZE + 1)
     html = reception_client.get(reverse("consultation_list"), {"status": "booked"}).content.decode()

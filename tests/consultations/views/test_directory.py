@@ -447,6 +447,33 @@ def test_provider_page_lists_upcoming_active_consultations_soonest_first(recepti
     assert [c.pk for c in response.context["page"].items] == [ongoing.pk, soon.pk, later.pk]
 
 
+def test_provider_page_statements_do_not_grow_with_its_rows(reception_client):
+    """Each row shows the patient and the type read with the page's one query, whatever
+    columns it reads (`PROVIDER_ROW_FIELDS`): no statement per row."""
+    provider = ProviderFactory()
+    url = reverse("provider_detail", args=[provider.pk])
+
+    def book(count: int) -> None:
+        for _n in range(count):
+            days = provider.consultations.count()
+            ConsultationFactory(provider=provider, starts_at=future(hours=2 + 24 * days))
+
+    book(1)
+    reception_client.get(url)  # warm caches (content types, the badge's statement)
+    with CaptureQueriesContext(connection) as one:
+        reception_client.get(url)
+    book(4)
+    with CaptureQueriesContext(connection) as five:
+        response = reception_client.get(url)
+    assert len(one) == len(five)
+    rows = response.context["page"].items
+    assert len(rows) == 5
+    html = response.content.decode()
+    for row in rows:
+        assert reverse("patient_detail", args=[row.patient_id]) in html
+        assert row.patient.name in html and row.consultation_type.name in html
+
+
 def test_unknown_provider_is_404(clinic_admin_client):
     assert clinic_admin_client.get(reverse("provider_detail", args=[999999])).status_code == 404
     assert clinic_admin_client.get(reverse("provider_edit", args=[999999])).status_code == 404
