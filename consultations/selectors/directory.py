@@ -15,6 +15,7 @@ from consultations.models import (
     Provider,
     name_search_key,
 )
+from consultations.models.consultations import LONGEST_WINDOW
 
 # How many of a patient's latest changes their page lists.
 PATIENT_CHANGES_SHOWN = 20
@@ -89,9 +90,18 @@ def patient_changes(*, patient: Patient) -> list[PatientChange]:
 
 
 def provider_upcoming(*, provider: Provider, now: dt.datetime) -> QuerySet[Consultation]:
-    """A provider's active consultations that have not ended yet, soonest first."""
+    """A provider's active consultations that have not ended yet, soonest first.
+
+    One that has not ended started at most LONGEST_WINDOW ago: that lower bound on
+    `starts_at`, which changes no answer, lets the (provider, starts_at) index start
+    there instead of at the provider's first consultation ever."""
     return (
-        Consultation.objects.filter(provider=provider, status__in=ACTIVE_STATUSES, ends_at__gt=now)
+        Consultation.objects.filter(
+            provider=provider,
+            status__in=ACTIVE_STATUSES,
+            ends_at__gt=now,
+            starts_at__gte=now - LONGEST_WINDOW,
+        )
         .select_related("patient", "consultation_type")
         .order_by("starts_at", "id")
     )

@@ -106,3 +106,30 @@ def test_document_search_uses_the_unique_document_index():
     queryset = patient_search(document_number="1020304050")
     assert "patient_unique_document" in queryset.explain()
     assert list(queryset) == [target]
+
+
+# --- A provider's upcoming consultations ---------------------------------------------------
+
+
+def test_upcoming_keeps_the_longest_consultation_still_running_and_drops_ended_ones():
+    # provider_upcoming reads only what started at most LONGEST_WINDOW ago (the
+    # contract's longest duration): a 60-minute consultation started 59 minutes ago is
+    # still running and listed; one that ended just before it began is not.
+    from consultations.kairo import contract
+    from consultations.selectors.directory import provider_upcoming
+
+    now = at(2030, 6, 12, 10, 0)
+    longest = max(contract.ALLOWED_DURATIONS)
+    running = ConsultationFactory(
+        starts_at=now - dt.timedelta(minutes=longest - 1),
+        minutes=longest,
+        status=ConsultationStatus.IN_PROGRESS,
+    )
+    provider = running.provider
+    ended = ConsultationFactory(
+        provider=provider, starts_at=now - dt.timedelta(minutes=longest + 29), minutes=30
+    )
+    later = ConsultationFactory(provider=provider, starts_at=now + dt.timedelta(hours=1))
+    upcoming = list(provider_upcoming(provider=provider, now=now))
+    assert [c.pk for c in upcoming] == [running.pk, later.pk]
+    assert ended.pk not in {c.pk for c in upcoming}
