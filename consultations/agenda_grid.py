@@ -18,19 +18,19 @@ from functools import cached_property
 from html import escape
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from consultations.clock import organization_day_bounds, organization_today, organization_zone
-from consultations.models import Consultation, ConsultationStatus, Provider
+from consultations.models import Consultation, Provider
 from consultations.selectors.agenda import (
     AgendaConsultation,
     agenda_consultations,
     agenda_day_provider_ids,
     agenda_providers,
 )
+from consultations.templatetags.desk_rows import pk_url, status_label
 
 # Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line);
 # static/css/agenda.css draws the hour lines on the same scale (--agenda-hour-height).
@@ -103,24 +103,17 @@ def held_by_kairo_now(consultation: Consultation | AgendaConsultation, *, now: d
 class BlockWords:
     """What every block of a page says alike, translated once per page (`blocks_html`)."""
 
-    url_before: str
-    url_after: str
     immediate: str
     held: str
     held_label: str
-    statuses: dict[str, str]
     sentence: str
 
     @classmethod
     def now(cls) -> BlockWords:
-        before, after = reverse("consultation_detail", args=[_PK_MARK]).split(str(_PK_MARK))
         return cls(
-            url_before=before,
-            url_after=after,
             immediate=_("Immediate"),
             held=_("Held by Kairo"),
             held_label=held_status_label(),
-            statuses={value: str(label) for value, label in ConsultationStatus.choices},
             sentence=_("%(start)s to %(end)s, %(patient)s, %(type)s with %(provider)s, %(status)s"),
         )
 
@@ -142,21 +135,20 @@ class AgendaColumn:
 # A day's page has hundreds of blocks: through the template language each cost about
 # a third of a millisecond (a URL reversed, a sentence translated, a dozen filters), so
 # they are written here, with the same markup, each value escaped, the words translated
-# once per page. agenda.html puts them in their column.
-_PK_MARK = 987654321
+# once per page, the links and status labels as the long lists print theirs
+# (templatetags/desk_rows.py). agenda.html puts them in their column.
 
 
 def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWords) -> SafeString:
     if not blocks:
         return mark_safe("")  # noqa: S308 - empty
-    url_before, url_after = words.url_before, words.url_after
     immediate, held = escape(words.immediate), escape(words.held)
-    statuses, held_label, sentence = words.statuses, words.held_label, words.sentence
+    held_label, sentence = words.held_label, words.sentence
     parts = []
     for block in blocks:
         consultation = block.consultation
         pk, status = consultation.pk, consultation.status
-        label = held_label if block.held_by_kairo else statuses.get(status, status)
+        label = held_label if block.held_by_kairo else status_label(status)
         patient = consultation.patient_name
         kind = consultation.type_name
         start = block.starts_local.strftime("%H:%M")
@@ -201,7 +193,7 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
                 f'\n          <span class="agenda-meta">{escape(kind)} · {live_label}</span>'
             )
         parts.append(
-            f'\n        <a class="{classes}" href="{url_before}{pk}{url_after}"'
+            f'\n        <a class="{classes}" href="{pk_url("consultation_detail", pk)}"'
             f' data-place-top="{place["top"]}" data-place-height="{place["height"]}"'
             f' data-place-left="{place["left"]}" data-place-width="{place["width"]}"'
             f' data-consultation="{pk}" data-consultation-id="{pk}" data-status="{status}"'
