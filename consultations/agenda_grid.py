@@ -30,7 +30,7 @@ from consultations.selectors.agenda import (
     agenda_day_provider_ids,
     agenda_providers,
 )
-from consultations.templatetags.desk_rows import pk_url, status_label
+from consultations.templatetags.desk_rows import pk_url, status_labels, url_parts
 
 # Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line);
 # static/css/agenda.css draws the hour lines on the same scale (--agenda-hour-height).
@@ -107,10 +107,14 @@ class BlockWords:
     held: str
     held_label: str
     sentence: str
+    statuses: dict[str, str]
+    link: tuple[str, str] | None
 
     @classmethod
     def now(cls) -> BlockWords:
         return cls(
+            statuses=status_labels(),
+            link=url_parts("consultation_detail"),
             immediate=_("Immediate"),
             held=_("Held by Kairo"),
             held_label=held_status_label(),
@@ -143,12 +147,14 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
     if not blocks:
         return mark_safe("")  # noqa: S308 - empty
     immediate, held = escape(words.immediate), escape(words.held)
-    held_label, sentence = words.held_label, words.sentence
+    held_label, sentence, statuses = words.held_label, words.sentence, words.statuses
+    before, after = words.link or ("", "")
     parts = []
     for block in blocks:
         consultation = block.consultation
         pk, status = consultation.pk, consultation.status
-        label = held_label if block.held_by_kairo else status_label(status)
+        label = held_label if block.held_by_kairo else statuses.get(status, status)
+        link = f"{before}{pk}{after}" if words.link else pk_url("consultation_detail", pk)
         patient = consultation.patient_name
         kind = consultation.type_name
         start = block.starts_local.strftime("%H:%M")
@@ -193,7 +199,7 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
                 f'\n          <span class="agenda-meta">{escape(kind)} · {live_label}</span>'
             )
         parts.append(
-            f'\n        <a class="{classes}" href="{pk_url("consultation_detail", pk)}"'
+            f'\n        <a class="{classes}" href="{link}"'
             f' data-place-top="{place["top"]}" data-place-height="{place["height"]}"'
             f' data-place-left="{place["left"]}" data-place-width="{place["width"]}"'
             f' data-consultation="{pk}" data-consultation-id="{pk}" data-status="{status}"'

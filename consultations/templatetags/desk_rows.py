@@ -26,34 +26,45 @@ register = template.Library()
 
 # An id no URL prefix holds: where it lands in the reversed URL is where the id goes.
 _MARKER = 918_273_645_546_372_819
-_url_parts: dict[tuple, tuple[str, str]] = {}
+_url_parts: dict[tuple, tuple[str, str] | None] = {}
 _status_labels: dict[str | None, dict[str, str]] = {}
+
+
+def url_parts(name: str) -> tuple[str, str] | None:
+    """What the URL `name` prints before and after its one integer argument, reversed
+    once per process (and script prefix, URLconf, language); None when the route does
+    not print its argument as is."""
+    key = (name, get_script_prefix(), get_urlconf(), get_language())
+    if key not in _url_parts:
+        prefix, found, suffix = reverse(name, args=[_MARKER]).rpartition(str(_MARKER))
+        _url_parts[key] = (prefix, suffix) if found else None
+    return _url_parts[key]
 
 
 @register.simple_tag
 def pk_url(name: str, pk: int) -> str:
     """`{% url name pk %}` for an integer `pk`."""
-    key = (name, get_script_prefix(), get_urlconf(), get_language())
-    parts = _url_parts.get(key)
-    if parts is None:
-        url = reverse(name, args=[_MARKER])
-        prefix, found, suffix = url.rpartition(str(_MARKER))
-        if not found:  # the route does not print its argument as is: no shortcut
-            return reverse(name, args=[pk])
-        parts = _url_parts[key] = (prefix, suffix)
+    parts = url_parts(name)
+    if parts is None:  # no shortcut
+        return reverse(name, args=[pk])
     return f"{parts[0]}{int(pk)}{parts[1]}"
 
 
-@register.filter
-def status_label(value: str) -> str:
-    """`get_status_display()`: the label of a consultation status, or the value itself."""
+def status_labels() -> dict[str, str]:
+    """Each consultation status's label in the active language, built once per language."""
     language = get_language()
     labels = _status_labels.get(language)
     if labels is None:
         labels = _status_labels[language] = {
             status: str(label) for status, label in ConsultationStatus.choices
         }
-    return labels.get(value, value)
+    return labels
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """`get_status_display()`: the label of a consultation status, or the value itself."""
+    return status_labels().get(value, value)
 
 
 @register.filter(expects_localtime=True)
