@@ -9,7 +9,9 @@ time. The stored payload leaves out the join links (`participantAccess`).
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,3 +81,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event or '?'} ({self.delivery_id})"
+
+    def insert_if_new(self) -> bool:
+        """Insert this delivery unless its id is stored already, in one statement
+        (INSERT ... ON CONFLICT DO NOTHING RETURNING id; SQLite: INSERT OR IGNORE):
+        True, with `pk` set, when it was inserted. A concurrent copy's insert waits for
+        the first one's transaction on the unique index, then inserts nothing; no
+        savepoint and no read first, as a get-or-create would need."""
+        fields = [field for field in self._meta.local_concrete_fields if not field.primary_key]
+        query = InsertQuery(type(self), on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, [self])
+        ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+        pk = connection.ops.quote_name(self._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {pk}", params)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        self.pk = row[0]
+        self._state.adding, self._state.db = False, connection.alias
+        return True

@@ -82,35 +82,40 @@ def webhook_event_apply(
     links.
     """
     client = client or kairo_client()
-    # A repeated delivery costs Kairo no request: the transaction below only returns it.
-    seen = WebhookDelivery.objects.filter(delivery_id=delivery_id).exists()
-    remote = None if seen else _detail_for_healing(envelope, client)
+    created = envelope.event == contract.EVENT_CONSULTATION_CREATED
+    # A repeated consultation.created costs Kairo no request (the only event that may
+    # ask Kairo anything); a repeat of any other is found by the insert below.
+    remote = None
+    if created and not WebhookDelivery.objects.filter(delivery_id=delivery_id).exists():
+        remote = _detail_for_healing(envelope, client)
+    delivery = WebhookDelivery(
+        delivery_id=delivery_id,
+        event=envelope.event[:100],
+        payload=_stored_payload(envelope.body),
+        outcome=Outcome.APPLIED,
+    )
     with transaction.atomic():
-        # Concurrent copies of one delivery: the unique index makes all but one insert
-        # wait for the first commit, then fail; get_or_create then reads the winner's row.
-        delivery, created = WebhookDelivery.objects.get_or_create(
-            delivery_id=delivery_id,
-            defaults={
-                "event": envelope.event[:100],
-                "payload": _stored_payload(envelope.body),
-                "outcome": Outcome.APPLIED,
-            },
-        )
-        if not created:
-            logger.info("kairo webhook delivery=%s seen before: not applied again", delivery_id)
-            return delivery
+        consultation = None
         if envelope.event not in _EVENT_STATUS:
             delivery.outcome = Outcome.UNKNOWN_EVENT
         else:
+            # Locked before the delivery is written: deliveries for one consultation,
+            # and concurrent copies of one delivery, take their turns here.
             consultation = _consultation_locked(envelope.consultation_id)
             if consultation is not None:
-                _apply(consultation, envelope, client)
                 delivery.consultation = consultation
-            elif envelope.event == contract.EVENT_CONSULTATION_CREATED:
-                _heal(delivery, envelope, remote, client)
-            else:
+            elif not created:
                 delivery.outcome = Outcome.UNKNOWN_CONSULTATION
-        delivery.save(update_fields=["outcome", "consultation", "candidates"])
+        # The row goes in with its outcome known (one statement, no savepoint); a copy
+        # of a delivery already stored inserts nothing and changes nothing.
+        if not delivery.insert_if_new():
+            logger.info("kairo webhook delivery=%s seen before: not applied again", delivery_id)
+            return WebhookDelivery.objects.get(delivery_id=delivery_id)
+        if consultation is not None:
+            _apply(consultation, envelope, client)
+        elif created:
+            _heal(delivery, envelope, remote, client)
+            delivery.save(update_fields=["outcome", "consultation", "candidates"])
     logger.info(
         "kairo webhook %s delivery=%s -> %s",
         envelope.event if envelope.event in _EVENT_STATUS else "(unknown event)",
