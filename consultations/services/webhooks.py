@@ -268,13 +268,26 @@ def _consultation_locked(kairo_id: str) -> Consultation | None:
     key = _kairo_uuid(kairo_id)
     if key is None:
         return None
-    return Consultation.objects.select_for_update().filter(kairo_consultation_id=key).first()
+    # Kairo's id is unique: no ordering to plan or sort.
+    locked = Consultation.objects.select_for_update().filter(kairo_consultation_id=key)
+    return next(iter(locked.order_by()[:1]), None)
+
+
+# What an event may change on the consultation (`_apply`, `_joined`).
+_EVENT_FIELDS = (
+    "status",
+    "kairo_status",
+    "session_started_at",
+    "patient_joined_at",
+    "provider_joined_at",
+)
 
 
 def _apply(
     consultation: Consultation, envelope: WebhookEnvelope, client: kairo.KairoClient
 ) -> None:
     before = consultation.status
+    was = {name: getattr(consultation, name) for name in _EVENT_FIELDS}
     status, kairo_status = _EVENT_STATUS[envelope.event]
     if consultation.status in PROGRESS and PROGRESS[status] > PROGRESS[consultation.status]:
         consultation.status = status
@@ -291,7 +304,10 @@ def _apply(
         extra["at"] = moment.isoformat()
         if envelope.event == contract.EVENT_SESSION_STARTED:
             _joined(consultation, participant, moment)
-    consultation.save()
+    # Only what the event moved is written (a second join, a late event: nothing).
+    changed = [name for name in _EVENT_FIELDS if getattr(consultation, name) != was[name]]
+    if changed:
+        consultation.save(update_fields=[*changed, "updated_at"])
     # A booking confirmed by the event (its create answer lost after Kairo gave its id)
     # gets its join-link emails as any booking does; once only, whatever comes later.
     booking_deliveries_schedule(consultation=consultation, previous_status=before)

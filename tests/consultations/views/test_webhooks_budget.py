@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 # (INSERT ... ON CONFLICT DO NOTHING RETURNING: no read first, no savepoint), the
 # consultation's new status, and its timeline event (4).
 NEW = 2 + 4
+# A new delivery that moves nothing (the same join again, later): no UPDATE is written.
+NOTHING_MOVED = 2 + 3
 # A copy of a delivery already stored: the consultation locked, the insert that inserts
 # nothing, and the stored row read to answer with its outcome.
 REPEAT = 2 + 3
@@ -70,15 +72,19 @@ def test_a_delivery_and_its_repeat_stay_within_budget(client, others):
 
     assert _counted(client, raw, delivery_id) == NEW
     assert _counted(client, raw, delivery_id) == REPEAT
+    consultation.refresh_from_db()
+    updated = consultation.updated_at
+    assert _counted(client, raw, str(uuid.uuid4())) == NOTHING_MOVED
 
     consultation.refresh_from_db()
+    assert consultation.updated_at == updated
     assert consultation.status == ConsultationStatus.IN_PROGRESS
     stored = WebhookDelivery.objects.get(delivery_id=delivery_id)
     assert (stored.outcome, stored.consultation_id) == ("applied", consultation.pk)
     events = ConsultationEvent.objects.filter(
         consultation=consultation, kind=ConsultationEvent.Kind.WEBHOOK
     )
-    assert events.count() == 1  # applied once, whatever the repeats
+    assert events.count() == 2  # each new delivery once, the repeat never
 
 
 def test_a_delivery_about_an_unknown_consultation_stays_within_budget(client):
