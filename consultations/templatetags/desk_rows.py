@@ -15,10 +15,15 @@ page of rows cost many times an empty one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from html import escape
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from consultations.models import ConsultationStatus
 
@@ -73,3 +78,44 @@ def list_moment(value: dt.datetime | None) -> str:
     if not isinstance(value, dt.datetime):
         return ""
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
+
+
+def _linker(name: str):
+    """`pk -> URL` for the route `name`, its parts looked up once (`url_parts`)."""
+    parts = url_parts(name)
+    if parts is None:
+        return lambda pk: reverse(name, args=[pk])
+    before, after = parts
+    return lambda pk: f"{before}{int(pk)}{after}"
+
+
+@register.simple_tag
+def directory_rows(consultations: Iterable, party: str) -> SafeString:
+    """The rows of a patient's or provider's consultations
+    (partials/directory_consultations.html): written here, every value escaped, as the
+    template would print them; through the template language each row cost about as
+    much as reading it. `party`: "patient" (a provider's page) or "provider"."""
+    detail = _linker("consultation_detail")
+    other = _linker("patient_detail" if party == "patient" else "provider_detail")
+    labels = status_labels()
+    immediate = f' <span class="badge agenda-now-badge">{escape(_("Immediate"))}</span>'
+    rows = []
+    for consultation in consultations:
+        if party == "patient":
+            other_id, other_name = consultation.patient_id, consultation.patient.name
+        else:
+            other_id, other_name = consultation.provider_id, consultation.provider.name
+        status = consultation.status
+        rows.append(
+            f'\n  <tr data-consultation="{consultation.pk}">'
+            f'\n    <td class="desk-nowrap"><a href="{detail(consultation.pk)}">'
+            f"{list_moment(timezone.localtime(consultation.starts_at))}</a>"
+            f"{immediate if consultation.is_immediate else ''}</td>"
+            f'\n    <td><a href="{other(other_id)}">{escape(other_name)}</a></td>'
+            f"\n    <td>{escape(consultation.consultation_type.name)}</td>"
+            f'\n    <td class="text-end">{int(consultation.duration_id)}</td>'
+            f'\n    <td><span class="badge desk-status agenda-status-{escape(status)}">'
+            f"{escape(labels.get(status, status))}</span></td>"
+            "\n  </tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped

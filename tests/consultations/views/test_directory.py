@@ -551,3 +551,33 @@ def test_the_desk_deactivates_a_provider_with_nothing_ahead_at_once(clinic_admin
     assert clinic_admin_client.post(url, provider_post(provider)).status_code == 302
     provider.refresh_from_db()
     assert not provider.is_active
+
+
+# --- The consultation rows of a patient's and a provider's page -----------------------------
+
+
+@pytest.mark.parametrize("page", ["provider_detail", "patient_detail"])
+def test_the_rows_print_the_other_side_escaped_with_its_link(reception_client, page):
+    # The rows are written by the `directory_rows` tag, not the template language: names
+    # arrive as text, links and labels as the template printed them.
+    hostile = '<b onclick="x()">&amp;\'Ñ'
+    consultation = ConsultationFactory(
+        provider=ProviderFactory(name=f"Dr. {hostile}"),
+        patient=PatientFactory(name=f"Ana {hostile}"),
+        immediate=True,
+    )
+    owner = consultation.provider if page == "provider_detail" else consultation.patient
+    html = reception_client.get(reverse(page, args=[owner.pk])).content.decode()
+    row = html[html.index(f'<tr data-consultation="{consultation.pk}">') :]
+    row = row[: row.index("</tr>")]
+    assert "<b " not in row and 'onclick="' not in row
+    assert "&lt;b onclick=&quot;x()&quot;&gt;&amp;amp;&#x27;Ñ" in row
+    other, link = (
+        (consultation.patient, reverse("patient_detail", args=[consultation.patient_id]))
+        if page == "provider_detail"
+        else (consultation.provider, reverse("provider_detail", args=[consultation.provider_id]))
+    )
+    assert f'<a href="{link}">' in row and other.name.split()[0] in row
+    assert f'href="{reverse("consultation_detail", args=[consultation.pk])}"' in row
+    assert "agenda-now-badge" in row and "Inmediata" in row
+    assert f"agenda-status-{consultation.status}" in row and "Agendada" in row
