@@ -57,6 +57,12 @@ def _held_by_kairo_q() -> Q:
     return Q(status=ConsultationStatus.CANCELLED) & ~Q(kairo_status__in=KAIRO_RELEASED_STATUSES)
 
 
+def held_by_kairo(status: str, kairo_status: str) -> bool:
+    """A consultation with these statuses is cancelled here, yet Kairo keeps its window
+    (`_held_by_kairo_q`, the same rule as a query)."""
+    return status == ConsultationStatus.CANCELLED and kairo_status not in KAIRO_RELEASED_STATUSES
+
+
 class ConsultationQuerySet(models.QuerySet):
     def active(self) -> ConsultationQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -213,10 +219,7 @@ class Consultation(models.Model):
     @property
     def is_held_by_kairo(self) -> bool:
         """Cancelled here, yet Kairo keeps its window (see `held_by_kairo`)."""
-        return (
-            self.status == ConsultationStatus.CANCELLED
-            and self.kairo_status not in KAIRO_RELEASED_STATUSES
-        )
+        return held_by_kairo(self.status, self.kairo_status)
 
     def language_for(self, recipient: str) -> str:
         """The language `recipient` reads: the patient's preferred one (when the site

@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from consultations.models import Consultation, Provider
-from consultations.models.consultations import (
-    KAIRO_RELEASED_STATUSES,
-    LONGEST_WINDOW,
-    ConsultationStatus,
-)
+from consultations.models.consultations import LONGEST_WINDOW, held_by_kairo
 
 # What a block shows: the consultation's window and status, its patient's and type's
 # names (`agenda_grid.blocks_html`), read as plain rows (`AgendaConsultation`).
@@ -56,10 +52,7 @@ class AgendaConsultation:
     @property
     def is_held_by_kairo(self) -> bool:
         """As `Consultation.is_held_by_kairo`."""
-        return (
-            self.status == ConsultationStatus.CANCELLED
-            and self.kairo_status not in KAIRO_RELEASED_STATUSES
-        )
+        return held_by_kairo(self.status, self.kairo_status)
 
 
 def _day_window(starts: dt.datetime, ends: dt.datetime) -> Q:

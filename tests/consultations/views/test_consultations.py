@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from consultations.context_processors import ATTENTION_BADGE_QUERIES
 from consultations.models import ConsultationStatus
 from consultations.selectors.paging import PAGE_SIZE
+from tests.consultations.pages import statements_with_one_and_five_rows
 from tests.errors import form_error_codes
 from tests.factories import (
     ConsultationFactory,
@@ -265,15 +266,10 @@ def test_pages_without_counting(reception_client):
 def test_list_statements_do_not_grow_with_its_rows(reception_client):
     """A row's patient, document, provider and type come with the page's one query,
     whatever columns it reads (`LIST_ROW_FIELDS`): no statement per row."""
-    _many(1)
-    url = reverse("consultation_list")
-    reception_client.get(url)  # warm caches
-    with CaptureQueriesContext(connection) as one:
-        reception_client.get(url)
-    _many(4)
-    with CaptureQueriesContext(connection) as five:
-        response = reception_client.get(url)
-    assert len(one) == len(five)
+    one, five, response = statements_with_one_and_five_rows(
+        reception_client, reverse("consultation_list"), _many
+    )
+    assert one == five
     html = response.content.decode()
     for row in response.context["page"].items:
         assert row.patient.masked_document in html and row.provider.name in html

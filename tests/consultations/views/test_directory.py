@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from consultations.forms.directory import PatientForm, ProviderForm
 from consultations.models import ConsultationStatus, Patient, Provider
 from consultations.selectors.paging import PAGE_SIZE
+from tests.consultations.pages import statements_with_one_and_five_rows
 from tests.consultations.provider_forms import provider_post
 from tests.consultations.races import validation_misses_duplicates
 from tests.errors import form_error_codes
@@ -458,14 +459,8 @@ def test_provider_page_statements_do_not_grow_with_its_rows(reception_client):
             days = provider.consultations.count()
             ConsultationFactory(provider=provider, starts_at=future(hours=2 + 24 * days))
 
-    book(1)
-    reception_client.get(url)  # warm caches (content types, the badge's statement)
-    with CaptureQueriesContext(connection) as one:
-        reception_client.get(url)
-    book(4)
-    with CaptureQueriesContext(connection) as five:
-        response = reception_client.get(url)
-    assert len(one) == len(five)
+    one, five, response = statements_with_one_and_five_rows(reception_client, url, book)
+    assert one == five
     rows = response.context["page"].items
     assert len(rows) == 5
     html = response.content.decode()
