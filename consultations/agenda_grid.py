@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import escape
@@ -30,7 +31,7 @@ from consultations.selectors.agenda import (
     agenda_day_provider_ids,
     agenda_providers,
 )
-from consultations.templatetags.desk_rows import pk_url, status_labels, url_parts
+from consultations.templatetags.desk_rows import linker, status_labels
 
 # Agenda scale: 6rem per hour, so a 10-minute consultation is 1rem tall (one line);
 # static/css/agenda.css draws the hour lines on the same scale (--agenda-hour-height).
@@ -108,13 +109,13 @@ class BlockWords:
     held_label: str
     sentence: str
     statuses: dict[str, str]
-    link: tuple[str, str] | None
+    link: Callable[[int], str]
 
     @classmethod
     def now(cls) -> BlockWords:
         return cls(
             statuses=status_labels(),
-            link=url_parts("consultation_detail"),
+            link=linker("consultation_detail"),
             immediate=_("Immediate"),
             held=_("Held by Kairo"),
             held_label=held_status_label(),
@@ -148,13 +149,11 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
         return mark_safe("")  # noqa: S308 - empty
     immediate, held = escape(words.immediate), escape(words.held)
     held_label, sentence, statuses = words.held_label, words.sentence, words.statuses
-    before, after = words.link or ("", "")
     parts = []
     for block in blocks:
         consultation = block.consultation
         pk, status = consultation.pk, consultation.status
         label = held_label if block.held_by_kairo else statuses.get(status, status)
-        link = f"{before}{pk}{after}" if words.link else pk_url("consultation_detail", pk)
         patient = consultation.patient_name
         kind = consultation.type_name
         start = block.starts_local.strftime("%H:%M")
@@ -199,7 +198,7 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
                 f'\n          <span class="agenda-meta">{escape(kind)} · {live_label}</span>'
             )
         parts.append(
-            f'\n        <a class="{classes}" href="{link}"'
+            f'\n        <a class="{classes}" href="{words.link(pk)}"'
             f' data-place-top="{place["top"]}" data-place-height="{place["height"]}"'
             f' data-place-left="{place["left"]}" data-place-width="{place["width"]}"'
             f' data-consultation="{pk}" data-consultation-id="{pk}" data-status="{status}"'

@@ -15,7 +15,7 @@ page of rows cost many times an empty one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from html import escape
 
 from django import template
@@ -49,10 +49,7 @@ def url_parts(name: str) -> tuple[str, str] | None:
 @register.simple_tag
 def pk_url(name: str, pk: int) -> str:
     """`{% url name pk %}` for an integer `pk`."""
-    parts = url_parts(name)
-    if parts is None:  # no shortcut
-        return reverse(name, args=[pk])
-    return f"{parts[0]}{int(pk)}{parts[1]}"
+    return linker(name)(pk)
 
 
 def status_labels() -> dict[str, str]:
@@ -80,7 +77,7 @@ def list_moment(value: dt.datetime | None) -> str:
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
 
 
-def _linker(name: str):
+def linker(name: str) -> Callable[[int], str]:
     """`pk -> URL` for the route `name`, its parts looked up once (`url_parts`)."""
     parts = url_parts(name)
     if parts is None:
@@ -95,8 +92,8 @@ def directory_rows(consultations: Iterable, party: str) -> SafeString:
     (partials/directory_consultations.html): written here, every value escaped, as the
     template would print them; through the template language each row cost about as
     much as reading it. `party`: "patient" (a provider's page) or "provider"."""
-    detail = _linker("consultation_detail")
-    other = _linker("patient_detail" if party == "patient" else "provider_detail")
+    detail = linker("consultation_detail")
+    other = linker("patient_detail" if party == "patient" else "provider_detail")
     labels = status_labels()
     immediate = f' <span class="badge agenda-now-badge">{escape(_("Immediate"))}</span>'
     rows = []
