@@ -268,8 +268,13 @@ def _consultation_locked(kairo_id: str) -> Consultation | None:
     key = _kairo_uuid(kairo_id)
     if key is None:
         return None
-    # Kairo's id is unique: no ordering to plan or sort.
-    locked = Consultation.objects.select_for_update().filter(kairo_consultation_id=key)
+    # Kairo's id is unique: no ordering to plan or sort. Only the columns an event reads
+    # or writes are read (`_LOCKED_FIELDS`).
+    locked = (
+        Consultation.objects.select_for_update()
+        .filter(kairo_consultation_id=key)
+        .only(*_LOCKED_FIELDS)
+    )
     return next(iter(locked.order_by()[:1]), None)
 
 
@@ -281,6 +286,9 @@ _EVENT_FIELDS = (
     "patient_joined_at",
     "provider_joined_at",
 )
+# What applying one reads besides: the join links, for the booking emails of a
+# consultation the event confirms (`booking_deliveries_schedule`).
+_LOCKED_FIELDS = (*_EVENT_FIELDS, "updated_at", "patient_join_url", "provider_join_url")
 
 
 def _apply(
