@@ -66,28 +66,40 @@ class BlockWords:
 # they are written here, with the same markup, each value escaped, the words translated
 # once per page, the links and status labels as the long lists print theirs
 # (templatetags/desk_rows.py). agenda.html puts them in their column.
+#
+# Escaping is done once per value: `html.escape` works character by character, so the
+# title and the aria-label are put together from the escaped parts (the page's words
+# escaped once per page, the patient's name and the type once per block) and equal the
+# escape of the whole sentence.
+
+
+def _hhmm(moment: dt.datetime) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWords) -> SafeString:
     if not blocks:
         return mark_safe("")  # noqa: S308 - empty
     immediate, held = escape(words.immediate), escape(words.held)
-    held_label, sentence, statuses = words.held_label, words.sentence, words.statuses
+    held_label, sentence = escape(words.held_label), escape(words.sentence)
+    statuses = {status: escape(label) for status, label in words.statuses.items()}
+    provider = escape(provider_name)
+    link = words.link
     parts = []
     for block in blocks:
         consultation = block.consultation
         pk, status = consultation.pk, consultation.status
-        label = held_label if block.held_by_kairo else statuses.get(status, status)
-        patient = consultation.patient_name
-        kind = consultation.type_name
-        start = block.starts_local.strftime("%H:%M")
-        end = block.ends_local.strftime("%H:%M")
-        now, short = consultation.scheduled_for is None, block.is_short
-        place = block.place
+        is_held = block.held_by_kairo
+        label = held_label if is_held else statuses.get(status, None) or escape(status)
+        patient = escape(consultation.patient_name)
+        kind = escape(consultation.type_name)
+        start, end = _hhmm(block.starts_local), _hhmm(block.ends_local)
+        now, short = consultation.is_immediate, block.is_short
+        width = 100 / block.lanes
         classes = f"agenda-block agenda-status-{status}"
         if now:
             classes += " agenda-immediate"
-        if block.held_by_kairo:
+        if is_held:
             classes += " agenda-held"
         if short:
             classes += " agenda-short"
@@ -97,39 +109,38 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
             "end": end,
             "patient": patient,
             "type": kind,
-            "provider": provider_name,
+            "provider": provider,
             "status": label,
         }
         if now:
-            title += " · " + words.immediate
-            aria += ", " + words.immediate
-        e_patient, e_label = escape(patient), escape(label)
-        live_label = f'<span class="agenda-status-text" data-live-status-text>{e_label}</span>'
+            title += " · " + immediate
+            aria += ", " + immediate
+        live_label = f'<span class="agenda-status-text" data-live-status-text>{label}</span>'
         line = (
             f'<span class="agenda-time">{"&uarr; " if block.continues_before else ""}'
             f"{start}–{end}{' &darr;' if block.continues_after else ''}</span>"
         )
         if short:
-            line += f' <span class="agenda-patient">{e_patient}</span> · {live_label}'
+            line += f' <span class="agenda-patient">{patient}</span> · {live_label}'
         if now:
             line += f' <span class="badge agenda-now-badge">{immediate}</span>'
-        if block.held_by_kairo:
+        if is_held:
             line += f' <span class="agenda-held-label">{held}</span>'
         body = f'<span class="agenda-line">{line}</span>'
         if not short:
             body += (
-                f'\n          <span class="agenda-patient">{e_patient}</span>'
-                f'\n          <span class="agenda-meta">{escape(kind)} · {live_label}</span>'
+                f'\n          <span class="agenda-patient">{patient}</span>'
+                f'\n          <span class="agenda-meta">{kind} · {live_label}</span>'
             )
         parts.append(
-            f'\n        <a class="{classes}" href="{words.link(pk)}"'
-            f' data-place-top="{place["top"]}" data-place-height="{place["height"]}"'
-            f' data-place-left="{place["left"]}" data-place-width="{place["width"]}"'
+            f'\n        <a class="{classes}" href="{link(pk)}"'
+            f' data-place-top="{block.top:.2f}rem" data-place-height="{block.height:.2f}rem"'
+            f' data-place-left="{block.lane * width:.2f}%" data-place-width="{width:.2f}%"'
             f' data-consultation="{pk}" data-consultation-id="{pk}" data-status="{status}"'
-            f' data-status-label="{e_label}"'
-            f' data-live-held="{1 if block.held_by_kairo else 0}" data-live-status-class'
-            f'\n           title="{escape(title)}"'
-            f'\n           aria-label="{escape(aria)}">'
+            f' data-status-label="{label}"'
+            f' data-live-held="{1 if is_held else 0}" data-live-status-class'
+            f'\n           title="{title}"'
+            f'\n           aria-label="{aria}">'
             f"\n          {body}\n        </a>"
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

@@ -26,7 +26,7 @@ from consultations.models import Provider
 from consultations.selectors.agenda import (
     AgendaConsultation,
     agenda_consultations,
-    agenda_day_provider_ids,
+    agenda_day_counts,
     agenda_providers,
 )
 
@@ -182,9 +182,9 @@ def agenda_day(
     day_minutes = (day_end - day_start) / dt.timedelta(minutes=1)
     now = timezone.now()
 
-    day_provider_ids = agenda_day_provider_ids(starts=day_start, ends=day_end)
-    busy = set(day_provider_ids)
-    providers = agenda_providers(including=busy)
+    day_counts = agenda_day_counts(starts=day_start, ends=day_end)
+    busy = day_counts.per_provider.keys()
+    providers = agenda_providers(including=day_counts.inactive)
     if busy_only:
         providers = [provider for provider in providers if provider.pk in busy]
     pages = max(1, math.ceil(len(providers) / COLUMNS_PER_PAGE))
@@ -279,7 +279,7 @@ def agenda_day(
         outside_hours_count=sum(
             1 for _c, start, finish in spans if start < opens_at or finish > closes_at
         ),
-        day_consultation_count=len(day_provider_ids),
+        day_consultation_count=day_counts.total,
         busy_only=busy_only,
         page=page,
         first_column=first + 1 if page_providers else 0,

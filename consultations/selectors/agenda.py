@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from consultations.models import Consultation, Provider
 from consultations.models.consultations import LONGEST_WINDOW, held_by_kairo
@@ -21,7 +21,7 @@ _BLOCK_FIELDS = (
     "provider_id",
     "starts_at",
     "ends_at",
-    "scheduled_for",
+    "immediate",
     "status",
     "kairo_status",
     "patient__name",
@@ -39,15 +39,13 @@ class AgendaConsultation:
     provider_id: int
     starts_at: dt.datetime
     ends_at: dt.datetime
-    scheduled_for: dt.datetime | None
+    # Booked to start now, with no scheduled time (`Consultation.scheduled_for` is null):
+    # read as a boolean, not as a timestamp the page never shows.
+    is_immediate: bool
     status: str
     kairo_status: str
     patient_name: str
     type_name: str
-
-    @property
-    def is_immediate(self) -> bool:
-        return self.scheduled_for is None
 
     @property
     def is_held_by_kairo(self) -> bool:
@@ -61,14 +59,35 @@ def _day_window(starts: dt.datetime, ends: dt.datetime) -> Q:
     return Q(starts_at__gte=starts - LONGEST_WINDOW, starts_at__lt=ends, ends_at__gt=starts)
 
 
-def agenda_day_provider_ids(*, starts: dt.datetime, ends: dt.datetime) -> list[int]:
-    """The provider of each consultation whose window overlaps [starts, ends), one entry
-    per consultation (so its length is the day's count): one narrow query."""
-    return list(
+@dataclass(frozen=True)
+class DayCounts:
+    """How many consultations each provider has on a day (providers with none left
+    out), and which of those providers are no longer active."""
+
+    per_provider: dict[int, int]
+    inactive: frozenset[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_provider.values())
+
+
+def agenda_day_counts(*, starts: dt.datetime, ends: dt.datetime) -> DayCounts:
+    """The consultations whose window overlaps [starts, ends), counted per provider: one
+    narrow query, a row per provider."""
+    rows = (
         Consultation.objects.filter(_day_window(starts, ends))
         .order_by()
-        .values_list("provider_id", flat=True)
+        .values("provider_id", "provider__is_active")
+        .annotate(count=Count("id"))
+        .values_list("provider_id", "provider__is_active", "count")
     )
+    per_provider, inactive = {}, set()
+    for provider_id, is_active, count in rows:
+        per_provider[provider_id] = count
+        if not is_active:
+            inactive.add(provider_id)
+    return DayCounts(per_provider=per_provider, inactive=frozenset(inactive))
 
 
 def agenda_consultations(
@@ -80,15 +99,22 @@ def agenda_consultations(
     queryset = Consultation.objects.filter(_day_window(starts, ends))
     if provider_ids is not None:
         queryset = queryset.filter(provider_id__in=list(provider_ids))
-    rows = queryset.order_by("starts_at", "id").values_list(*_BLOCK_FIELDS)
+    rows = (
+        queryset.annotate(
+            immediate=ExpressionWrapper(Q(scheduled_for__isnull=True), output_field=BooleanField())
+        )
+        .order_by("starts_at", "id")
+        .values_list(*_BLOCK_FIELDS)
+    )
     return [AgendaConsultation(*row) for row in rows]
 
 
 def agenda_providers(*, including: Collection[int]) -> list[Provider]:
     """The agenda's columns, by name: every active provider, and the providers in
-    `including` (an inactive one still has its consultations shown)."""
+    `including` (inactive ones that still have consultations to show that day)."""
+    shown = Q(is_active=True) | Q(pk__in=list(including)) if including else Q(is_active=True)
     return list(
-        Provider.objects.filter(Q(is_active=True) | Q(pk__in=list(including)))
+        Provider.objects.filter(shown)
         .select_related("professional_type", "specialty")
         .only("id", "name", "is_active", "professional_type__name", "specialty__name")
         .order_by("name", "pk")
