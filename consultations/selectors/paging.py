@@ -45,8 +45,21 @@ def page_number_parse(raw: str | None) -> int:
     return min(max(number, 1), LAST_PAGE)
 
 
-def page_fetch(queryset: QuerySet, *, number: int, size: int = PAGE_SIZE) -> SlicePage:
-    """Page `number` (from 1) of an ordered queryset, in one query and without counting."""
+def page_fetch(
+    queryset: QuerySet, *, number: int, size: int = PAGE_SIZE, join_after_limit: bool = False
+) -> SlicePage:
+    """Page `number` (from 1) of an ordered queryset, in one query and without counting.
+
+    `join_after_limit`: the page's rows are chosen by their ids alone (a subquery with
+    the ordering and the limit) and only those rows are read with their related rows,
+    still in one statement. For a queryset whose estimate PostgreSQL gets badly wrong
+    (a provider's consultations still to come: it expects a handful, a busy provider has
+    hundreds), which it would otherwise join in full before sorting and cutting."""
     offset = (number - 1) * size
-    rows = list(queryset[offset : offset + size + 1])
+    window = slice(offset, offset + size + 1)
+    if join_after_limit:
+        ids = queryset.select_related(None).values("pk")[window]
+        rows = list(queryset.filter(pk__in=ids))
+    else:
+        rows = list(queryset[window])
     return SlicePage(items=rows[:size], number=number, has_next=len(rows) > size)

@@ -135,6 +135,7 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
     upcoming = page_fetch(
         provider_upcoming(provider=provider, now=timezone.now()).only(*PROVIDER_ROW_FIELDS),
         number=page_number_parse(request.GET.get("page")),
+        join_after_limit=True,
     )
     return render(
         request, "consultations/providers/detail.html", {"provider": provider, "page": upcoming}
