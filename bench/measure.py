@@ -100,8 +100,11 @@ def scale_ratios(small: Target, large: Target, rounds: int) -> list[Figure]:
     for name, build in PAGES.items():
         try:
             actions = {size: build(*sessions[size]) for size in ("small", "large")}
-            for action in actions.values():
-                action()  # warm-up
+            # Warm-up; the pages' sizes say how much more the large one shows.
+            kilobytes = {
+                size: len(getattr(action(), "content", b"")) / 1000
+                for size, action in actions.items()
+            }
             samples = interleave(actions, rounds)
             s, lg = summarize(samples["small"]), summarize(samples["large"])
             figures.append(
@@ -111,6 +114,7 @@ def scale_ratios(small: Target, large: Target, rounds: int) -> list[Figure]:
                     op="<=",
                     limit=1.5,
                     samples={"small": s, "large": lg},
+                    note=f"page {kilobytes['small']:.1f} kB small, {kilobytes['large']:.1f} kB large",
                 )
             )
         except Exception as exc:  # noqa: BLE001 - reported as the figure's error
