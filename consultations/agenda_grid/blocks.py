@@ -90,12 +90,12 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
         consultation = block.consultation
         pk, status = consultation.pk, consultation.status
         is_held = block.held_by_kairo
-        label = held_label if is_held else statuses.get(status, None) or escape(status)
+        label = held_label if is_held else statuses.get(status) or escape(status)
         patient = escape(consultation.patient_name)
         kind = escape(consultation.type_name)
         start, end = _hhmm(block.starts_local), _hhmm(block.ends_local)
         now, short = consultation.is_immediate, block.is_short
-        width = 100 / block.lanes
+        place = block.place
         classes = f"agenda-block agenda-status-{status}"
         if now:
             classes += " agenda-immediate"
@@ -134,8 +134,8 @@ def blocks_html(blocks: list[AgendaBlock], *, provider_name: str, words: BlockWo
             )
         parts.append(
             f'\n        <a class="{classes}" href="{link(pk)}"'
-            f' data-place-top="{block.top:.2f}rem" data-place-height="{block.height:.2f}rem"'
-            f' data-place-left="{block.lane * width:.2f}%" data-place-width="{width:.2f}%"'
+            f' data-place-top="{place["top"]}" data-place-height="{place["height"]}"'
+            f' data-place-left="{place["left"]}" data-place-width="{place["width"]}"'
             f' data-consultation="{pk}" data-consultation-id="{pk}" data-status="{status}"'
             f' data-status-label="{label}"'
             f' data-live-held="{1 if is_held else 0}" data-live-status-class'
