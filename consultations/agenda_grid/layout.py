@@ -37,8 +37,10 @@ REM_PER_MINUTE = 0.1
 # puts the time and the patient's name on it.
 SHORT_BLOCK_REM = 2.0
 # Columns on one page of the agenda: a clinic with 200 providers gets pages of providers
-# (by name) instead of one page of 200 columns and thousands of blocks.
-COLUMNS_PER_PAGE = 25
+# (by name) instead of one page of 200 columns and thousands of blocks. Twenty columns
+# of 13rem (static/css/agenda.css) are already two to three screens wide; each column
+# of a busy day brings its blocks, so the page's cost follows this number.
+COLUMNS_PER_PAGE = 20
 
 
 @dataclass
