@@ -39,6 +39,8 @@ class Identity(models.Model):
 
     # Each subclass declares the field (the length rules differ).
     name: str
+    # The document as read from the database (`from_db`), for `validate_constraints`.
+    _stored_document: tuple[str | None, str | None] | None = None
     document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
     document_number = DocumentNumberField(
         _("document number"),
@@ -78,8 +80,28 @@ class Identity(models.Model):
         if self.document_number:
             self.document_number = document_number_normalize(self.document_number)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # A deferred part reads as None.
+        instance._stored_document = (
+            instance.__dict__.get("document_type"),
+            instance.__dict__.get("document_number"),
+        )
+        return instance
+
     def validate_constraints(self, exclude=None) -> None:
-        """Report a duplicate document on the document number, where staff can fix it."""
+        """Report a duplicate document on the document number, where staff can fix it.
+
+        A stored row whose document is unchanged is not looked up again: the database's
+        unique constraint already holds for it (its document fields are in no other
+        constraint), so a booking for a patient matched by document, or any edit that
+        leaves the document alone, costs no query for it."""
+        if self.pk is not None and self._stored_document == (
+            self.document_type,
+            self.document_number,
+        ):
+            exclude = {*(exclude or ()), "document_type", "document_number"}
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:

@@ -11,6 +11,7 @@ from django.apps import apps
 from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consultations.models import Patient, Provider, name_search_key
@@ -220,6 +221,33 @@ def test_duplicate_document_is_reported_on_the_document_number():
     with pytest.raises(ValidationError) as exc:
         duplicate.full_clean()
     assert "duplicate_document" in error_codes(exc.value)["document_number"]
+
+
+@pytest.mark.parametrize("model", [Patient, Provider])
+def test_a_stored_document_left_alone_is_not_looked_up_again_and_a_changed_one_is(model):
+    factory = PatientFactory if model is Patient else ProviderFactory
+    first, second = factory(), factory()
+
+    def duplicate_lookups(instance) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            try:
+                instance.full_clean()
+            except ValidationError as exc:
+                assert "duplicate_document" in error_codes(exc)["document_number"]
+        return [q["sql"] for q in queries if '"document_number" =' in q["sql"]]
+
+    stored = model.objects.get(pk=second.pk)
+    stored.name = stored.name + " Segundo"
+    assert duplicate_lookups(stored) == []  # unchanged document: no look-up
+
+    stored.document_number = first.document_number
+    stored.document_type = first.document_type
+    assert len(duplicate_lookups(stored)) == 1  # changed to someone else's: refused
+    with pytest.raises(ValidationError):
+        stored.full_clean()
+
+    deferred = model.objects.only("pk", "name").get(pk=second.pk)
+    assert len(duplicate_lookups(deferred)) == 1  # not read with the row: checked
 
 
 # --- The name search key --------------------------------------------------------------------

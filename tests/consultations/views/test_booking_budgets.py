@@ -34,10 +34,11 @@ NEW = reverse("consultation_new")
 PER_PAGE = 2 if connection.vendor == "postgresql" else 3
 
 # The booking POST, statement by statement:
-# - the form: the provider, the consultation type and the duration chosen, the patient
-#   by document, and the model's check that the document is unique (3 + 2; a double
-#   click's token is looked up by the service, and by the view only when the form
-#   fails);
+# - the form: the provider, the consultation type and the duration chosen, and the
+#   patient by document (3 + 1); for a new patient also the model's check that the
+#   document is unique (1; a patient on file matched by that document is not looked up
+#   again: `Identity.validate_constraints`). A double click's token is looked up by the
+#   service, and by the view only when the form fails;
 # - step 1, one transaction (2, its BEGIN/COMMIT): the provider locked, the token (a
 #   double click's booking), the patient locked, the consultation's overlap for the
 #   provider, its insert and its event (6), and for the patient either their overlap
@@ -49,14 +50,15 @@ PER_PAGE = 2 if connection.vendor == "postgresql" else 3
 #   is as step 1 left it), its two emails' deliveries in one insert (no savepoint: none
 #   can exist yet) and its event (3);
 # - the audit row (1).
-FORM_CHECKS = 5
+FORM_CHECKS = 3 + 1
+NEW_DOCUMENT_CHECK = 1
 STEP_1 = 2 + 6
 STEP_3 = 2 + 3
 AUDIT = 1
 PATIENT_ON_FILE = 1
 PATIENT_NEW = 3 + 1
 POST_ON_FILE = PER_PAGE + FORM_CHECKS + STEP_1 + PATIENT_ON_FILE + STEP_3 + AUDIT
-POST_NEW = PER_PAGE + FORM_CHECKS + STEP_1 + PATIENT_NEW + STEP_3 + AUDIT
+POST_NEW = PER_PAGE + FORM_CHECKS + NEW_DOCUMENT_CHECK + STEP_1 + PATIENT_NEW + STEP_3 + AUDIT
 
 # The result page of a booking made: the consultation with everything it shows, its
 # audit row, its emails, and the navigation's badge. No timeline (only a rejected or
