@@ -30,6 +30,7 @@ from consultations.models import (
 )
 from consultations.services import lifecycle
 from tests.consultations.fake_kairo import MovingKairo
+from tests.consultations.pages import statements_with_one_and_five_rows
 from tests.errors import form_error_codes
 from tests.factories import (
     ConsultationFactory,
@@ -146,6 +147,21 @@ def test_patient_search_json_reveals_only_what_the_list_needs(reception_client):
             "url": f"{NEW}?patient={ana.pk}",
         }
     ]
+
+
+def test_patient_search_json_statements_do_not_grow_with_its_matches(reception_client):
+    """The session, the account (and its permissions on SQLite) and one search: no
+    statement per patient found, however many match."""
+    url = f"{reverse('patient_search')}?q=Quintero"
+
+    def add(count: int) -> None:
+        for _n in range(count):
+            PatientFactory(name="Ana Quintero")
+
+    one, five, response = statements_with_one_and_five_rows(reception_client, url, add)
+    per_page = 2 if connection.vendor == "postgresql" else 3
+    assert one == five == per_page + 1
+    assert len(response.json()["results"]) == 5
 
 
 @pytest.mark.parametrize(

@@ -287,6 +287,27 @@ def test_patient_page_shows_their_history_latest_first(reception_client):
     assert f"{reverse('consultation_list')}?patient={patient.pk}" in html
 
 
+def test_patient_page_statements_do_not_grow_with_its_rows(reception_client):
+    """Each row shows the provider and the type read with the page's one query: no
+    statement per row."""
+    patient = PatientFactory()
+    url = reverse("patient_detail", args=[patient.pk])
+
+    def book(count: int) -> None:
+        for _n in range(count):
+            days = patient.consultations.count()
+            ConsultationFactory(patient=patient, starts_at=future(hours=2 + 24 * days))
+
+    one, five, response = statements_with_one_and_five_rows(reception_client, url, book)
+    assert one == five
+    rows = response.context["page"].items
+    assert len(rows) == 5
+    html = response.content.decode()
+    for row in rows:
+        assert reverse("provider_detail", args=[row.provider_id]) in html
+        assert row.provider.name in html and row.consultation_type.name in html
+
+
 def test_unknown_patient_is_404(reception_client):
     assert reception_client.get(reverse("patient_detail", args=[999999])).status_code == 404
     assert reception_client.get(reverse("patient_edit", args=[999999])).status_code == 404
