@@ -185,7 +185,8 @@ def export(large: Target, runs: int, cap_seconds: float) -> list[Figure]:
                 s.median,
                 unit="ms",
                 samples={"total": s},
-                note=f"{results[0][0]} rows ({m['range_from']} to {m['range_to']})",
+                note=f"{results[0][0]} rows ({m['range_from']} to {m['range_to']}), "
+                f"{s.median / max(results[0][0], 1) * 1000:.1f} ms per 1,000 rows",
             )
         )
     except Exception as exc:  # noqa: BLE001
