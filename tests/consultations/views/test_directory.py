@@ -287,27 +287,6 @@ def test_patient_page_shows_their_history_latest_first(reception_client):
     assert f"{reverse('consultation_list')}?patient={patient.pk}" in html
 
 
-def test_patient_page_statements_do_not_grow_with_its_rows(reception_client):
-    """Each row shows the provider and the type read with the page's one query: no
-    statement per row."""
-    patient = PatientFactory()
-    url = reverse("patient_detail", args=[patient.pk])
-
-    def book(count: int) -> None:
-        for _n in range(count):
-            days = patient.consultations.count()
-            ConsultationFactory(patient=patient, starts_at=future(hours=2 + 24 * days))
-
-    one, five, response = statements_with_one_and_five_rows(reception_client, url, book)
-    assert one == five
-    rows = response.context["page"].items
-    assert len(rows) == 5
-    html = response.content.decode()
-    for row in rows:
-        assert reverse("provider_detail", args=[row.provider_id]) in html
-        assert row.provider.name in html and row.consultation_type.name in html
-
-
 def test_unknown_patient_is_404(reception_client):
     assert reception_client.get(reverse("patient_detail", args=[999999])).status_code == 404
     assert reception_client.get(reverse("patient_edit", args=[999999])).status_code == 404
@@ -469,16 +448,23 @@ def test_provider_page_lists_upcoming_active_consultations_soonest_first(recepti
     assert [c.pk for c in response.context["page"].items] == [ongoing.pk, soon.pk, later.pk]
 
 
-def test_provider_page_statements_do_not_grow_with_its_rows(reception_client):
-    """Each row shows the patient and the type read with the page's one query, whatever
-    columns it reads (`PROVIDER_ROW_FIELDS`): no statement per row."""
-    provider = ProviderFactory()
-    url = reverse("provider_detail", args=[provider.pk])
+@pytest.mark.parametrize(
+    ("page", "factory", "other"),
+    [("patient", PatientFactory, "provider"), ("provider", ProviderFactory, "patient")],
+)
+def test_directory_page_statements_do_not_grow_with_its_rows(
+    reception_client, page, factory, other
+):
+    """Each row of a patient's (provider's) page shows the provider (patient) and the type,
+    read with the page's one query, whatever columns it reads (`PROVIDER_ROW_FIELDS` on
+    the provider's): no statement per row."""
+    person = factory()
+    url = reverse(f"{page}_detail", args=[person.pk])
 
     def book(count: int) -> None:
         for _n in range(count):
-            days = provider.consultations.count()
-            ConsultationFactory(provider=provider, starts_at=future(hours=2 + 24 * days))
+            days = person.consultations.count()
+            ConsultationFactory(**{page: person}, starts_at=future(hours=2 + 24 * days))
 
     one, five, response = statements_with_one_and_five_rows(reception_client, url, book)
     assert one == five
@@ -486,8 +472,8 @@ def test_provider_page_statements_do_not_grow_with_its_rows(reception_client):
     assert len(rows) == 5
     html = response.content.decode()
     for row in rows:
-        assert reverse("patient_detail", args=[row.patient_id]) in html
-        assert row.patient.name in html and row.consultation_type.name in html
+        assert reverse(f"{other}_detail", args=[getattr(row, f"{other}_id")]) in html
+        assert getattr(row, other).name in html and row.consultation_type.name in html
 
 
 def test_unknown_provider_is_404(clinic_admin_client):
