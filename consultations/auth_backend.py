@@ -5,8 +5,8 @@ Every page reads the logged-in account (`get_user`), its saved language
 Django's backend spends a query on each, and two on the permissions (the account's own,
 then its groups'). Here, on PostgreSQL, the account comes with its language and its
 permissions, own and by group (an array subquery over django.contrib.auth's tables), in
-one query; on SQLite the permissions take one more. Nothing is cached beyond the request: a permission or
-language changed now applies from the next page on, as before.
+one query; on SQLite the permissions take one more. Nothing is cached beyond the
+request: a permission or language changed now applies from the next page on, as before.
 """
 
 from __future__ import annotations

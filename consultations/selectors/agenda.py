@@ -133,7 +133,9 @@ def _moment(text: str) -> dt.datetime:
 def agenda_providers(*, including: Collection[int]) -> list[Provider]:
     """The agenda's columns, by name: every active provider, and the providers in
     `including` (inactive ones that still have consultations to show that day)."""
-    shown = Q(is_active=True) | Q(pk__in=list(including)) if including else Q(is_active=True)
+    shown = Q(is_active=True)
+    if including:
+        shown |= Q(pk__in=list(including))
     return list(
         Provider.objects.filter(shown)
         .select_related("professional_type", "specialty")
