@@ -101,6 +101,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding: psycopg sends the parameters apart from the statement and
+    # prepares a statement once a connection has run it twice (one-off statements, such
+    # as an id list of a new length, stay unprepared), so PostgreSQL parses and plans
+    # each page's statements once per connection instead of on every request. Off for
+    # a pooler that cannot keep prepared statements (PgBouncer in transaction mode
+    # before 1.21, or without max_prepared_statements).
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 2}
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

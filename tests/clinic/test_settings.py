@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import models
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k3y-" + "x7Qp9" * 12
@@ -22,7 +23,7 @@ def _run(args: list[str], **env_overrides: str) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "KAIRO_", "ORGANIZATION_", "AGENDA_"))
+        if not key.startswith(("DJANGO_", "KAIRO_", "ORGANIZATION_", "AGENDA_", "DB_PREPARED_"))
     }
     env.update(env_overrides)
     return subprocess.run(
@@ -212,3 +213,55 @@ def test_a_patient_retention_that_is_no_number_of_days_fails_at_startup(value):
     result = _run(["check"], PATIENT_RETENTION_DAYS=value)
     assert result.returncode != 0
     assert "PATIENT_RETENTION_DAYS must be a number of days" in result.stderr
+
+
+def _prepared(marker: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{marker}%"],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_prepares_a_statement_its_connection_runs_again():
+    from django.db import connection
+
+    from consultations.models import Provider
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only setting")
+    # A statement of its own (its alias names it), so no earlier test prepared it.
+    marker = "prepared_probe_alias"
+    query = Provider.objects.annotate(**{marker: models.Value(1)}).filter(pk=-1)
+    list(query)
+    list(query.all())
+    assert _prepared(marker) == 0  # run twice: not yet
+    list(query.all())
+    assert _prepared(marker) == 1  # the third time it is prepared, then planned no more
+    list(query.all())
+    assert _prepared(marker) == 1
+
+
+def _options(**env: str) -> str:
+    result = _run(
+        [
+            "shell",
+            "-c",
+            "from django.conf import settings as s; print(sorted(s.DATABASES['default']"
+            ".get('OPTIONS', {}).items()))",
+        ],
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_prepared_statements_are_on_for_postgres_and_can_be_turned_off():
+    assert _options() == "[('prepare_threshold', 2), ('server_side_binding', True)]"
+    assert _options(DB_PREPARED_STATEMENTS="0") == "[]"
