@@ -187,7 +187,7 @@ class Harness:
         bare = BareKairo(f"http://127.0.0.1:{self.sandbox_port}", API_KEY, API_SECRET)
         mode = self.mode
         steps = [
-            ("booking", lambda: [m.booking_overhead(large, bare, slots, mode.booking_rounds)]),
+            ("booking", lambda: m.booking_overhead(large, bare, slots, mode.booking_rounds)),
             ("pages", lambda: m.scale_ratios(small, large, mode.page_rounds)),
             (
                 "export",
