@@ -197,6 +197,29 @@ class SlotAllocator:
 BOOKED = re.compile(r"/consultations/(\d+)/booked/")
 
 
+def booking_choices(
+    form: dict[str, Any], provider_id: int, when: dt.datetime, minutes: int
+) -> dict[str, str]:
+    """What a receptionist picks on the booking form read from its page: the provider, a
+    scheduled time, the duration, the authorization if asked, a consultation type if none
+    is pre-selected."""
+    options = form["options"]
+    scheduled = [v for v in options.get("when", []) if v != "now"]
+    data = {
+        "provider": str(provider_id),
+        "scheduled_date": when.strftime("%Y-%m-%d"),
+        "scheduled_time": when.strftime("%H:%M"),
+        "duration": str(minutes),
+    }
+    if scheduled:
+        data["when"] = scheduled[0]
+    if "authorization" in form["names"]:
+        data["authorization"] = "on"
+    if not dict(form["fields"]).get("consultation_type"):
+        data["consultation_type"] = next(v for v in options.get("consultation_type", []) if v)
+    return data
+
+
 class BookingForm:
     """The booking form as fetched (CSRF and one-time token included), ready to send."""
 
@@ -208,21 +231,7 @@ class BookingForm:
         self.provider_id = provider_id
 
     def send(self, when: dt.datetime, minutes: int) -> requests.Response:
-        options = self.form["options"]
-        scheduled = [v for v in options.get("when", []) if v != "now"]
-        data = {
-            "provider": str(self.provider_id),
-            "scheduled_date": when.strftime("%Y-%m-%d"),
-            "scheduled_time": when.strftime("%H:%M"),
-            "duration": str(minutes),
-        }
-        if scheduled:
-            data["when"] = scheduled[0]
-        if "authorization" in self.form["names"]:
-            data["authorization"] = "on"
-        fields = dict(self.form["fields"])
-        if not fields.get("consultation_type"):
-            data["consultation_type"] = next(v for v in options.get("consultation_type", []) if v)
+        data = booking_choices(self.form, self.provider_id, when, minutes)
         answer = self.desk.submit(self.path, self.form, data)
         if not BOOKED.search(answer.url):
             raise DeskError(f"booking did not reach its result page ({answer.status_code})")

@@ -188,6 +188,7 @@ class Harness:
         mode = self.mode
         steps = [
             ("booking", lambda: m.booking_overhead(large, bare, slots, mode.booking_rounds)),
+            ("booking_sql", lambda: [self.booking_sql(first_day + dt.timedelta(days=200))]),
             ("pages", lambda: m.scale_ratios(small, large, mode.page_rounds)),
             (
                 "export",
@@ -222,6 +223,7 @@ class Harness:
         ]
         names = {
             "booking": ("booking_overhead_ratio", "<=", 1.25),
+            "booking_sql": ("booking_sql_ms", None, None),
             "export": ("export_ms_per_1000_rows", "<=", 50),
             "admin": ("admin_vs_desk_ratio", None, None),
             "load": ("load_p95_ratio", "<=", 2.0),
@@ -238,6 +240,43 @@ class Harness:
                 detail = getattr(exc, "stderr", None) or ""
                 error = f"{exc} {detail.strip().splitlines()[-1] if detail.strip() else ''}"
                 self.figures.append(Figure(name, None, op=op, limit=limit, error=error[:400]))
+
+    def booking_sql(self, first_day: dt.date) -> Figure:
+        """The database's share of a booking at large (`bench.booking_sql`), its bookings
+        on days of their own, far from the harness's other ones."""
+        answer = subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "bench.booking_sql",
+                "--rounds",
+                str(self.mode.booking_rounds),
+                "--first-day",
+                first_day.isoformat(),
+                "--manifest",
+                str(self.logs / "manifest-large.json"),
+            ],
+            cwd=ROOT,
+            env=self.app_env("large"),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        data = json.loads(answer.stdout.strip().splitlines()[-1])
+        own = data["own"]
+        return Figure(
+            "booking_sql_ms",
+            own["median"],
+            unit="ms",
+            samples={
+                key: Summary(data[key]["median"], data[key]["p95"], data[key]["runs"])
+                for key in ("own", "per_request")
+            },
+            note=f"in-process at large: the booking's POST ({data['post_statements']} statements, "
+            f"{data['post_commits']} COMMITs) and result page ({data['page_statements']} "
+            "statements) at the driver, less the session and account reads of each request "
+            "(per_request, already in booking_floor_ratio)",
+        )
 
     def admin_vs_desk(self) -> list[Figure]:
         figures = []

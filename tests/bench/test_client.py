@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from bench.client import SlotAllocator, form_with, page_forms
+from bench.client import SlotAllocator, booking_choices, form_with, page_forms
 
 PAGE = """
 <form method="get" action="/search/"><input name="q" value="x"></form>
@@ -37,6 +37,24 @@ def test_forms_give_a_browsers_defaults():
     }
     assert booking["options"]["when"] == ["scheduled", "now"]
     assert "go" not in fields  # a button sends nothing unless pressed
+
+
+def test_booking_choices_pick_a_time_and_whatever_the_form_leaves_empty():
+    booking = form_with(PAGE, "provider")
+    when = dt.datetime(2027, 1, 4, 6, 10)
+    assert booking_choices(booking, 9, when, 10) == {
+        "provider": "9",
+        "scheduled_date": "2027-01-04",
+        "scheduled_time": "06:10",
+        "duration": "10",
+        "when": "scheduled",
+        "authorization": "on",
+    }  # the consultation type keeps the option the page selects
+    blank = form_with(
+        PAGE.replace('<option value="1">', '<option value="">-</option><option value="1">'),
+        "provider",
+    )
+    assert booking_choices(blank, 9, when, 10)["consultation_type"] == "1"
 
 
 def test_slots_are_distinct_and_in_the_free_hour():
