@@ -241,37 +241,39 @@ class Harness:
                 error = f"{exc} {detail.strip().splitlines()[-1] if detail.strip() else ''}"
                 self.figures.append(Figure(name, None, op=op, limit=limit, error=error[:400]))
 
-    def booking_sql(self, first_day: dt.date) -> Figure:
-        """The database's share of a booking at large (`bench.booking_sql`), its bookings
-        on days of their own, far from the harness's other ones."""
+    def in_process(self, size: str, module: str, *args: str, timeout: float | None = None) -> dict:
+        """Run `python -m module args` on `size`'s database and environment; the JSON
+        object its last line prints."""
         answer = subprocess.run(
-            [
-                PYTHON,
-                "-m",
-                "bench.booking_sql",
-                "--rounds",
-                str(self.mode.booking_rounds),
-                "--first-day",
-                first_day.isoformat(),
-                "--manifest",
-                str(self.logs / "manifest-large.json"),
-            ],
+            [PYTHON, "-m", module, *args],
             cwd=ROOT,
-            env=self.app_env("large"),
+            env=self.app_env(size),
             check=True,
             capture_output=True,
             text=True,
+            timeout=timeout,
         )
-        data = json.loads(answer.stdout.strip().splitlines()[-1])
+        return json.loads(answer.stdout.strip().splitlines()[-1])
+
+    def booking_sql(self, first_day: dt.date) -> Figure:
+        """The database's share of a booking at large (`bench.booking_sql`), its bookings
+        on days of their own, far from the harness's other ones."""
+        data = self.in_process(
+            "large",
+            "bench.booking_sql",
+            "--rounds",
+            str(self.mode.booking_rounds),
+            "--first-day",
+            first_day.isoformat(),
+            "--manifest",
+            str(self.logs / "manifest-large.json"),
+        )
         own = data["own"]
         return Figure(
             "booking_sql_ms",
             own["median"],
             unit="ms",
-            samples={
-                key: Summary(data[key]["median"], data[key]["p95"], data[key]["runs"])
-                for key in ("own", "per_request")
-            },
+            samples=_summaries(data, "own", "per_request"),
             note=f"in-process at large: the booking's POST ({data['post_statements']} statements, "
             f"{data['post_commits']} COMMITs) and result page ({data['page_statements']} "
             "statements) at the driver, less the session and account reads of each request "
@@ -281,31 +283,19 @@ class Harness:
     def admin_vs_desk(self) -> list[Figure]:
         figures = []
         for label, query in (("", ""), ("_search", self.manifests["large"]["name_term"])):
-            answer = subprocess.run(
-                [
-                    PYTHON,
-                    "-m",
-                    "bench.admin_stock",
-                    "--rounds",
-                    str(self.mode.admin_rounds),
-                    "--query",
-                    query,
-                ],
-                cwd=ROOT,
-                env=self.app_env("large"),
-                check=True,
-                capture_output=True,
-                text=True,
+            data = self.in_process(
+                "large",
+                "bench.admin_stock",
+                "--rounds",
+                str(self.mode.admin_rounds),
+                "--query",
+                query,
             )
-            data = json.loads(answer.stdout.strip().splitlines()[-1])
             figures.append(
                 Figure(
                     f"admin_vs_desk_ratio{label}",
                     data["ratio"],
-                    samples={
-                        k: Summary(data[k]["median"], data[k]["p95"], data[k]["runs"])
-                        for k in ("stock", "tuned")
-                    },
+                    samples=_summaries(data, "stock", "tuned"),
                     note="stock ModelAdmin over the app's admin, in-process, large data",
                 )
             )
@@ -314,16 +304,13 @@ class Harness:
     def import_figure(self) -> Figure:
         rows = self.mode.import_rows
         try:
-            answer = subprocess.run(
-                [PYTHON, "-m", "bench.import_catalog", "--rows", str(rows)],
-                cwd=ROOT,
-                env=self.app_env("small"),
-                check=True,
-                capture_output=True,
-                text=True,
+            data = self.in_process(
+                "small",
+                "bench.import_catalog",
+                "--rows",
+                str(rows),
                 timeout=float(os.environ.get("BENCH_IMPORT_CAP", 900)),
             )
-            data = json.loads(answer.stdout.strip().splitlines()[-1])
             figure = Figure(
                 "import_ms_per_1000_rows",
                 data["ms"] / rows * 1000,
@@ -396,6 +383,10 @@ class Harness:
 
     def meta(self) -> dict:
         return machine_meta(self.mode_name, self.mode, self.manifests)
+
+
+def _summaries(data: dict, *keys: str) -> dict[str, Summary]:
+    return {key: Summary(data[key]["median"], data[key]["p95"], data[key]["runs"]) for key in keys}
 
 
 def main(argv: list[str] | None = None) -> int:
