@@ -19,8 +19,11 @@ from clinic.settings_parts import (
     CONTENT_SECURITY_POLICY_SELF_ONLY,
     MIDDLEWARE_ORDER,
     clock_time,
+    database_config,
     logging_config,
     moment_or_day_end,
+    proxy_ssl_header,
+    storages_config,
     templates_config,
 )
 
@@ -86,31 +89,13 @@ TEMPLATES = templates_config(BASE_DIR / "templates")
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE transactions take the write lock at BEGIN, and the busy timeout makes a
-    # second writer wait for it instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
+    "default": database_config(
+        env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        sqlite_busy_timeout=env.int("SQLITE_BUSY_TIMEOUT", default=20),
+        conn_max_age=env.int("DB_CONN_MAX_AGE", default=60),
+        prepared_statements=env.bool("DB_PREPARED_STATEMENTS", default=True),
     )
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Server-side binding: psycopg sends the parameters apart from the statement and
-    # prepares a statement once a connection has run it twice (one-off statements, such
-    # as an id list of a new length, stay unprepared), so PostgreSQL parses and plans
-    # each page's statements once per connection instead of on every request. Off for
-    # a pooler that cannot keep prepared statements (PgBouncer in transaction mode
-    # before 1.21, or without max_prepared_statements).
-    if env.bool("DB_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 2}
-        )
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -224,16 +209,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Until `collectstatic` has run (never, on a development machine) the folder is absent.
 warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
-}
+STORAGES = storages_config(debug=DEBUG)
 
 # Phones (django-phonenumber-field, on Google's phonenumbers): numbers typed without a
 # country code are Colombian; stored in E.164 (+573001234567), as Kairo Connect expects.
@@ -403,12 +379,7 @@ if not DEBUG:
     # Behind a TLS-terminating proxy: DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https
     _proxy_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
     if _proxy_header:
-        if len(_proxy_header) != 2:
-            raise ImproperlyConfigured(
-                "DJANGO_SECURE_PROXY_SSL_HEADER must be 'HEADER,value', "
-                "e.g. HTTP_X_FORWARDED_PROTO,https"
-            )
-        SECURE_PROXY_SSL_HEADER = tuple(_proxy_header)
+        SECURE_PROXY_SSL_HEADER = proxy_ssl_header(_proxy_header)
 
 # --- Logging --------------------------------------------------------------------------
 # Patient data is sensitive health data: nothing here logs request bodies, and the Kairo

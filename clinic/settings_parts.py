@@ -61,6 +61,64 @@ CONTENT_SECURITY_POLICY_SELF_ONLY: dict[str, Any] = {
 }
 
 
+def database_config(
+    database: dict[str, Any],
+    *,
+    sqlite_busy_timeout: int,
+    conn_max_age: int,
+    prepared_statements: bool,
+) -> dict[str, Any]:
+    """`database` (django-environ's reading of DATABASE_URL) with the desk's options for
+    its engine."""
+    options = database.setdefault("OPTIONS", {})
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # IMMEDIATE transactions take the write lock at BEGIN, and the busy timeout makes
+        # a second writer wait for it instead of failing with "database is locked".
+        options.update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": sqlite_busy_timeout,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+        return database
+    database.setdefault("CONN_MAX_AGE", conn_max_age)
+    database["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding: psycopg sends the parameters apart from the statement and
+    # prepares a statement once a connection has run it twice (one-off statements, such
+    # as an id list of a new length, stay unprepared), so PostgreSQL parses and plans
+    # each page's statements once per connection instead of on every request. Off for a
+    # pooler that cannot keep prepared statements (PgBouncer in transaction mode before
+    # 1.21, or without max_prepared_statements).
+    if prepared_statements:
+        options.update({"server_side_binding": True, "prepare_threshold": 2})
+    return database
+
+
+def storages_config(*, debug: bool) -> dict[str, Any]:
+    """Uploaded files on disk; static files as they are while debugging, else hashed and
+    compressed by WhiteNoise (after `collectstatic`)."""
+    static = (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if debug
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    return {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": static},
+    }
+
+
+def proxy_ssl_header(values: list[str]) -> tuple[str, str]:
+    """DJANGO_SECURE_PROXY_SSL_HEADER's 'HEADER,value' as Django's pair."""
+    if len(values) != 2:
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must be 'HEADER,value', "
+            "e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    return values[0], values[1]
+
+
 def logging_config(*, app_level: str) -> dict[str, Any]:
     """Every handler drops the join page's tokens and every query string (searches carry
     document numbers) from what it writes (consultations/log_redaction.py). Django's own
